@@ -1,1 +1,4 @@
+//! jira-cloud-operator: brings Jira Cloud users, licenses and usage under declarative management.
 
+pub mod api;
+pub mod jira;

@@ -1,0 +1,533 @@
+//! Idempotent building blocks of one-shot actions: create/delete issues, group membership, delete users.
+
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{ErrorDetail, JiraError};
+use super::http::Response;
+use super::{Call, JiraClient};
+
+/// An issue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueRef {
+    /// Numeric id.
+    pub id: String,
+    /// Key, e.g. `OPS-124`.
+    pub key: String,
+    /// Browse URL on the site.
+    pub url: String,
+}
+
+/// An issue to create.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CreateIssue {
+    /// Project key, id or name.
+    pub project: String,
+    /// Issue type name or id.
+    pub issue_type: String,
+    /// One-line summary.
+    pub summary: String,
+    /// Plain text, converted to ADF.
+    pub description: Option<String>,
+    /// Labels (no spaces); the caller adds its idempotency label here.
+    pub labels: Vec<String>,
+}
+
+/// A user, by account id or email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserRef {
+    /// accountId.
+    AccountId(String),
+    /// Email address (must be visible to the operator's account).
+    Email(String),
+}
+
+/// Whether an action changed Jira or found its goal already reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Jira was changed.
+    Changed,
+    /// Nothing to do: the goal already held.
+    AlreadyDone,
+}
+
+/// Plain text to an Atlassian Document: blank lines separate paragraphs, single newlines become hard
+/// breaks.
+pub fn plain_text_to_adf(text: &str) -> Value {
+    let normalized = text.replace("\r\n", "\n");
+    let paragraphs: Vec<Value> = normalized
+        .split("\n\n")
+        .map(str::trim_matches_newlines)
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let mut content = Vec::new();
+            for (i, line) in p.split('\n').enumerate() {
+                if i > 0 {
+                    content.push(json!({"type": "hardBreak"}));
+                }
+                if !line.is_empty() {
+                    content.push(json!({"type": "text", "text": line}));
+                }
+            }
+            json!({"type": "paragraph", "content": content})
+        })
+        .collect();
+    json!({"type": "doc", "version": 1, "content": paragraphs})
+}
+
+trait TrimNewlines {
+    fn trim_matches_newlines(&self) -> &str;
+}
+
+impl TrimNewlines for str {
+    fn trim_matches_newlines(&self) -> &str {
+        self.trim_matches('\n')
+    }
+}
+
+fn action_error(endpoint: &str, resp: &Response) -> JiraError {
+    if resp.status == StatusCode::FORBIDDEN {
+        return JiraError::Forbidden {
+            operation: endpoint.to_owned(),
+            detail: ErrorDetail::parse(&resp.body),
+        };
+    }
+    super::status_error(endpoint, resp)
+}
+
+#[derive(Deserialize)]
+struct Project {
+    id: String,
+    key: String,
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IssueType {
+    id: String,
+    name: String,
+    #[serde(default)]
+    subtask: bool,
+}
+
+#[derive(Deserialize)]
+struct Group {
+    #[serde(rename = "groupId")]
+    group_id: Option<String>,
+    name: String,
+}
+
+impl JiraClient {
+    fn browse_url(&self, key: &str) -> String {
+        self.site_info()
+            .site_url
+            .join(&format!("browse/{key}"))
+            .map(|u| u.to_string())
+            .unwrap_or_default()
+    }
+
+    /// Issues carrying `label` (used to find an issue created by an earlier attempt).
+    pub async fn find_issues_by_label(&self, label: &str) -> Result<Vec<IssueRef>, JiraError> {
+        #[derive(Deserialize)]
+        struct Issue {
+            id: String,
+            key: String,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Page {
+            #[serde(default)]
+            issues: Vec<Issue>,
+            next_page_token: Option<String>,
+        }
+        let jql = format!("labels = \"{}\"", label.replace('"', "\\\""));
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let body = json!({"jql": jql, "fields": ["id", "key"], "maxResults": 100, "nextPageToken": token});
+            let page: Page = self
+                .jira_json(Call::post(
+                    "POST /rest/api/3/search/jql",
+                    "rest/api/3/search/jql",
+                    &[],
+                    &body,
+                ))
+                .await?;
+            out.extend(page.issues.into_iter().map(|i| IssueRef {
+                url: self.browse_url(&i.key),
+                id: i.id,
+                key: i.key,
+            }));
+            match page.next_page_token {
+                Some(t) if !t.is_empty() => token = Some(t),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    async fn find_project(&self, wanted: &str) -> Result<Project, JiraError> {
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            values: Vec<Project>,
+        }
+        let is_id = wanted.chars().all(|c| c.is_ascii_digit());
+        let upper = wanted.to_ascii_uppercase();
+        let lookups: Vec<Vec<(&str, &str)>> = if is_id {
+            vec![vec![("id", wanted)]]
+        } else {
+            vec![
+                vec![("keys", upper.as_str())],
+                vec![("query", wanted), ("maxResults", "100")],
+            ]
+        };
+        for query in lookups {
+            let resp = self
+                .jira(Call::get(
+                    "GET /rest/api/3/project/search",
+                    "rest/api/3/project/search",
+                    &query,
+                ))
+                .await?;
+            if resp.status == StatusCode::NOT_FOUND {
+                continue;
+            }
+            if !resp.status.is_success() {
+                return Err(action_error("GET /rest/api/3/project/search", &resp));
+            }
+            let page: Page = super::parse_json("GET /rest/api/3/project/search", &resp.body)?;
+            if let Some(p) = page.values.into_iter().find(|p| {
+                p.id == wanted
+                    || p.key.eq_ignore_ascii_case(wanted)
+                    || p.name.eq_ignore_ascii_case(wanted)
+            }) {
+                return Ok(p);
+            }
+        }
+        Err(JiraError::ProjectNotFound(wanted.to_owned()))
+    }
+
+    async fn find_issue_type(
+        &self,
+        project: &Project,
+        wanted: &str,
+    ) -> Result<IssueType, JiraError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Page {
+            #[serde(default, alias = "values")]
+            issue_types: Vec<IssueType>,
+        }
+        let path = format!("rest/api/3/issue/createmeta/{}/issuetypes", project.id);
+        let resp = self
+            .jira(Call::get(
+                "GET /rest/api/3/issue/createmeta/{project}/issuetypes",
+                &path,
+                &[("maxResults", "200")],
+            ))
+            .await?;
+        if resp.status == StatusCode::NOT_FOUND {
+            return Err(JiraError::ProjectNotFound(project.key.clone()));
+        }
+        if !resp.status.is_success() {
+            return Err(action_error(
+                "GET /rest/api/3/issue/createmeta/{project}/issuetypes",
+                &resp,
+            ));
+        }
+        let page: Page = super::parse_json(
+            "GET /rest/api/3/issue/createmeta/{project}/issuetypes",
+            &resp.body,
+        )?;
+        let available = page
+            .issue_types
+            .iter()
+            .filter(|t| !t.subtask)
+            .map(|t| t.name.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        page.issue_types
+            .into_iter()
+            .find(|t| t.id == wanted || t.name.eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| JiraError::IssueTypeNotFound {
+                project: project.key.clone(),
+                issue_type: wanted.to_owned(),
+                available,
+            })
+    }
+
+    /// Creates an issue (project and type resolved by key/id/name; description converted to ADF).
+    /// Not retried after Jira may have processed it: the caller recovers through its label.
+    pub async fn create_issue(&self, req: &CreateIssue) -> Result<IssueRef, JiraError> {
+        let project = self.find_project(&req.project).await?;
+        let issue_type = self.find_issue_type(&project, &req.issue_type).await?;
+        let mut fields = json!({
+            "project": {"id": project.id},
+            "issuetype": {"id": issue_type.id},
+            "summary": req.summary,
+        });
+        if let Some(d) = &req.description {
+            fields["description"] = plain_text_to_adf(d);
+        }
+        if !req.labels.is_empty() {
+            fields["labels"] = json!(req.labels);
+        }
+        let body = json!({ "fields": fields });
+        let resp = self
+            .jira(
+                Call::post("POST /rest/api/3/issue", "rest/api/3/issue", &[], &body)
+                    .not_idempotent(),
+            )
+            .await?;
+        if resp.status == StatusCode::NOT_FOUND {
+            return Err(JiraError::ProjectNotFound(req.project.clone()));
+        }
+        if !resp.status.is_success() {
+            return Err(action_error("POST /rest/api/3/issue", &resp));
+        }
+        #[derive(Deserialize)]
+        struct Created {
+            id: String,
+            key: String,
+        }
+        let c: Created = super::parse_json("POST /rest/api/3/issue", &resp.body)?;
+        Ok(IssueRef {
+            url: self.browse_url(&c.key),
+            id: c.id,
+            key: c.key,
+        })
+    }
+
+    /// Deletes an issue; an issue that is already gone gives `AlreadyDone`.
+    pub async fn delete_issue(
+        &self,
+        key: &str,
+        delete_subtasks: bool,
+    ) -> Result<Outcome, JiraError> {
+        let path = format!("rest/api/3/issue/{key}");
+        let resp = self
+            .jira(
+                Call::get(
+                    "DELETE /rest/api/3/issue/{key}",
+                    &path,
+                    &[(
+                        "deleteSubtasks",
+                        if delete_subtasks { "true" } else { "false" },
+                    )],
+                )
+                .with_method(Method::DELETE),
+            )
+            .await?;
+        match resp.status {
+            s if s.is_success() => Ok(Outcome::Changed),
+            StatusCode::NOT_FOUND => Ok(Outcome::AlreadyDone),
+            _ => Err(action_error("DELETE /rest/api/3/issue/{key}", &resp)),
+        }
+    }
+
+    /// The accountId of a user given by accountId (checked to exist) or email (exact match).
+    pub async fn resolve_user(&self, user: &UserRef) -> Result<String, JiraError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Found {
+            account_id: String,
+            email_address: Option<String>,
+        }
+        match user {
+            UserRef::AccountId(id) => {
+                let resp = self
+                    .jira(Call::get(
+                        "GET /rest/api/3/user",
+                        "rest/api/3/user",
+                        &[("accountId", id)],
+                    ))
+                    .await?;
+                match resp.status {
+                    s if s.is_success() => Ok(id.clone()),
+                    StatusCode::NOT_FOUND => Err(JiraError::UserNotFound(id.clone())),
+                    _ => Err(action_error("GET /rest/api/3/user", &resp)),
+                }
+            }
+            UserRef::Email(email) => {
+                let found: Vec<Found> = self
+                    .jira_json(Call::get(
+                        "GET /rest/api/3/user/search",
+                        "rest/api/3/user/search",
+                        &[("query", email), ("maxResults", "50")],
+                    ))
+                    .await?;
+                found
+                    .into_iter()
+                    .find(|u| {
+                        u.email_address
+                            .as_deref()
+                            .is_some_and(|e| e.eq_ignore_ascii_case(email))
+                    })
+                    .map(|u| u.account_id)
+                    .ok_or_else(|| JiraError::UserNotFound(email.clone()))
+            }
+        }
+    }
+
+    async fn find_group(&self, name: &str) -> Result<(Option<String>, String), JiraError> {
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            values: Vec<Group>,
+        }
+        let page: Page = self
+            .jira_json(Call::get(
+                "GET /rest/api/3/group/bulk",
+                "rest/api/3/group/bulk",
+                &[("groupName", name), ("maxResults", "50")],
+            ))
+            .await?;
+        page.values
+            .into_iter()
+            .find(|g| g.name.eq_ignore_ascii_case(name))
+            .map(|g| (g.group_id, g.name))
+            .ok_or_else(|| JiraError::GroupNotFound(name.to_owned()))
+    }
+
+    async fn is_member(&self, account_id: &str, group: &str) -> Result<bool, JiraError> {
+        let resp = self
+            .jira(Call::get(
+                "GET /rest/api/3/user/groups",
+                "rest/api/3/user/groups",
+                &[("accountId", account_id)],
+            ))
+            .await?;
+        if resp.status == StatusCode::NOT_FOUND {
+            return Err(JiraError::UserNotFound(account_id.to_owned()));
+        }
+        if !resp.status.is_success() {
+            return Err(action_error("GET /rest/api/3/user/groups", &resp));
+        }
+        let groups: Vec<Group> = super::parse_json("GET /rest/api/3/user/groups", &resp.body)?;
+        Ok(groups.iter().any(|g| g.name.eq_ignore_ascii_case(group)))
+    }
+
+    /// Adds a user to a group; a member already in it gives `AlreadyDone`.
+    pub async fn add_user_to_group(
+        &self,
+        account_id: &str,
+        group: &str,
+    ) -> Result<Outcome, JiraError> {
+        let (group_id, name) = self.find_group(group).await?;
+        if self.is_member(account_id, &name).await? {
+            return Ok(Outcome::AlreadyDone);
+        }
+        let query: Vec<(&str, &str)> = match &group_id {
+            Some(id) => vec![("groupId", id.as_str())],
+            None => vec![("groupname", name.as_str())],
+        };
+        let body = json!({ "accountId": account_id });
+        let resp = self
+            .jira(Call::post(
+                "POST /rest/api/3/group/user",
+                "rest/api/3/group/user",
+                &query,
+                &body,
+            ))
+            .await?;
+        let detail = ErrorDetail::parse(&resp.body);
+        match resp.status {
+            s if s.is_success() => Ok(Outcome::Changed),
+            StatusCode::BAD_REQUEST if detail.mentions("already") => Ok(Outcome::AlreadyDone),
+            StatusCode::NOT_FOUND if detail.mentions("group") && !detail.mentions("user") => {
+                Err(JiraError::GroupNotFound(name))
+            }
+            StatusCode::NOT_FOUND => Err(JiraError::UserNotFound(account_id.to_owned())),
+            _ => Err(action_error("POST /rest/api/3/group/user", &resp)),
+        }
+    }
+
+    /// Removes a user from a group; a user who is not a member gives `AlreadyDone`.
+    pub async fn remove_user_from_group(
+        &self,
+        account_id: &str,
+        group: &str,
+    ) -> Result<Outcome, JiraError> {
+        let (group_id, name) = self.find_group(group).await?;
+        if !self.is_member(account_id, &name).await? {
+            return Ok(Outcome::AlreadyDone);
+        }
+        let mut query: Vec<(&str, &str)> = match &group_id {
+            Some(id) => vec![("groupId", id.as_str())],
+            None => vec![("groupname", name.as_str())],
+        };
+        query.push(("accountId", account_id));
+        let resp = self
+            .jira(
+                Call::get(
+                    "DELETE /rest/api/3/group/user",
+                    "rest/api/3/group/user",
+                    &query,
+                )
+                .with_method(Method::DELETE),
+            )
+            .await?;
+        let detail = ErrorDetail::parse(&resp.body);
+        match resp.status {
+            s if s.is_success() => Ok(Outcome::Changed),
+            StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND if detail.mentions("not a member") => {
+                Ok(Outcome::AlreadyDone)
+            }
+            StatusCode::NOT_FOUND => Err(JiraError::UserNotFound(account_id.to_owned())),
+            _ => Err(action_error("DELETE /rest/api/3/group/user", &resp)),
+        }
+    }
+
+    /// Removes a user from Jira; an unknown user gives `AlreadyDone`; a referenced user (reporter, lead)
+    /// gives `UserIsReporter` with Jira's message.
+    pub async fn delete_user(&self, account_id: &str) -> Result<Outcome, JiraError> {
+        let resp = self
+            .jira(
+                Call::get(
+                    "DELETE /rest/api/3/user",
+                    "rest/api/3/user",
+                    &[("accountId", account_id)],
+                )
+                .with_method(Method::DELETE),
+            )
+            .await?;
+        match resp.status {
+            s if s.is_success() => Ok(Outcome::Changed),
+            StatusCode::NOT_FOUND => Ok(Outcome::AlreadyDone),
+            StatusCode::BAD_REQUEST => {
+                Err(JiraError::UserIsReporter(ErrorDetail::parse(&resp.body)))
+            }
+            _ => Err(action_error("DELETE /rest/api/3/user", &resp)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adf_paragraphs_and_breaks() {
+        let doc = plain_text_to_adf("Hello\nworld\n\nSecond");
+        assert_eq!(
+            doc,
+            json!({"type":"doc","version":1,"content":[
+                {"type":"paragraph","content":[
+                    {"type":"text","text":"Hello"},{"type":"hardBreak"},{"type":"text","text":"world"}]},
+                {"type":"paragraph","content":[{"type":"text","text":"Second"}]}]})
+        );
+    }
+
+    #[test]
+    fn adf_empty_and_crlf() {
+        assert_eq!(
+            plain_text_to_adf("  "),
+            json!({"type":"doc","version":1,"content":[]})
+        );
+        let doc = plain_text_to_adf("a\r\n\r\nb");
+        assert_eq!(doc["content"].as_array().unwrap().len(), 2);
+    }
+}

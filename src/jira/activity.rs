@@ -1,0 +1,442 @@
+//! Usage signals: issues updated since a time (`search/jql`), changelogs (`changelog/bulkfetch`),
+//! comments per issue, worklogs updated / deleted since a time (`worklog/updated`, `worklog/list`,
+//! `worklog/deleted`).
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::error::JiraError;
+use super::time::de_datetime;
+use super::{Call, JiraClient};
+
+/// Page size asked of `search/jql` (Jira caps it lower when fields other than id/key are requested).
+pub const SEARCH_PAGE: usize = 5000;
+/// Issue ids per `changelog/bulkfetch` call (the endpoint's cap).
+pub const BULKFETCH_IDS: usize = 1000;
+/// Histories per `changelog/bulkfetch` page (the endpoint's cap).
+pub const BULKFETCH_PAGE: usize = 10000;
+/// Comments per page of `issue/{id}/comment`.
+pub const COMMENTS_PAGE: usize = 100;
+/// Ids per `worklog/list` call (the endpoint's cap).
+pub const WORKLOG_LIST_IDS: usize = 1000;
+
+/// An issue and its last update time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IssueStamp {
+    /// Numeric issue id.
+    pub id: u64,
+    /// `updated` field.
+    pub updated: DateTime<Utc>,
+}
+
+/// One changelog history of an issue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangelogEntry {
+    /// Issue id.
+    pub issue_id: u64,
+    /// Author, absent for automation/system changes.
+    pub author: Option<String>,
+    /// When the change happened.
+    pub created: DateTime<Utc>,
+}
+
+/// A comment's creation and last edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentEvent {
+    /// Author.
+    pub author: Option<String>,
+    /// Created at.
+    pub created: DateTime<Utc>,
+    /// Last editor.
+    pub update_author: Option<String>,
+    /// Last edited at (equals `created` when never edited).
+    pub updated: Option<DateTime<Utc>>,
+}
+
+/// An entry of `worklog/updated`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpdatedWorklog {
+    /// Worklog id.
+    pub id: u64,
+    /// Last update, epoch ms.
+    pub updated_ms: i64,
+}
+
+/// An entry of `worklog/deleted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeletedWorklog {
+    /// Worklog id.
+    pub id: u64,
+    /// Deletion time, epoch ms.
+    pub deleted_ms: i64,
+}
+
+/// A worklog's authorship (from `worklog/list`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorklogDetail {
+    /// Worklog id.
+    pub id: u64,
+    /// Author.
+    pub author: Option<String>,
+    /// Created at.
+    pub created: Option<DateTime<Utc>>,
+    /// Last editor.
+    pub update_author: Option<String>,
+    /// Last edited at.
+    pub updated: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AccountRef {
+    account_id: Option<String>,
+}
+
+fn account(a: Option<AccountRef>) -> Option<String> {
+    a.and_then(|a| a.account_id).filter(|s| !s.is_empty())
+}
+
+/// Numeric ids arrive as strings or numbers.
+fn de_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(u64),
+    }
+    match Raw::deserialize(d)? {
+        Raw::Number(n) => Ok(n),
+        Raw::Text(s) => s.trim().parse().map_err(serde::de::Error::custom),
+    }
+}
+
+/// `yyyy-MM-dd HH:mm` for JQL.
+pub(crate) fn jql_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+impl JiraClient {
+    /// Ids and update times of the issues with `updated >= since`. JQL evaluates absolute dates in the
+    /// caller's time zone, so callers pass a `since` with a margin and filter on the returned `updated`.
+    pub async fn issues_updated_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<IssueStamp>, JiraError> {
+        #[derive(Deserialize)]
+        struct Fields {
+            #[serde(default, deserialize_with = "de_datetime")]
+            updated: Option<DateTime<Utc>>,
+        }
+        #[derive(Deserialize)]
+        struct Issue {
+            #[serde(deserialize_with = "de_id")]
+            id: u64,
+            fields: Option<Fields>,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Page {
+            #[serde(default)]
+            issues: Vec<Issue>,
+            next_page_token: Option<String>,
+            is_last: Option<bool>,
+        }
+        let jql = format!("updated >= \"{}\" ORDER BY id ASC", jql_time(since));
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let body = serde_json::json!({
+                "jql": jql,
+                "fields": ["id", "updated"],
+                "maxResults": SEARCH_PAGE,
+                "nextPageToken": token,
+            });
+            let page: Page = self
+                .jira_json(Call::post(
+                    "POST /rest/api/3/search/jql",
+                    "rest/api/3/search/jql",
+                    &[],
+                    &body,
+                ))
+                .await?;
+            out.extend(page.issues.into_iter().filter_map(|i| {
+                Some(IssueStamp {
+                    id: i.id,
+                    updated: i.fields?.updated?,
+                })
+            }));
+            match page.next_page_token {
+                Some(t) if !t.is_empty() && page.is_last != Some(true) => token = Some(t),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Every changelog history of up to 1000 issues (oldest first), all pages.
+    pub async fn changelogs(&self, issue_ids: &[u64]) -> Result<Vec<ChangelogEntry>, JiraError> {
+        #[derive(Deserialize)]
+        struct History {
+            author: Option<AccountRef>,
+            #[serde(default, deserialize_with = "de_datetime")]
+            created: Option<DateTime<Utc>>,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct IssueLog {
+            #[serde(deserialize_with = "de_id")]
+            issue_id: u64,
+            #[serde(default)]
+            change_histories: Vec<History>,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Page {
+            #[serde(default)]
+            issue_change_logs: Vec<IssueLog>,
+            next_page_token: Option<String>,
+        }
+        let ids: Vec<String> = issue_ids.iter().map(u64::to_string).collect();
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let body = serde_json::json!({
+                "issueIdsOrKeys": ids,
+                "maxResults": BULKFETCH_PAGE,
+                "nextPageToken": token,
+            });
+            let page: Page = self
+                .jira_json(Call::post(
+                    "POST /rest/api/3/changelog/bulkfetch",
+                    "rest/api/3/changelog/bulkfetch",
+                    &[],
+                    &body,
+                ))
+                .await?;
+            for log in page.issue_change_logs {
+                for h in log.change_histories {
+                    if let Some(created) = h.created {
+                        out.push(ChangelogEntry {
+                            issue_id: log.issue_id,
+                            author: account(h.author),
+                            created,
+                        });
+                    }
+                }
+            }
+            match page.next_page_token {
+                Some(t) if !t.is_empty() => token = Some(t),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Comments of an issue, newest first, stopping after the page that reaches comments created before
+    /// `since` (edits of older comments on later pages are not seen).
+    pub async fn comments_since(
+        &self,
+        issue_id: u64,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<CommentEvent>, JiraError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Comment {
+            author: Option<AccountRef>,
+            update_author: Option<AccountRef>,
+            #[serde(default, deserialize_with = "de_datetime")]
+            created: Option<DateTime<Utc>>,
+            #[serde(default, deserialize_with = "de_datetime")]
+            updated: Option<DateTime<Utc>>,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Page {
+            #[serde(default)]
+            comments: Vec<Comment>,
+            total: Option<usize>,
+        }
+        let path = format!("rest/api/3/issue/{issue_id}/comment");
+        let max = COMMENTS_PAGE.to_string();
+        let mut out = Vec::new();
+        let mut start = 0usize;
+        loop {
+            let start_s = start.to_string();
+            let resp = self
+                .jira(Call::get(
+                    "GET /rest/api/3/issue/{id}/comment",
+                    &path,
+                    &[
+                        ("orderBy", "-created"),
+                        ("startAt", &start_s),
+                        ("maxResults", &max),
+                    ],
+                ))
+                .await?;
+            if resp.status == reqwest::StatusCode::NOT_FOUND {
+                // Deleted (or hidden) since the search: nothing to count.
+                return Ok(out);
+            }
+            if !resp.status.is_success() {
+                return Err(super::status_error(
+                    "GET /rest/api/3/issue/{id}/comment",
+                    &resp,
+                ));
+            }
+            let page: Page = super::parse_json("GET /rest/api/3/issue/{id}/comment", &resp.body)?;
+            let len = page.comments.len();
+            let mut reached_old = false;
+            for c in page.comments {
+                let Some(created) = c.created else { continue };
+                if created < since {
+                    reached_old = true;
+                }
+                out.push(CommentEvent {
+                    author: account(c.author),
+                    created,
+                    update_author: account(c.update_author),
+                    updated: c.updated,
+                });
+            }
+            start += len;
+            if len == 0 || reached_old || page.total.is_none_or(|t| start >= t) {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn worklog_feed<T>(
+        &self,
+        endpoint: &'static str,
+        path: &str,
+        since_ms: i64,
+        mut keep: impl FnMut(u64, i64) -> T,
+    ) -> Result<Vec<T>, JiraError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Entry {
+            worklog_id: u64,
+            updated_time: i64,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Page {
+            #[serde(default)]
+            values: Vec<Entry>,
+            until: Option<i64>,
+            #[serde(default)]
+            last_page: bool,
+        }
+        let mut out = Vec::new();
+        let mut since = since_ms;
+        loop {
+            let since_s = since.to_string();
+            let page: Page = self
+                .jira_json(Call::get(endpoint, path, &[("since", &since_s)]))
+                .await?;
+            let max_seen = page.values.iter().map(|e| e.updated_time).max();
+            out.extend(
+                page.values
+                    .into_iter()
+                    .map(|e| keep(e.worklog_id, e.updated_time)),
+            );
+            if page.last_page {
+                return Ok(out);
+            }
+            // `nextPage` re-encodes since=until; build it here so the gateway prefix is kept.
+            let next = page.until.or(max_seen).unwrap_or(since);
+            since = if next > since { next } else { since + 1 };
+        }
+    }
+
+    /// Worklogs created or updated since `since_ms` (epoch ms), oldest first. Jira leaves out the last minute.
+    pub async fn worklogs_updated_since(
+        &self,
+        since_ms: i64,
+    ) -> Result<Vec<UpdatedWorklog>, JiraError> {
+        self.worklog_feed(
+            "GET /rest/api/3/worklog/updated",
+            "rest/api/3/worklog/updated",
+            since_ms,
+            |id, updated_ms| UpdatedWorklog { id, updated_ms },
+        )
+        .await
+    }
+
+    /// Worklogs deleted since `since_ms` (epoch ms): ids and deletion times, no author.
+    pub async fn worklogs_deleted_since(
+        &self,
+        since_ms: i64,
+    ) -> Result<Vec<DeletedWorklog>, JiraError> {
+        self.worklog_feed(
+            "GET /rest/api/3/worklog/deleted",
+            "rest/api/3/worklog/deleted",
+            since_ms,
+            |id, deleted_ms| DeletedWorklog { id, deleted_ms },
+        )
+        .await
+    }
+
+    /// Authors and times of up to 1000 worklogs.
+    pub async fn worklog_details(&self, ids: &[u64]) -> Result<Vec<WorklogDetail>, JiraError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Raw {
+            #[serde(deserialize_with = "de_id")]
+            id: u64,
+            author: Option<AccountRef>,
+            update_author: Option<AccountRef>,
+            #[serde(default, deserialize_with = "de_datetime")]
+            created: Option<DateTime<Utc>>,
+            #[serde(default, deserialize_with = "de_datetime")]
+            updated: Option<DateTime<Utc>>,
+        }
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let body = serde_json::json!({ "ids": ids });
+        let raw: Vec<Raw> = self
+            .jira_json(Call::post(
+                "POST /rest/api/3/worklog/list",
+                "rest/api/3/worklog/list",
+                &[],
+                &body,
+            ))
+            .await?;
+        Ok(raw
+            .into_iter()
+            .map(|r| WorklogDetail {
+                id: r.id,
+                author: account(r.author),
+                created: r.created,
+                update_author: account(r.update_author),
+                updated: r.updated,
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn jql_time_format() {
+        let t = Utc.with_ymd_and_hms(2026, 10, 29, 0, 5, 59).unwrap();
+        assert_eq!(jql_time(t), "2026-10-29 00:05");
+    }
+
+    #[test]
+    fn ids_as_strings_or_numbers() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(deserialize_with = "de_id")]
+            id: u64,
+        }
+        assert_eq!(
+            serde_json::from_str::<T>(r#"{"id":"10042"}"#).unwrap().id,
+            10042
+        );
+        assert_eq!(serde_json::from_str::<T>(r#"{"id":103}"#).unwrap().id, 103);
+        assert!(serde_json::from_str::<T>(r#"{"id":"ENG-1"}"#).is_err());
+    }
+}

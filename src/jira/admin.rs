@@ -1,0 +1,270 @@
+//! Atlassian Admin (organization) API: key check, users with their org-level roles and last-active dates.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use reqwest::Method;
+use serde::Deserialize;
+
+use super::error::{ErrorDetail, JiraError};
+use super::{Call, JiraClient};
+
+/// Users per page asked of the Admin API.
+pub const ADMIN_PAGE: usize = 100;
+
+/// What the Admin API says about one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminUser {
+    /// accountId.
+    pub account_id: String,
+    /// Holds `atlassian/org-admin`.
+    pub org_admin: bool,
+    /// Holds `atlassian/site-admin`.
+    pub site_admin: bool,
+    /// Latest product last-active date on this site (a page view, not an edit).
+    pub last_active: Option<NaiveDate>,
+}
+
+/// The organization's users as seen by the Admin API.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdminUsers {
+    /// Users.
+    pub users: Vec<AdminUser>,
+    /// False when the org is on the original user-management experience and roles were not available
+    /// (only the v1 listing: last-active dates, no platform roles).
+    pub roles_known: bool,
+}
+
+#[derive(Deserialize)]
+struct Links {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<T> {
+    #[serde(default = "Vec::new")]
+    data: Vec<T>,
+    links: Option<Links>,
+}
+
+fn next_cursor(links: Option<Links>) -> Option<String> {
+    let next = links?.next.filter(|n| !n.is_empty())?;
+    // `next` is a cursor, or a URL carrying `cursor=`.
+    if next.starts_with("http") {
+        let url = url::Url::parse(&next).ok()?;
+        url.query_pairs()
+            .find(|(k, _)| k == "cursor")
+            .map(|(_, v)| v.into_owned())
+    } else {
+        Some(next)
+    }
+}
+
+fn latest_date(values: impl Iterator<Item = Option<String>>) -> Option<NaiveDate> {
+    values
+        .flatten()
+        .filter_map(|s| {
+            super::time::parse_datetime(&s)
+                .map(|t: DateTime<Utc>| t.date_naive())
+                .or_else(|| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
+        })
+        .max()
+}
+
+impl JiraClient {
+    /// Checks that the Admin API key sees the configured organization.
+    pub(crate) async fn check_admin_key(&self) -> Result<(), JiraError> {
+        #[derive(Deserialize)]
+        struct Org {
+            id: String,
+        }
+        let org_id = self.org_id().unwrap_or_default().to_owned();
+        let mut cursor: Option<String> = None;
+        loop {
+            let query: Vec<(&str, &str)> = cursor
+                .as_deref()
+                .map(|c| vec![("cursor", c)])
+                .unwrap_or_default();
+            let page: Envelope<Org> = self
+                .admin_json(Call::get("GET /admin/v1/orgs", "admin/v1/orgs", &query))
+                .await?;
+            if page.data.iter().any(|o| o.id == org_id) {
+                return Ok(());
+            }
+            match next_cursor(page.links) {
+                Some(c) => cursor = Some(c),
+                None => return Err(JiraError::OrganizationNotFound { org_id }),
+            }
+        }
+    }
+
+    /// Users of the organization with platform roles and last-active dates (v2 directory search; falls back
+    /// to the v1 listing when the org is on the original user-management experience).
+    pub async fn admin_users(&self) -> Result<AdminUsers, JiraError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Access {
+            id: Option<String>,
+            last_active_timestamp: Option<String>,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct V2User {
+            account_id: String,
+            #[serde(default)]
+            platform_roles: Vec<String>,
+            #[serde(default)]
+            product_access: Vec<Access>,
+        }
+        let org = self.org_id().unwrap_or_default().to_owned();
+        let cloud_id = self.site_info().cloud_id.clone();
+        let path = format!("admin/v2/orgs/{org}/directories/-/users/search");
+        let mut users = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let body = serde_json::json!({
+                "limit": ADMIN_PAGE,
+                "cursor": cursor,
+                "expand": ["platformRoles", "productAccess"],
+            });
+            let resp = self
+                .admin(Call::post(
+                    "POST /admin/v2/orgs/{org}/directories/{dir}/users/search",
+                    &path,
+                    &[],
+                    &body,
+                ))
+                .await?;
+            if resp.status == reqwest::StatusCode::BAD_REQUEST
+                && ErrorDetail::parse(&resp.body).mentions("ADMIN-400-4")
+            {
+                return self.admin_users_v1(&org, &cloud_id).await;
+            }
+            if !resp.status.is_success() {
+                return Err(super::status_error(
+                    "POST /admin/v2/orgs/{org}/directories/{dir}/users/search",
+                    &resp,
+                ));
+            }
+            let page: Envelope<V2User> =
+                super::parse_json("POST /admin/v2/users/search", &resp.body)?;
+            for u in page.data {
+                users.push(AdminUser {
+                    org_admin: u.platform_roles.iter().any(|r| r == "atlassian/org-admin"),
+                    site_admin: u.platform_roles.iter().any(|r| r == "atlassian/site-admin"),
+                    last_active: latest_date(
+                        u.product_access
+                            .into_iter()
+                            .filter(|a| a.id.as_deref().is_none_or(|id| id.contains(&cloud_id)))
+                            .map(|a| a.last_active_timestamp),
+                    ),
+                    account_id: u.account_id,
+                });
+            }
+            match next_cursor(page.links) {
+                Some(c) => cursor = Some(c),
+                None => {
+                    return Ok(AdminUsers {
+                        users,
+                        roles_known: true,
+                    });
+                }
+            }
+        }
+    }
+
+    async fn admin_users_v1(&self, org: &str, cloud_id: &str) -> Result<AdminUsers, JiraError> {
+        #[derive(Deserialize)]
+        struct Access {
+            url: Option<String>,
+            last_active: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct V1User {
+            account_id: String,
+            #[serde(default)]
+            product_access: Vec<Access>,
+        }
+        let site_host = self
+            .site_info()
+            .site_url
+            .host_str()
+            .unwrap_or_default()
+            .to_owned();
+        let path = format!("admin/v1/orgs/{org}/users");
+        let mut users = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let query: Vec<(&str, &str)> = cursor
+                .as_deref()
+                .map(|c| vec![("cursor", c)])
+                .unwrap_or_default();
+            let page: Envelope<V1User> = self
+                .admin_json(
+                    Call::get("GET /admin/v1/orgs/{org}/users", &path, &query)
+                        .with_method(Method::GET),
+                )
+                .await?;
+            for u in page.data {
+                users.push(AdminUser {
+                    org_admin: false,
+                    site_admin: false,
+                    last_active: latest_date(
+                        u.product_access
+                            .into_iter()
+                            .filter(|a| {
+                                a.url.as_deref().is_none_or(|url| {
+                                    url.contains(&site_host) || url.contains(cloud_id)
+                                })
+                            })
+                            .map(|a| a.last_active),
+                    ),
+                    account_id: u.account_id,
+                });
+            }
+            match next_cursor(page.links) {
+                Some(c) => cursor = Some(c),
+                None => {
+                    return Ok(AdminUsers {
+                        users,
+                        roles_known: false,
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_from_links() {
+        assert_eq!(
+            next_cursor(Some(Links {
+                next: Some("abc".into())
+            })),
+            Some("abc".into())
+        );
+        assert_eq!(
+            next_cursor(Some(Links {
+                next: Some("https://api.atlassian.com/admin/v1/orgs/o/users?cursor=xyz".into())
+            })),
+            Some("xyz".into())
+        );
+        assert_eq!(next_cursor(Some(Links { next: None })), None);
+        assert_eq!(next_cursor(None), None);
+    }
+
+    #[test]
+    fn latest_of_mixed_dates() {
+        let d = latest_date(
+            [
+                Some("2026-09-20T08:11:04Z".to_owned()),
+                Some("2026-08-02".to_owned()),
+                None,
+            ]
+            .into_iter(),
+        );
+        assert_eq!(d, NaiveDate::from_ymd_opt(2026, 9, 20));
+    }
+}

@@ -1,0 +1,522 @@
+//! The HTTP layer: one per connection. Timeouts, a concurrency cap, request pacing, retries with
+//! jittered exponential backoff on network errors and 5xx, and 429 handling through `Retry-After` and the
+//! rate-limit headers (a throttled request waits and is resent; it never counts as a failure).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use url::Url;
+
+use super::error::JiraError;
+
+/// Per-connection limits.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Requests in flight at once on this connection (default 4).
+    pub max_concurrency: usize,
+    /// Request starts per second on this connection; `None` = unpaced (default 20).
+    pub requests_per_second: Option<f64>,
+    /// Retries of one request after network errors or 5xx (default 4). 429s are not counted here.
+    pub max_retries: u32,
+    /// First backoff delay; doubles per retry up to `backoff_max`, with ±30 % jitter (default 1 s).
+    pub backoff_base: Duration,
+    /// Largest backoff delay (default 30 s).
+    pub backoff_max: Duration,
+    /// A 429 asking to wait longer than this fails the request with `RateLimited` (default 10 min).
+    pub max_throttle_wait: Duration,
+    /// A request throttled more often than this in a row fails with `RateLimited` (default 50).
+    pub max_throttled_attempts: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_concurrency: 4,
+            requests_per_second: Some(20.0),
+            max_retries: 4,
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(30),
+            max_throttle_wait: Duration::from_secs(600),
+            max_throttled_attempts: 50,
+        }
+    }
+}
+
+/// Counters of one endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndpointStats {
+    /// HTTP requests sent (every attempt).
+    pub requests: u64,
+    /// Of those, answered 429.
+    pub throttled: u64,
+    /// Of those, failed at the network level or answered 5xx.
+    pub failed: u64,
+}
+
+/// Request counters of a connection since it was created.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestStats {
+    /// HTTP requests sent (every attempt, including throttled and retried ones).
+    pub total: u64,
+    /// Requests answered 429.
+    pub throttled: u64,
+    /// Requests that failed at the network level or answered 5xx.
+    pub failed: u64,
+    /// Per endpoint, keyed `METHOD /path/template`.
+    pub by_endpoint: BTreeMap<String, EndpointStats>,
+}
+
+impl RequestStats {
+    /// Counters accumulated since `earlier` (a previous snapshot of the same client).
+    pub fn since(&self, earlier: &RequestStats) -> RequestStats {
+        let by_endpoint = self
+            .by_endpoint
+            .iter()
+            .filter_map(|(k, v)| {
+                let e = earlier.by_endpoint.get(k).copied().unwrap_or_default();
+                let d = EndpointStats {
+                    requests: v.requests - e.requests,
+                    throttled: v.throttled - e.throttled,
+                    failed: v.failed - e.failed,
+                };
+                (d != EndpointStats::default()).then(|| (k.clone(), d))
+            })
+            .collect();
+        RequestStats {
+            total: self.total - earlier.total,
+            throttled: self.throttled - earlier.throttled,
+            failed: self.failed - earlier.failed,
+            by_endpoint,
+        }
+    }
+}
+
+/// One request to send.
+pub(crate) struct Request {
+    pub method: Method,
+    pub url: Url,
+    /// Stats key and error context, e.g. `GET /rest/api/3/users/search`.
+    pub endpoint: &'static str,
+    pub body: Option<Bytes>,
+    /// Content type of the body.
+    pub content_type: &'static str,
+    /// False for requests whose repetition changes Jira (create): those are resent only when Jira did not
+    /// process them (429, 503, connection refused).
+    pub idempotent: bool,
+}
+
+/// A response that was not retried away.
+pub(crate) struct Response {
+    pub status: StatusCode,
+    pub body: Bytes,
+}
+
+#[derive(Debug)]
+struct Pacing {
+    next_slot: Instant,
+    pause_until: Instant,
+}
+
+/// The per-connection HTTP machinery.
+pub(crate) struct Http {
+    client: reqwest::Client,
+    limits: Limits,
+    permits: Semaphore,
+    pacing: Mutex<Pacing>,
+    total: AtomicU64,
+    throttled: AtomicU64,
+    failed: AtomicU64,
+    by_endpoint: Mutex<BTreeMap<&'static str, EndpointStats>>,
+}
+
+enum Attempt {
+    Done(Response),
+    Throttled { wait: Duration, reason: String },
+    Failed { detail: String, processed: bool },
+}
+
+impl Http {
+    pub fn new(limits: Limits, timeout: Duration) -> Result<Http, JiraError> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .pool_max_idle_per_host(limits.max_concurrency.max(1))
+            .user_agent(concat!("jira-cloud-operator/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| JiraError::Config(format!("HTTP client: {e}")))?;
+        let now = Instant::now();
+        Ok(Http {
+            client,
+            permits: Semaphore::new(limits.max_concurrency.max(1)),
+            limits,
+            pacing: Mutex::new(Pacing {
+                next_slot: now,
+                pause_until: now,
+            }),
+            total: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            by_endpoint: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// The concurrency cap.
+    pub fn concurrency(&self) -> usize {
+        self.limits.max_concurrency.max(1)
+    }
+
+    /// Snapshot of the counters.
+    pub fn stats(&self) -> RequestStats {
+        let by_endpoint = self
+            .by_endpoint
+            .lock()
+            .expect("stats lock")
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), *v))
+            .collect();
+        RequestStats {
+            total: self.total.load(Ordering::Relaxed),
+            throttled: self.throttled.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            by_endpoint,
+        }
+    }
+
+    fn count(&self, endpoint: &'static str, f: impl FnOnce(&mut EndpointStats)) {
+        let mut map = self.by_endpoint.lock().expect("stats lock");
+        f(map.entry(endpoint).or_default());
+    }
+
+    /// Waits for the connection's pacing slot (and any pause a 429 imposed).
+    async fn pace(&self) {
+        let interval = self
+            .limits
+            .requests_per_second
+            .filter(|r| *r > 0.0)
+            .map(|r| Duration::from_secs_f64(1.0 / r));
+        loop {
+            let start = {
+                let mut p = self.pacing.lock().expect("pacing lock");
+                let now = Instant::now();
+                let start = now.max(p.next_slot).max(p.pause_until);
+                if let Some(i) = interval {
+                    p.next_slot = start + i;
+                }
+                start
+            };
+            tokio::time::sleep_until(start).await;
+            let pause = self.pacing.lock().expect("pacing lock").pause_until;
+            if pause <= Instant::now() {
+                return;
+            }
+        }
+    }
+
+    fn pause_all(&self, wait: Duration) {
+        let mut p = self.pacing.lock().expect("pacing lock");
+        let until = Instant::now() + wait;
+        if until > p.pause_until {
+            p.pause_until = until;
+        }
+    }
+
+    /// Sends `req` with `auth` (an `Authorization` value, marked sensitive), retrying transient failures.
+    pub async fn send(
+        &self,
+        req: &Request,
+        auth: Option<&HeaderValue>,
+    ) -> Result<Response, JiraError> {
+        let mut failures = 0u32;
+        let mut throttled = 0u32;
+        loop {
+            self.pace().await;
+            let attempt = {
+                let _permit = self
+                    .permits
+                    .acquire()
+                    .await
+                    .expect("semaphore never closed");
+                self.attempt(req, auth).await
+            };
+            match attempt {
+                Attempt::Done(resp) => return Ok(resp),
+                Attempt::Throttled { wait, reason } => {
+                    throttled += 1;
+                    if wait > self.limits.max_throttle_wait
+                        || throttled > self.limits.max_throttled_attempts
+                    {
+                        return Err(JiraError::RateLimited {
+                            reason,
+                            retry_after: wait,
+                        });
+                    }
+                    tracing::debug!(endpoint = req.endpoint, ?wait, %reason, "throttled by Jira, waiting");
+                    self.pause_all(wait);
+                }
+                Attempt::Failed { detail, processed } => {
+                    failures += 1;
+                    if failures > self.limits.max_retries || (processed && !req.idempotent) {
+                        return Err(JiraError::JiraUnavailable {
+                            operation: req.endpoint.to_owned(),
+                            detail,
+                        });
+                    }
+                    let wait = backoff(
+                        self.limits.backoff_base,
+                        self.limits.backoff_max,
+                        failures - 1,
+                    );
+                    tracing::debug!(endpoint = req.endpoint, %detail, ?wait, "transient failure, retrying");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, req: &Request, auth: Option<&HeaderValue>) -> Attempt {
+        let mut builder = self
+            .client
+            .request(req.method.clone(), req.url.clone())
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(auth) = auth {
+            builder = builder.header(reqwest::header::AUTHORIZATION, auth.clone());
+        }
+        if let Some(body) = &req.body {
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, req.content_type)
+                .body(body.clone());
+        }
+        self.total.fetch_add(1, Ordering::Relaxed);
+        self.count(req.endpoint, |s| s.requests += 1);
+        let result = async {
+            let resp = builder.send().await?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = resp.bytes().await?;
+            Ok::<_, reqwest::Error>((status, headers, body))
+        }
+        .await;
+        match result {
+            Err(e) => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+                self.count(req.endpoint, |s| s.failed += 1);
+                Attempt::Failed {
+                    processed: !e.is_connect(),
+                    detail: describe(&e),
+                }
+            }
+            Ok((status, headers, body)) => {
+                let retry_after = throttle_wait(&headers, Utc::now());
+                if status == StatusCode::TOO_MANY_REQUESTS
+                    || (status == StatusCode::SERVICE_UNAVAILABLE && retry_after.is_some())
+                {
+                    self.throttled.fetch_add(1, Ordering::Relaxed);
+                    self.count(req.endpoint, |s| s.throttled += 1);
+                    let wait = retry_after.unwrap_or(self.limits.backoff_base * 2);
+                    return Attempt::Throttled {
+                        wait: jitter_up(wait),
+                        reason: header_str(&headers, "ratelimit-reason")
+                            .or_else(|| header_str(&headers, "x-beta-ratelimit-reason"))
+                            .unwrap_or("unknown")
+                            .to_owned(),
+                    };
+                }
+                if status.is_server_error() {
+                    self.failed.fetch_add(1, Ordering::Relaxed);
+                    self.count(req.endpoint, |s| s.failed += 1);
+                    return Attempt::Failed {
+                        processed: status != StatusCode::SERVICE_UNAVAILABLE,
+                        detail: format!(
+                            "HTTP {status}: {}",
+                            super::error::ErrorDetail::parse(&body)
+                        ),
+                    };
+                }
+                if header_str(&headers, "x-ratelimit-nearlimit") == Some("true") {
+                    self.pause_all(Duration::from_millis(200));
+                }
+                Attempt::Done(Response { status, body })
+            }
+        }
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "network error"
+    };
+    let mut text = format!("{kind}: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// How long a throttled response asks to wait: `Retry-After` (seconds or HTTP date), else
+/// `X-RateLimit-Reset` (ISO time), else the `t=` of the `RateLimit` / `Beta-RateLimit` header when no points
+/// remain.
+pub(crate) fn throttle_wait(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
+    if let Some(v) = header_str(headers, "retry-after") {
+        if let Ok(secs) = v.parse::<f64>() {
+            if secs.is_finite() && secs >= 0.0 {
+                return Some(Duration::from_secs_f64(secs));
+            }
+        }
+        if let Ok(at) = DateTime::parse_from_rfc2822(v) {
+            return Some((at.with_timezone(&Utc) - now).to_std().unwrap_or_default());
+        }
+    }
+    if let Some(v) = header_str(headers, "x-ratelimit-reset") {
+        if let Some(at) = parse_reset(v) {
+            return Some((at - now).to_std().unwrap_or_default());
+        }
+    }
+    for name in ["ratelimit", "beta-ratelimit"] {
+        if let Some(v) = header_str(headers, name) {
+            let (r, t) = parse_ratelimit(v);
+            if r == Some(0) {
+                if let Some(t) = t {
+                    return Some(Duration::from_secs(t));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// `X-RateLimit-Reset` is ISO 8601, `yyyy-MM-ddTHH:mmZ` or with seconds.
+fn parse_reset(v: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let trimmed = v.strip_suffix('Z').unwrap_or(v);
+    NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%dT%H:%M")
+        .ok()
+        .map(|n| n.and_utc())
+}
+
+/// Parses `"tenant-app-quota";r=17842;t=2107` into (r, t).
+fn parse_ratelimit(v: &str) -> (Option<u64>, Option<u64>) {
+    let mut r = None;
+    let mut t = None;
+    for part in v.split(';') {
+        let part = part.trim();
+        if let Some(x) = part.strip_prefix("r=") {
+            r = x.parse().ok();
+        } else if let Some(x) = part.strip_prefix("t=") {
+            t = x.parse().ok();
+        }
+    }
+    (r, t)
+}
+
+/// `base * 2^n`, capped, with ±30 % jitter.
+pub(crate) fn backoff(base: Duration, max: Duration, n: u32) -> Duration {
+    let raw = base.saturating_mul(1u32 << n.min(16)).min(max);
+    raw.mul_f64(rand::random_range(0.7..1.3))
+}
+
+/// Adds 0..30 % so that parallel waiters do not return at the same instant.
+fn jitter_up(d: Duration) -> Duration {
+    d.mul_f64(rand::random_range(1.0..1.3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn retry_after_seconds_wins() {
+        let now = Utc.with_ymd_and_hms(2026, 6, 5, 5, 0, 0).unwrap();
+        let h = headers(&[
+            ("retry-after", "7"),
+            ("x-ratelimit-reset", "2026-06-05T06:00Z"),
+        ]);
+        assert_eq!(throttle_wait(&h, now), Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn reset_time_and_points_headers() {
+        let now = Utc.with_ymd_and_hms(2026, 6, 5, 5, 0, 0).unwrap();
+        let h = headers(&[("x-ratelimit-reset", "2026-06-05T06:00Z")]);
+        assert_eq!(throttle_wait(&h, now), Some(Duration::from_secs(3600)));
+        let h = headers(&[("x-ratelimit-reset", "2026-06-05T05:00:30Z")]);
+        assert_eq!(throttle_wait(&h, now), Some(Duration::from_secs(30)));
+        let h = headers(&[("beta-ratelimit", "\"tenant-app-quota\";r=0;t=42")]);
+        assert_eq!(throttle_wait(&h, now), Some(Duration::from_secs(42)));
+        let h = headers(&[("beta-ratelimit", "\"tenant-app-quota\";r=17842;t=2107")]);
+        assert_eq!(throttle_wait(&h, now), None);
+        assert_eq!(throttle_wait(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn reset_in_the_past_waits_zero() {
+        let now = Utc.with_ymd_and_hms(2026, 6, 5, 7, 0, 0).unwrap();
+        let h = headers(&[("x-ratelimit-reset", "2026-06-05T06:00Z")]);
+        assert_eq!(throttle_wait(&h, now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let base = Duration::from_secs(1);
+        let max = Duration::from_secs(30);
+        for n in 0..10 {
+            let d = backoff(base, max, n);
+            let raw = (base * (1 << n)).min(max);
+            assert!(d >= raw.mul_f64(0.7) && d <= raw.mul_f64(1.3), "{n}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn stats_difference() {
+        let mut a = RequestStats::default();
+        a.total = 3;
+        a.by_endpoint.insert(
+            "GET /x".into(),
+            EndpointStats {
+                requests: 3,
+                throttled: 1,
+                failed: 0,
+            },
+        );
+        let mut b = a.clone();
+        b.total = 5;
+        b.throttled = 1;
+        b.by_endpoint.get_mut("GET /x").unwrap().requests = 5;
+        let d = b.since(&a);
+        assert_eq!(d.total, 2);
+        assert_eq!(d.by_endpoint["GET /x"].requests, 2);
+        assert_eq!(d.by_endpoint["GET /x"].throttled, 0);
+    }
+}
