@@ -1,0 +1,250 @@
+use super::{LocalObjectReference, conditions_schema};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::{CustomResource, KubeSchema};
+use serde::{Deserialize, Serialize};
+
+/// One change in Jira, executed exactly once.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "jiracloud.io",
+    version = "v1alpha1",
+    kind = "JiraAction",
+    namespaced,
+    status = "JiraActionStatus",
+    shortname = "jact",
+    category = "jira",
+    doc = "One change in Jira (create or delete an issue, add or remove a group member, delete a user), executed exactly once.",
+    selectable = ".spec.connectionRef.name",
+    printcolumn(name = "Connection", type_ = "string", json_path = ".spec.connectionRef.name"),
+    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
+    printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Succeeded\")].reason"),
+    printcolumn(name = "Result", type_ = "string", json_path = ".status.result.issueKey"),
+    printcolumn(name = "Attempts", type_ = "integer", json_path = ".status.attempts"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
+    printcolumn(name = "Message", type_ = "string", priority = 1, json_path = ".status.message")
+)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("self == oldSelf")
+    .message("the spec of a JiraAction is immutable; create another JiraAction to do something else"))]
+#[x_kube(validation = Rule::new(
+    "[has(self.createIssue), has(self.deleteIssue), has(self.addUserToGroup), has(self.removeUserFromGroup), has(self.deleteUser)].filter(x, x).size() == 1"
+).message("exactly one of createIssue, deleteIssue, addUserToGroup, removeUserFromGroup or deleteUser must be set"))]
+pub struct JiraActionSpec {
+    /// The JiraConnection, in the same namespace, whose site and credentials the action uses.
+    pub connection_ref: LocalObjectReference,
+
+    /// Create an issue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_issue: Option<CreateIssue>,
+
+    /// Delete an issue. Succeeds without change when the issue is already gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_issue: Option<DeleteIssue>,
+
+    /// Add a user to a group. Succeeds without change when the user is already a member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_user_to_group: Option<GroupMembership>,
+
+    /// Remove a user from a group. Succeeds without change when the user is not a member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_user_from_group: Option<GroupMembership>,
+
+    /// Remove a user from Jira's user base (the Atlassian account itself is not deleted). Jira refuses users
+    /// who reported issues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_user: Option<DeleteUser>,
+
+    /// Delete the JiraAction this many seconds after it finished (Succeeded or Failed), as Jobs do. Kept
+    /// forever when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub ttl_seconds_after_finished: Option<i64>,
+}
+
+/// An issue to create.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateIssue {
+    /// Key (`OPS`) or numeric ID of the project.
+    #[schemars(length(min = 1, max = 255))]
+    pub project: String,
+    /// Name (`Task`) or numeric ID of the issue type. Sub-task types are not accepted.
+    #[schemars(length(min = 1, max = 255))]
+    pub issue_type: String,
+    /// The summary: one line, at most 255 characters.
+    #[schemars(length(min = 1, max = 255))]
+    #[x_kube(validation = Rule::new("!self.contains('\\n')").message("createIssue.summary must be a single line"))]
+    pub summary: String,
+    /// The description, as plain text (paragraphs separated by blank lines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32767))]
+    pub description: Option<String>,
+    /// Labels to set, without spaces. The operator adds one label of its own that marks the issue as created
+    /// by this action.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    #[x_kube(validation = Rule::new("self.all(l, size(l) > 0 && size(l) <= 255 && !l.contains(' '))")
+        .message("createIssue.labels must be non-empty and contain no spaces"))]
+    pub labels: Vec<String>,
+}
+
+/// An issue to delete.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteIssue {
+    /// Key (`OPS-123`) or numeric ID of the issue.
+    #[schemars(length(min = 1, max = 255), regex(pattern = r"^([A-Za-z][A-Za-z0-9_]*-[0-9]+|[0-9]+)$"))]
+    pub issue: String,
+    /// Also delete the issue's subtasks. Jira refuses to delete an issue with subtasks otherwise.
+    #[serde(default)]
+    pub delete_subtasks: bool,
+}
+
+/// A user and a group.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupMembership {
+    /// The user.
+    pub user: UserReference,
+    /// Name of the group.
+    #[schemars(length(min = 1, max = 255))]
+    pub group: String,
+}
+
+/// A user to delete.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteUser {
+    /// The user.
+    pub user: UserReference,
+}
+
+/// A Jira user: exactly one of `accountId` or `email`.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.accountId) != has(self.email)")
+    .message("a user reference needs exactly one of accountId or email"))]
+pub struct UserReference {
+    /// The Atlassian account ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 128))]
+    pub account_id: Option<String>,
+    /// The account's email address; resolved to the account ID (the email must be visible to the operator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 3, max = 254), regex(pattern = r"^[^@\s]+@[^@\s]+$"))]
+    pub email: Option<String>,
+}
+
+/// Phase of an action.
+#[derive(schemars::JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActionPhase {
+    /// Not started: waiting for its connection, or for a retry.
+    Pending,
+    /// An attempt is in progress.
+    Running,
+    /// Done. Never executed again.
+    Succeeded,
+    /// Failed permanently. Never executed again.
+    Failed,
+}
+
+/// The observed state of an action.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct JiraActionStatus {
+    /// The generation of the spec this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Pending`, `Running`, `Succeeded` or `Failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<ActionPhase>,
+    /// `Succeeded`: Unknown while pending or retrying, True when done, False when failed.
+    #[serde(default)]
+    #[schemars(schema_with = "conditions_schema")]
+    pub conditions: Vec<Condition>,
+    /// Number of attempts started.
+    #[serde(default)]
+    pub attempts: u32,
+    /// When the first attempt started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Time>,
+    /// When the action succeeded or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_time: Option<Time>,
+    /// When the next attempt is due, while retrying.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_time: Option<Time>,
+    /// What the action produced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<ActionResult>,
+    /// A human-readable summary of the outcome or of the last error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// What an action produced.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionResult {
+    /// Key of the created or deleted issue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue_key: Option<String>,
+    /// ID of the created issue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue_id: Option<String>,
+    /// Browse URL of the created issue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The account ID the user reference resolved to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// True when the goal already held and nothing was changed in Jira.
+    #[serde(default)]
+    pub already_done: bool,
+}
+
+/// The kind of change an action makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActionKind {
+    /// `createIssue`.
+    CreateIssue,
+    /// `deleteIssue`.
+    DeleteIssue,
+    /// `addUserToGroup`.
+    AddUserToGroup,
+    /// `removeUserFromGroup`.
+    RemoveUserFromGroup,
+    /// `deleteUser`.
+    DeleteUser,
+}
+
+impl ActionKind {
+    /// The field name of the kind in the spec, also used as a metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CreateIssue => "createIssue",
+            Self::DeleteIssue => "deleteIssue",
+            Self::AddUserToGroup => "addUserToGroup",
+            Self::RemoveUserFromGroup => "removeUserFromGroup",
+            Self::DeleteUser => "deleteUser",
+        }
+    }
+}
+
+impl JiraActionSpec {
+    /// The kind of the action; `None` only for a spec the schema would have rejected.
+    pub fn kind(&self) -> Option<ActionKind> {
+        let kinds = [
+            (self.create_issue.is_some(), ActionKind::CreateIssue),
+            (self.delete_issue.is_some(), ActionKind::DeleteIssue),
+            (self.add_user_to_group.is_some(), ActionKind::AddUserToGroup),
+            (self.remove_user_from_group.is_some(), ActionKind::RemoveUserFromGroup),
+            (self.delete_user.is_some(), ActionKind::DeleteUser),
+        ];
+        let mut set = kinds.iter().filter(|(set, _)| *set).map(|(_, kind)| *kind);
+        match (set.next(), set.next()) {
+            (Some(kind), None) => Some(kind),
+            _ => None,
+        }
+    }
+}
