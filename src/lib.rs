@@ -2,3 +2,6 @@
 
 pub mod api;
 pub mod jira;
+pub mod sync;
+pub mod controller;
+pub mod metrics;

@@ -1,0 +1,70 @@
+//! State shared by the controllers of one operator process.
+
+use super::credentials::ClientCache;
+use crate::{jira, metrics::Metrics};
+use kube::{
+    Client,
+    runtime::events::{Recorder, Reporter},
+};
+use std::{sync::Arc, time::Duration};
+
+/// Settings of the operator process that the controllers use.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Atlassian service URLs (gateway, Admin API, OAuth token endpoint).
+    pub endpoints: jira::Endpoints,
+    /// Per-connection request limits towards Jira.
+    pub limits: jira::Limits,
+    /// Timeout of one request to Jira.
+    pub jira_timeout: Duration,
+    /// Reconciles running at once, per controller.
+    pub concurrency: u16,
+    /// Namespaces to watch; empty means all namespaces.
+    pub watch_namespaces: Vec<String>,
+    /// Field manager of server-side apply writes, and the reporting controller of Events.
+    pub field_manager: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            endpoints: jira::Endpoints::default(),
+            limits: jira::Limits::default(),
+            jira_timeout: Duration::from_secs(30),
+            concurrency: 4,
+            watch_namespaces: Vec::new(),
+            field_manager: "jira-cloud-operator".into(),
+        }
+    }
+}
+
+/// What every reconcile gets.
+pub struct Context {
+    /// The Kubernetes client.
+    pub client: Client,
+    /// Process settings.
+    pub settings: Settings,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Connected Jira clients, one per JiraConnection, reused by syncs and actions.
+    pub clients: ClientCache,
+    /// Publishes Kubernetes Events.
+    pub recorder: Recorder,
+}
+
+impl Context {
+    /// A context for the given client and settings.
+    pub fn new(client: Client, settings: Settings, metrics: Arc<Metrics>) -> Arc<Self> {
+        let reporter = Reporter {
+            controller: settings.field_manager.clone(),
+            instance: std::env::var("POD_NAME").ok(),
+        };
+        Arc::new(Self {
+            recorder: Recorder::new(client.clone(), reporter),
+            clients: ClientCache::default(),
+            client,
+            settings,
+            metrics,
+        })
+    }
+}
