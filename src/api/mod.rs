@@ -1,6 +1,10 @@
 //! The API of the operator: the `jiracloud.io/v1alpha1` custom resources. The CRDs under `crds/` are generated
 //! from these types (`cargo run --bin crdgen`).
 
+// The `printcolumn(...)` arguments of `#[kube]` repeat `type_ = "string"`, which clippy mistakes for
+// duplicated attributes.
+#![allow(clippy::duplicated_attributes)]
+
 mod action;
 mod condition;
 mod connection;
