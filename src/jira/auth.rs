@@ -71,10 +71,10 @@ impl OAuthTokens {
     /// A valid token header, fetching a new token when none is cached or the cached one is about to expire.
     pub async fn header(&self, http: &Http) -> Result<HeaderValue, JiraError> {
         let mut current = self.current.lock().await;
-        if let Some(t) = current.as_ref() {
-            if Instant::now() < t.renew_at {
-                return Ok(t.header.clone());
-            }
+        if let Some(t) = current.as_ref()
+            && Instant::now() < t.renew_at
+        {
+            return Ok(t.header.clone());
         }
         let token = self.fetch(http).await?;
         let header = token.header.clone();
@@ -85,7 +85,7 @@ impl OAuthTokens {
     /// Drops the cached token if it is still `used` (after a 401), so the next call fetches a new one.
     pub async fn invalidate(&self, used: &HeaderValue) {
         let mut current = self.current.lock().await;
-        if current.as_ref().is_some_and(|t| &t.header == used) {
+        if current.as_ref().is_some_and(|t| t.header == used) {
             *current = None;
         }
     }

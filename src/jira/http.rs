@@ -379,27 +379,28 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// remain.
 pub(crate) fn throttle_wait(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     if let Some(v) = header_str(headers, "retry-after") {
-        if let Ok(secs) = v.parse::<f64>() {
-            if secs.is_finite() && secs >= 0.0 {
-                return Some(Duration::from_secs_f64(secs));
-            }
+        if let Ok(secs) = v.parse::<f64>()
+            && secs.is_finite()
+            && secs >= 0.0
+        {
+            return Some(Duration::from_secs_f64(secs));
         }
         if let Ok(at) = DateTime::parse_from_rfc2822(v) {
             return Some((at.with_timezone(&Utc) - now).to_std().unwrap_or_default());
         }
     }
-    if let Some(v) = header_str(headers, "x-ratelimit-reset") {
-        if let Some(at) = parse_reset(v) {
-            return Some((at - now).to_std().unwrap_or_default());
-        }
+    if let Some(v) = header_str(headers, "x-ratelimit-reset")
+        && let Some(at) = parse_reset(v)
+    {
+        return Some((at - now).to_std().unwrap_or_default());
     }
     for name in ["ratelimit", "beta-ratelimit"] {
         if let Some(v) = header_str(headers, name) {
             let (r, t) = parse_ratelimit(v);
-            if r == Some(0) {
-                if let Some(t) = t {
-                    return Some(Duration::from_secs(t));
-                }
+            if r == Some(0)
+                && let Some(t) = t
+            {
+                return Some(Duration::from_secs(t));
             }
         }
     }

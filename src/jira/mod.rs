@@ -393,14 +393,14 @@ impl JiraClient {
                 client_id,
                 client_secret,
             } => {
-                if let Some(actual) = &cloud_id {
-                    if actual != configured {
-                        return Err(JiraError::CloudIdMismatch {
-                            site: site_url.to_string(),
-                            configured: configured.clone(),
-                            actual: actual.clone(),
-                        });
-                    }
+                if let Some(actual) = &cloud_id
+                    && actual != configured
+                {
+                    return Err(JiraError::CloudIdMismatch {
+                        site: site_url.to_string(),
+                        configured: configured.clone(),
+                        actual: actual.clone(),
+                    });
                 }
                 let tokens = OAuthTokens::new(&auth_url, client_id.clone(), client_secret.clone())?;
                 (

@@ -1,0 +1,654 @@
+//! From collected data to the inventory: pure code, no I/O.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+
+use super::activity::ActivityStore;
+use crate::jira::time::day_number;
+use crate::jira::{AdminUsers, ApplicationRole, GroupRef, JiraError, JiraUser, SiteInfo};
+
+/// What the sync collected from Jira (besides activity).
+#[derive(Debug, Clone, Default)]
+pub struct Collected {
+    /// Every account of `users/search`.
+    pub users: Vec<JiraUser>,
+    /// Products (application roles).
+    pub roles: Vec<ApplicationRole>,
+    /// Active members of each group read (product groups, and admin groups when roles are wanted).
+    pub members: Vec<(GroupRef, Vec<String>)>,
+    /// Groups granting site-admin access (only read when an organization is configured).
+    pub site_admin_groups: Vec<GroupRef>,
+    /// Groups granting Jira admin access (only read when an organization is configured).
+    pub admin_groups: Vec<GroupRef>,
+    /// Admin API view of the users, when an organization is configured.
+    pub admin: Option<AdminUsers>,
+}
+
+/// The usage window: `window_days` UTC days ending on `to` (the day of the sync).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day (the day of `now`).
+    pub to: NaiveDate,
+    /// Number of days.
+    pub days: u32,
+}
+
+impl Window {
+    /// The window of `days` days ending on `to`.
+    pub fn ending(to: NaiveDate, days: u32) -> Window {
+        Window {
+            from: to - chrono::Duration::days(days.max(1) as i64 - 1),
+            to,
+            days: days.max(1),
+        }
+    }
+
+    /// True when `d` lies in the window.
+    pub fn contains(&self, d: NaiveDate) -> bool {
+        d >= self.from && d <= self.to
+    }
+}
+
+/// User counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserCounts {
+    /// Human accounts (`accountType: atlassian`), active or not.
+    pub total: u64,
+    /// Humans with a visible email (those in the inventory).
+    pub synced: u64,
+    /// Humans whose email is hidden (not synced).
+    pub hidden_email: u64,
+    /// Deactivated humans.
+    pub deactivated: u64,
+}
+
+/// Roles of the synced users (one role each, the highest).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoleCounts {
+    /// Organization admins.
+    pub org_admin: u64,
+    /// Site admins.
+    pub site_admin: u64,
+    /// Jira (product) admins.
+    pub product_admin: u64,
+    /// Everyone else.
+    pub user: u64,
+}
+
+/// One product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenseSummary {
+    /// Product key.
+    pub product: String,
+    /// Product name.
+    pub name: String,
+    /// Jira's `numberOfSeats`.
+    pub seats: i64,
+    /// Synced, active holders (Jira Core not counted for holders of another product).
+    pub used: u64,
+    /// Jira's `remainingSeats`.
+    pub remaining: i64,
+    /// Holders active on at least one day of the window.
+    pub active_users: u64,
+    /// Holders with no activity in the window.
+    pub inactive_users: u64,
+}
+
+/// Active users on one day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyActive {
+    /// The UTC day.
+    pub date: NaiveDate,
+    /// Human accounts active that day.
+    pub active_users: u64,
+}
+
+/// Usage over the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageSummary {
+    /// Window length.
+    pub window_days: u32,
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day (the day of the sync).
+    pub to: NaiveDate,
+    /// Human accounts active on at least one day.
+    pub active_users: u64,
+    /// One point per day, oldest first.
+    pub daily: Vec<DailyActive>,
+}
+
+/// Activity counts of a user over the window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActivityCounts {
+    /// Comments created or edited.
+    pub comments: u64,
+    /// Changelog entries.
+    pub changelog: u64,
+    /// Worklogs created, edited or deleted.
+    pub worklogs: u64,
+}
+
+/// One synced user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// accountId.
+    pub account_id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Email (always visible for synced users).
+    pub email: String,
+    /// False when deactivated.
+    pub active: bool,
+    /// Product keys, sorted (Jira Core only when it is the user's only product; none when deactivated).
+    pub products: Vec<String>,
+    /// Product-granting (and, with an organization, admin) groups the user is an active member of, sorted.
+    pub groups: Vec<String>,
+    /// `org-admin`, `site-admin`, `product-admin` or `user`, when an organization is configured.
+    pub role: Option<String>,
+    /// Last day with Jira activity (from this window, or remembered from earlier syncs).
+    pub last_active_date: Option<NaiveDate>,
+    /// Last product page view reported by the Admin API (a login signal, not an edit).
+    pub admin_last_active: Option<NaiveDate>,
+    /// Days with activity in the window.
+    pub active_days: u32,
+    /// Activity counts in the window.
+    pub activity: ActivityCounts,
+}
+
+/// The result of a sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inventory {
+    /// The site.
+    pub site: SiteInfo,
+    /// User counts.
+    pub users: UserCounts,
+    /// Role counts, when an organization is configured.
+    pub roles: Option<RoleCounts>,
+    /// One entry per product, sorted by key.
+    pub licenses: Vec<LicenseSummary>,
+    /// Usage.
+    pub usage: UsageSummary,
+    /// Synced users, sorted by accountId.
+    pub records: Vec<UserRecord>,
+}
+
+/// Role names used in [`UserRecord::role`].
+pub mod role {
+    /// Organization admin.
+    pub const ORG_ADMIN: &str = "org-admin";
+    /// Site admin.
+    pub const SITE_ADMIN: &str = "site-admin";
+    /// Jira admin.
+    pub const PRODUCT_ADMIN: &str = "product-admin";
+    /// Everyone else.
+    pub const USER: &str = "user";
+}
+
+/// Computes the inventory. Fails with `AllEmailsHidden` when there are humans and none shows an email.
+pub fn compute(
+    site: SiteInfo,
+    collected: Collected,
+    activity: &ActivityStore,
+    window: Window,
+) -> Result<Inventory, JiraError> {
+    let Collected {
+        users,
+        roles,
+        members,
+        site_admin_groups,
+        admin_groups,
+        admin,
+    } = collected;
+
+    // Interned group names and each account's groups.
+    let mut group_names: Vec<&str> = Vec::new();
+    let mut group_index: HashMap<&str, u16> = HashMap::new();
+    let mut groups_of: HashMap<&str, Vec<u16>> = HashMap::new();
+    let mut member_groups: Vec<u16> = Vec::with_capacity(members.len());
+    for (g, _) in &members {
+        let name = g.name.as_str();
+        let gi = *group_index.entry(name).or_insert_with(|| {
+            group_names.push(name);
+            (group_names.len() - 1) as u16
+        });
+        member_groups.push(gi);
+    }
+    for ((_, ids), gi) in members.iter().zip(&member_groups) {
+        for id in ids {
+            let v = groups_of.entry(id.as_str()).or_default();
+            if !v.contains(gi) {
+                v.push(*gi);
+            }
+        }
+    }
+    let group_set = |gs: &[GroupRef], intern_of: &HashMap<&str, u16>| -> HashSet<u16> {
+        gs.iter()
+            .filter_map(|g| intern_of.get(g.name.as_str()).copied())
+            .collect()
+    };
+    let product_groups: Vec<HashSet<u16>> = roles
+        .iter()
+        .map(|r| group_set(&r.groups, &group_index))
+        .collect();
+    let site_admin_set = group_set(&site_admin_groups, &group_index);
+    let admin_set = group_set(&admin_groups, &group_index);
+    let admin_by_id: HashMap<&str, &crate::jira::AdminUser> = admin
+        .as_ref()
+        .map(|a| a.users.iter().map(|u| (u.account_id.as_str(), u)).collect())
+        .unwrap_or_default();
+    let roles_wanted = admin.is_some();
+
+    let from = day_number(window.from);
+    let to = day_number(window.to);
+    let mut daily = vec![0u64; (to - from + 1) as usize];
+    let mut active_humans = 0u64;
+    let mut counts = UserCounts::default();
+    let mut role_counts = RoleCounts::default();
+    let mut used = vec![0u64; roles.len()];
+    let mut active_holders = vec![0u64; roles.len()];
+    let mut records = Vec::new();
+
+    for u in &users {
+        if !u.is_human() {
+            continue;
+        }
+        counts.total += 1;
+        if !u.active {
+            counts.deactivated += 1;
+        }
+        let days = activity.days_of(&u.account_id);
+        let mut active_days = 0u32;
+        let mut act = ActivityCounts::default();
+        let mut last_in_window = None;
+        for d in days.iter().filter(|d| d.day >= from && d.day <= to) {
+            active_days += 1;
+            daily[(d.day - from) as usize] += 1;
+            act.comments += d.comments as u64;
+            act.changelog += d.changelog as u64;
+            act.worklogs += d.worklogs as u64;
+            last_in_window = Some(d.day);
+        }
+        if active_days > 0 {
+            active_humans += 1;
+        }
+        let Some(email) = u.visible_email() else {
+            counts.hidden_email += 1;
+            continue;
+        };
+        counts.synced += 1;
+
+        let my_groups: &[u16] = groups_of
+            .get(u.account_id.as_str())
+            .map_or(&[], Vec::as_slice);
+        // Product access: any group of the product; a deactivated account holds no license; Jira Core is
+        // implied by the other products.
+        let mut held: Vec<usize> = if u.active {
+            product_groups
+                .iter()
+                .enumerate()
+                .filter(|(_, gs)| my_groups.iter().any(|g| gs.contains(g)))
+                .map(|(i, _)| i)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if held.iter().any(|&i| !roles[i].platform) {
+            held.retain(|&i| !roles[i].platform);
+        }
+        for &i in &held {
+            used[i] += 1;
+            if active_days > 0 {
+                active_holders[i] += 1;
+            }
+        }
+        let mut products: Vec<String> = held.iter().map(|&i| roles[i].key.clone()).collect();
+        products.sort();
+        let mut groups: Vec<String> = my_groups
+            .iter()
+            .map(|&g| group_names[g as usize].to_owned())
+            .collect();
+        groups.sort();
+
+        let admin_user = admin_by_id.get(u.account_id.as_str());
+        let role = roles_wanted.then(|| {
+            let in_any = |set: &HashSet<u16>| my_groups.iter().any(|g| set.contains(g));
+            let r = if admin_user.is_some_and(|a| a.org_admin) {
+                role_counts.org_admin += 1;
+                role::ORG_ADMIN
+            } else if admin_user.is_some_and(|a| a.site_admin) || in_any(&site_admin_set) {
+                role_counts.site_admin += 1;
+                role::SITE_ADMIN
+            } else if in_any(&admin_set) {
+                role_counts.product_admin += 1;
+                role::PRODUCT_ADMIN
+            } else {
+                role_counts.user += 1;
+                role::USER
+            };
+            r.to_owned()
+        });
+        records.push(UserRecord {
+            account_id: u.account_id.clone(),
+            display_name: u.display_name.clone(),
+            email: email.to_owned(),
+            active: u.active,
+            products,
+            groups,
+            role,
+            last_active_date: last_in_window
+                .map(crate::jira::time::day_from_number)
+                .or_else(|| activity.last_active(&u.account_id)),
+            admin_last_active: admin_user.and_then(|a| a.last_active),
+            active_days,
+            activity: act,
+        });
+    }
+    if counts.total > 0 && counts.synced == 0 {
+        return Err(JiraError::AllEmailsHidden {
+            hidden: counts.hidden_email,
+        });
+    }
+    records.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+
+    let mut licenses: Vec<LicenseSummary> = roles
+        .iter()
+        .enumerate()
+        .map(|(i, r)| LicenseSummary {
+            product: r.key.clone(),
+            name: r.name.clone(),
+            seats: r.seats,
+            used: used[i],
+            remaining: r.remaining,
+            active_users: active_holders[i],
+            inactive_users: used[i] - active_holders[i],
+        })
+        .collect();
+    licenses.sort_by(|a, b| a.product.cmp(&b.product));
+
+    let usage = UsageSummary {
+        window_days: window.days,
+        from: window.from,
+        to: window.to,
+        active_users: active_humans,
+        daily: daily
+            .iter()
+            .enumerate()
+            .map(|(i, n)| DailyActive {
+                date: window.from + chrono::Duration::days(i as i64),
+                active_users: *n,
+            })
+            .collect(),
+    };
+    Ok(Inventory {
+        site,
+        users: counts,
+        roles: roles_wanted.then_some(role_counts),
+        licenses,
+        usage,
+        records,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jira::AdminUser;
+    use chrono::{TimeZone, Utc};
+    use url::Url;
+
+    use crate::sync::activity::EventKind;
+
+    fn site() -> SiteInfo {
+        let url = Url::parse("https://acme.atlassian.net/").unwrap();
+        SiteInfo {
+            site_url: url.clone(),
+            cloud_id: "c".into(),
+            deployment_type: "Cloud".into(),
+            base_url: url,
+            via_gateway: false,
+            account_id: "me".into(),
+            display_name: "Me".into(),
+        }
+    }
+
+    fn user(id: &str, kind: &str, email: Option<&str>, active: bool) -> JiraUser {
+        JiraUser {
+            account_id: id.into(),
+            account_type: kind.into(),
+            email: email.map(str::to_owned),
+            display_name: id.to_uppercase(),
+            active,
+        }
+    }
+
+    fn group(name: &str) -> GroupRef {
+        GroupRef {
+            group_id: Some(format!("id-{name}")),
+            name: name.into(),
+        }
+    }
+
+    fn role(key: &str, groups: &[&str], seats: i64, remaining: i64) -> ApplicationRole {
+        ApplicationRole {
+            key: key.into(),
+            name: key.to_uppercase(),
+            groups: groups.iter().map(|g| group(g)).collect(),
+            seats,
+            remaining,
+            user_count: seats - remaining,
+            unlimited: false,
+            platform: key == "jira-core",
+        }
+    }
+
+    fn members(name: &str, ids: &[&str]) -> (GroupRef, Vec<String>) {
+        (group(name), ids.iter().map(|s| s.to_string()).collect())
+    }
+
+    fn scenario() -> Collected {
+        Collected {
+            users: vec![
+                user("a", "atlassian", Some("a@x"), true),
+                user("b", "atlassian", Some("b@x"), true),
+                user("c", "atlassian", None, true),
+                user("d", "atlassian", Some("d@x"), false),
+                user("e", "atlassian", Some(" "), true),
+                user("bot", "app", Some("bot@x"), true),
+                user("cust", "customer", Some("cust@x"), true),
+            ],
+            roles: vec![
+                role("jira-software", &["sw-users"], 10, 6),
+                role("jira-core", &["core-users"], 20, 15),
+                role("jira-servicedesk", &["jsm-agents"], 5, 4),
+            ],
+            members: vec![
+                members("sw-users", &["a", "c", "d", "bot"]),
+                members("core-users", &["a", "b", "d"]),
+                members("jsm-agents", &["b"]),
+                members("site-admins", &["a"]),
+            ],
+            site_admin_groups: vec![group("site-admins")],
+            admin_groups: vec![],
+            admin: None,
+        }
+    }
+
+    fn window() -> Window {
+        Window::ending(chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(), 3)
+    }
+
+    fn activity() -> ActivityStore {
+        let mut s = ActivityStore::default();
+        let t = |d, h| Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap();
+        s.add("a", t(26, 9), EventKind::Comment);
+        s.add("a", t(28, 9), EventKind::Changelog);
+        s.add("a", t(28, 10), EventKind::Worklog);
+        s.add("c", t(27, 9), EventKind::Comment);
+        s.add("bot", t(27, 9), EventKind::Changelog);
+        s.add("b", t(20, 9), EventKind::Comment); // before the window
+        s
+    }
+
+    #[test]
+    fn counts_users_licenses_and_usage() {
+        let inv = compute(site(), scenario(), &activity(), window()).unwrap();
+        assert_eq!(
+            inv.users,
+            UserCounts {
+                total: 5,
+                synced: 3,
+                hidden_email: 2,
+                deactivated: 1
+            }
+        );
+        assert!(inv.roles.is_none());
+        let lic: Vec<(&str, u64, u64, u64)> = inv
+            .licenses
+            .iter()
+            .map(|l| (l.product.as_str(), l.used, l.active_users, l.inactive_users))
+            .collect();
+        // a: software (core implied), b: core + servicedesk -> servicedesk only, d: deactivated -> none.
+        assert_eq!(
+            lic,
+            vec![
+                ("jira-core", 0, 0, 0),
+                ("jira-servicedesk", 1, 0, 1),
+                ("jira-software", 1, 1, 0)
+            ]
+        );
+        let sw = inv
+            .licenses
+            .iter()
+            .find(|l| l.product == "jira-software")
+            .unwrap();
+        assert_eq!((sw.seats, sw.remaining), (10, 6));
+        assert_eq!(
+            inv.usage.from,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+        );
+        assert_eq!(
+            inv.usage.active_users, 2,
+            "a and c (hidden email) are active humans"
+        );
+        let daily: Vec<u64> = inv.usage.daily.iter().map(|d| d.active_users).collect();
+        assert_eq!(daily, vec![1, 1, 1]);
+        let ids: Vec<&str> = inv.records.iter().map(|r| r.account_id.as_str()).collect();
+        assert_eq!(ids, vec!["a", "b", "d"]);
+        let a = &inv.records[0];
+        assert_eq!(a.products, vec!["jira-software"]);
+        assert_eq!(a.groups, vec!["core-users", "site-admins", "sw-users"]);
+        assert_eq!(a.active_days, 2);
+        assert_eq!(
+            a.activity,
+            ActivityCounts {
+                comments: 1,
+                changelog: 1,
+                worklogs: 1
+            }
+        );
+        assert_eq!(
+            a.last_active_date,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 28)
+        );
+        let b = &inv.records[1];
+        assert_eq!(b.products, vec!["jira-servicedesk"]);
+        assert_eq!(b.active_days, 0);
+        assert_eq!(
+            b.last_active_date,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 20),
+            "remembered from before the window"
+        );
+        let d = &inv.records[2];
+        assert!(!d.active && d.products.is_empty());
+    }
+
+    #[test]
+    fn core_only_users_count_for_core() {
+        let mut c = scenario();
+        c.members = vec![members("core-users", &["a", "b"])];
+        let inv = compute(site(), c, &ActivityStore::default(), window()).unwrap();
+        let core = inv
+            .licenses
+            .iter()
+            .find(|l| l.product == "jira-core")
+            .unwrap();
+        assert_eq!((core.used, core.inactive_users), (2, 2));
+        assert_eq!(inv.records[0].products, vec!["jira-core"]);
+    }
+
+    #[test]
+    fn roles_when_organization_configured() {
+        let mut c = scenario();
+        c.admin_groups = vec![group("jsm-agents")];
+        c.admin = Some(AdminUsers {
+            users: vec![
+                AdminUser {
+                    account_id: "d".into(),
+                    org_admin: true,
+                    site_admin: false,
+                    last_active: chrono::NaiveDate::from_ymd_opt(2026, 11, 1),
+                },
+                AdminUser {
+                    account_id: "a".into(),
+                    org_admin: false,
+                    site_admin: false,
+                    last_active: None,
+                },
+            ],
+            roles_known: true,
+        });
+        let inv = compute(site(), c, &ActivityStore::default(), window()).unwrap();
+        assert_eq!(
+            inv.roles,
+            Some(RoleCounts {
+                org_admin: 1,
+                site_admin: 1,
+                product_admin: 1,
+                user: 0
+            })
+        );
+        let roles: Vec<Option<&str>> = inv.records.iter().map(|r| r.role.as_deref()).collect();
+        assert_eq!(
+            roles,
+            vec![
+                Some(role::SITE_ADMIN),
+                Some(role::PRODUCT_ADMIN),
+                Some(role::ORG_ADMIN)
+            ]
+        );
+        assert_eq!(
+            inv.records[2].admin_last_active,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 1)
+        );
+    }
+
+    #[test]
+    fn all_hidden_fails_and_empty_site_does_not() {
+        let mut c = scenario();
+        for u in &mut c.users {
+            u.email = None;
+        }
+        let err = compute(site(), c, &ActivityStore::default(), window()).unwrap_err();
+        assert_eq!(err.reason(), "AllEmailsHidden");
+        assert!(err.to_string().contains("all 5 users"), "{err}");
+        let empty = Collected::default();
+        let inv = compute(site(), empty, &ActivityStore::default(), window()).unwrap();
+        assert_eq!(inv.users.total, 0);
+        assert_eq!(inv.usage.daily.len(), 3);
+    }
+
+    #[test]
+    fn window_bounds() {
+        let w = Window::ending(chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(), 30);
+        assert_eq!(
+            w.from,
+            chrono::NaiveDate::from_ymd_opt(2026, 10, 30).unwrap()
+        );
+        assert!(w.contains(w.to) && w.contains(w.from));
+        assert!(!w.contains(w.from.pred_opt().unwrap()));
+    }
+}
