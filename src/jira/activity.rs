@@ -9,7 +9,7 @@ use super::error::JiraError;
 use super::time::de_datetime;
 use super::{Call, JiraClient};
 
-/// Page size asked of `search/jql` (Jira caps it lower when fields other than id/key are requested).
+/// Page size asked of `search/jql` (Jira allows up to 5000 when only ids are requested).
 pub const SEARCH_PAGE: usize = 5000;
 /// Issue ids per `changelog/bulkfetch` call (the endpoint's cap).
 pub const BULKFETCH_IDS: usize = 1000;
@@ -19,15 +19,6 @@ pub const BULKFETCH_PAGE: usize = 10000;
 pub const COMMENTS_PAGE: usize = 100;
 /// Ids per `worklog/list` call (the endpoint's cap).
 pub const WORKLOG_LIST_IDS: usize = 1000;
-
-/// An issue and its last update time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IssueStamp {
-    /// Numeric issue id.
-    pub id: u64,
-    /// `updated` field.
-    pub updated: DateTime<Utc>,
-}
 
 /// One changelog history of an issue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,28 +101,24 @@ fn de_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     }
 }
 
-/// `yyyy-MM-dd HH:mm` for JQL.
-pub(crate) fn jql_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
+/// Minutes between `since` and `now`, rounded up, plus five minutes of margin for clock skew.
+pub(crate) fn minutes_back(now: DateTime<Utc>, since: DateTime<Utc>) -> i64 {
+    let secs = (now - since).num_seconds().max(0);
+    (secs + 59) / 60 + 5
 }
 
 impl JiraClient {
-    /// Ids and update times of the issues with `updated >= since`. JQL evaluates absolute dates in the
-    /// caller's time zone, so callers pass a `since` with a margin and filter on the returned `updated`.
-    pub async fn issues_updated_since(
+    /// Ids of the issues updated since `since` (and up to a few minutes before it), in id order. The JQL
+    /// uses a relative date (`updated >= -Nm`), which, unlike an absolute one, does not depend on the
+    /// caller's time zone; asking only for ids allows Jira's largest pages.
+    pub async fn issue_ids_updated_since(
         &self,
         since: DateTime<Utc>,
-    ) -> Result<Vec<IssueStamp>, JiraError> {
-        #[derive(Deserialize)]
-        struct Fields {
-            #[serde(default, deserialize_with = "de_datetime")]
-            updated: Option<DateTime<Utc>>,
-        }
+    ) -> Result<Vec<u64>, JiraError> {
         #[derive(Deserialize)]
         struct Issue {
             #[serde(deserialize_with = "de_id")]
             id: u64,
-            fields: Option<Fields>,
         }
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
@@ -141,13 +128,16 @@ impl JiraClient {
             next_page_token: Option<String>,
             is_last: Option<bool>,
         }
-        let jql = format!("updated >= \"{}\" ORDER BY id ASC", jql_time(since));
+        let jql = format!(
+            "updated >= -{}m ORDER BY id ASC",
+            minutes_back(Utc::now(), since)
+        );
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let body = serde_json::json!({
                 "jql": jql,
-                "fields": ["id", "updated"],
+                "fields": ["id"],
                 "maxResults": SEARCH_PAGE,
                 "nextPageToken": token,
             });
@@ -159,12 +149,7 @@ impl JiraClient {
                     &body,
                 ))
                 .await?;
-            out.extend(page.issues.into_iter().filter_map(|i| {
-                Some(IssueStamp {
-                    id: i.id,
-                    updated: i.fields?.updated?,
-                })
-            }));
+            out.extend(page.issues.into_iter().map(|i| i.id));
             match page.next_page_token {
                 Some(t) if !t.is_empty() && page.is_last != Some(true) => token = Some(t),
                 _ => return Ok(out),
@@ -420,9 +405,12 @@ mod tests {
     use chrono::TimeZone;
 
     #[test]
-    fn jql_time_format() {
-        let t = Utc.with_ymd_and_hms(2026, 10, 29, 0, 5, 59).unwrap();
-        assert_eq!(jql_time(t), "2026-10-29 00:05");
+    fn relative_minutes() {
+        let now = Utc.with_ymd_and_hms(2026, 10, 29, 1, 0, 0).unwrap();
+        let since = Utc.with_ymd_and_hms(2026, 10, 29, 0, 0, 1).unwrap();
+        assert_eq!(minutes_back(now, since), 60 + 5);
+        assert_eq!(minutes_back(now, now), 5);
+        assert_eq!(minutes_back(since, now), 5);
     }
 
     #[test]

@@ -252,7 +252,7 @@ pub fn compute(
     let mut active_holders = vec![0u64; roles.len()];
     let mut records = Vec::new();
 
-    for u in &users {
+    for u in users {
         if !u.is_human() {
             continue;
         }
@@ -275,7 +275,7 @@ pub fn compute(
         if active_days > 0 {
             active_humans += 1;
         }
-        let Some(email) = u.visible_email() else {
+        let Some(email) = u.visible_email().map(str::to_owned) else {
             counts.hidden_email += 1;
             continue;
         };
@@ -331,17 +331,18 @@ pub fn compute(
             };
             r.to_owned()
         });
+        let last_active_date = last_in_window
+            .map(crate::jira::time::day_from_number)
+            .or_else(|| activity.last_active(&u.account_id));
         records.push(UserRecord {
-            account_id: u.account_id.clone(),
-            display_name: u.display_name.clone(),
-            email: email.to_owned(),
+            account_id: u.account_id,
+            display_name: u.display_name,
+            email,
             active: u.active,
             products,
             groups,
             role,
-            last_active_date: last_in_window
-                .map(crate::jira::time::day_from_number)
-                .or_else(|| activity.last_active(&u.account_id)),
+            last_active_date,
             admin_last_active: admin_user.and_then(|a| a.last_active),
             active_days,
             activity: act,

@@ -23,7 +23,7 @@ pub use inventory::{
     UserCounts, UserRecord, Window, compute, role,
 };
 
-use crate::jira::{BULKFETCH_IDS, GroupRef, IssueStamp, JiraClient, JiraError, WORKLOG_LIST_IDS};
+use crate::jira::{BULKFETCH_IDS, GroupRef, JiraClient, JiraError, WORKLOG_LIST_IDS};
 
 /// Events newer than `now - SETTLE` are left to the next sync (Jira's worklog feed hides the last minute).
 pub const SETTLE: Duration = Duration::from_secs(90);
@@ -298,14 +298,7 @@ async fn collect_activity(
     state: &Mutex<&mut Activity>,
 ) -> Result<(), JiraError> {
     let issues_part = async {
-        // JQL reads absolute dates in the caller's time zone: ask a day early, filter on `updated`.
-        let issues: Vec<IssueStamp> = client
-            .issues_updated_since(range.lo - chrono::Duration::days(1))
-            .await?
-            .into_iter()
-            .filter(|i| i.updated >= range.lo)
-            .collect();
-        let ids: Vec<u64> = issues.iter().map(|i| i.id).collect();
+        let ids: Vec<u64> = client.issue_ids_updated_since(range.lo).await?;
         let changelogs = stream::iter(ids.chunks(BULKFETCH_IDS))
             .map(|chunk| client.changelogs(chunk))
             .buffer_unordered(client.concurrency())
@@ -321,7 +314,7 @@ async fn collect_activity(
                 }
                 Ok(())
             });
-        let comments = stream::iter(issues.iter().map(|i| i.id))
+        let comments = stream::iter(ids.iter().copied())
             .map(|id| client.comments_since(id, range.lo))
             .buffer_unordered(client.concurrency())
             .try_for_each(|comments| async move {
