@@ -1,1 +1,28 @@
+//! `jira-sim`: a Jira Cloud simulator (site REST API, api.atlassian.com gateway, OAuth token endpoint,
+//! accessible-resources and the Admin API) on one loopback port, with scenarios, fault injection,
+//! request counters and a state dump. Test equipment for jira-cloud-operator; never linked into it.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let sim = jira_sim::start(jira_sim::SimConfig::default()).await?;
+//! println!("site, api and auth URL: {}", sim.url());
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 
+pub(crate) mod auth;
+pub mod faults;
+pub mod format;
+pub mod jql;
+pub mod routes;
+pub mod scenario;
+mod server;
+pub mod state;
+pub mod stats;
+
+pub use faults::{DropFault, Faults, RateLimitFault, ServerErrorFault};
+pub use scenario::{GenerateOptions, Scenario, default_scenario, generate};
+pub use server::{SimConfig, SimHandle, start};
+pub use state::State;
+pub use stats::Stats;
