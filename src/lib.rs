@@ -4,4 +4,7 @@ pub mod api;
 pub mod jira;
 pub mod sync;
 pub mod controller;
+pub mod leader;
 pub mod metrics;
+pub mod server;
+pub mod telemetry;

@@ -3,5 +3,6 @@
 
 pub mod context;
 pub mod credentials;
+pub mod runner;
 
 pub use context::{Context, Settings};
