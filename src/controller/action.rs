@@ -1,0 +1,518 @@
+//! The JiraAction controller: executes each action exactly once through its connection's Jira client.
+//!
+//! The protocol, crash-safe across restarts, re-lists and leader changes:
+//! 1. A finished action (`Succeeded` or `Failed`) is never run again; only `ttlSecondsAfterFinished` is handled.
+//! 2. Until its JiraConnection exists and is Ready, an action stays `Pending` with reason `ConnectionNotReady`; a
+//!    connection turning Ready wakes the actions that reference it.
+//! 3. Before each call to Jira the attempt is recorded (`Running`, `attempts + 1`, `lastAttemptTime`) with a
+//!    write conditioned on the resourceVersion the decision was based on, so a stale cache never starts a
+//!    second attempt of a finished action. Jira is called only once that write succeeded.
+//! 4. Every call is idempotent against Jira itself: a created issue carries the label
+//!    [`status::marker_label`] of the action's UID and a later attempt adopts the issue carrying it; deleting
+//!    an issue or user already gone, adding a member already in the group and removing a non-member succeed as
+//!    `AlreadyDone`. A user given by email to be deleted is resolved once and its accountId recorded before the
+//!    delete, so a retry does not mistake the deleted user for an unknown one.
+//! 5. Transient errors go back to `Pending` and retry with jittered exponential backoff (1 s doubling, at most
+//!    5 min, ±20 %); permanent ones fail at once with the error's reason.
+//!
+//! Fault injection for tests: when the process runs with the environment variable
+//! [`FAULT_CRASH_AFTER_JIRA_CALL`] set to `1`, it aborts right after a successful Jira call and before the
+//! status write that records the result. Off unless set; never set it in production.
+
+mod exec;
+pub mod status;
+
+use super::Context;
+use crate::api::{ActionKind, ActionPhase, JiraAction, JiraActionStatus, JiraConnection, find_condition};
+use exec::Done;
+use futures::{FutureExt, StreamExt};
+use k8s_openapi::jiff::Timestamp;
+use kube::{
+    Api, Resource, ResourceExt,
+    api::{DeleteParams, Patch, PatchParams, Preconditions},
+    runtime::{
+        Controller, WatchStreamExt,
+        controller::{self, Action},
+        events::{Event, EventType},
+        predicates,
+        reflector::{self, ObjectRef, Store},
+        watcher,
+    },
+};
+use serde_json::json;
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+use tracing::Instrument;
+
+/// Name of the controller in metrics and logs.
+pub const CONTROLLER: &str = "jiraaction";
+
+/// Environment variable of the crash fault: `1` makes the process abort after a successful Jira call and
+/// before the status write (tests of the exactly-once protocol only).
+pub const FAULT_CRASH_AFTER_JIRA_CALL: &str = "JCO_FAULT_CRASH_AFTER_JIRA_CALL";
+
+/// Jira's issue search is eventually consistent: a new issue may stay invisible to `search/jql` for a few
+/// seconds. An attempt of `createIssue` that follows an attempt which may have created the issue waits until
+/// this long after that attempt started, so the marker search sees the issue if it exists.
+pub const SEARCH_SETTLE: Duration = Duration::from_secs(10);
+
+/// How often an action waiting for its connection looks again (a connection turning Ready wakes it sooner).
+const CONNECTION_RECHECK: Duration = Duration::from_secs(60);
+
+/// An error of one reconcile (the action's own failures are status, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The Kubernetes API failed.
+    #[error("Kubernetes API: {0}")]
+    Kubernetes(#[from] kube::Error),
+    /// The cached object was older than the one on the apiserver (the conditional write was refused).
+    #[error("the cached JiraAction was stale")]
+    Stale,
+}
+
+impl Error {
+    /// The reason label of the error in metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Kubernetes(_) => "KubernetesError",
+            Self::Stale => "Conflict",
+        }
+    }
+}
+
+struct Shared {
+    ctx: Arc<Context>,
+    connections: Store<JiraConnection>,
+    crash_after_jira_call: bool,
+    failures: Mutex<HashMap<ObjectRef<JiraAction>, u32>>,
+}
+
+/// Runs the JiraAction controller until `shutdown` completes (then lets running reconciles finish). Watches
+/// all namespaces, or each of `ctx.settings.watch_namespaces`.
+pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 'static) {
+    let crash_after_jira_call = std::env::var(FAULT_CRASH_AFTER_JIRA_CALL).is_ok_and(|v| v == "1");
+    if crash_after_jira_call {
+        tracing::warn!("fault injection on: the process aborts after the first successful Jira call of an action");
+    }
+    let shutdown = shutdown.shared();
+    let scopes: Vec<Option<String>> = if ctx.settings.watch_namespaces.is_empty() {
+        vec![None]
+    } else {
+        ctx.settings.watch_namespaces.iter().cloned().map(Some).collect()
+    };
+    let runs = scopes
+        .into_iter()
+        .map(|ns| run_scope(ctx.clone(), ns, crash_after_jira_call, shutdown.clone()));
+    futures::future::join_all(runs).await;
+}
+
+fn scoped<K>(ctx: &Context, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(ctx.client.clone(), ns),
+        None => Api::all(ctx.client.clone()),
+    }
+}
+
+async fn run_scope(
+    ctx: Arc<Context>,
+    namespace: Option<String>,
+    crash_after_jira_call: bool,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
+    let (actions, action_writer) = reflector::store();
+    let action_events = watcher(scoped::<JiraAction>(&ctx, namespace.as_deref()), watcher::Config::default())
+        .default_backoff()
+        .reflect(action_writer)
+        .applied_objects()
+        // Status writes (ours) bump no generation: they must not wake the action again.
+        .predicate_filter(predicates::generation, Default::default());
+    let (connections, connection_writer) = reflector::store();
+    let connection_events = watcher(
+        scoped::<JiraConnection>(&ctx, namespace.as_deref()),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .reflect(connection_writer)
+    .applied_objects();
+    let waiting = actions.clone();
+    let mapper = move |connection: JiraConnection| {
+        let namespace = connection.namespace();
+        let name = connection.name_any();
+        waiting
+            .state()
+            .into_iter()
+            .filter(|a| {
+                a.namespace() == namespace
+                    && a.spec.connection_ref.name == name
+                    && !status::is_finished(a.status.as_ref())
+            })
+            .map(|a| ObjectRef::from_obj(&*a))
+            .collect::<Vec<_>>()
+    };
+    let shared = Arc::new(Shared {
+        ctx: ctx.clone(),
+        connections,
+        crash_after_jira_call,
+        failures: Mutex::default(),
+    });
+    tracing::info!(namespace = namespace.as_deref().unwrap_or("*"), "JiraAction controller started");
+    Controller::for_stream(action_events, actions)
+        .watches_stream(connection_events, mapper)
+        .with_config(controller::Config::default().concurrency(ctx.settings.concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, shared)
+        .for_each(|result| {
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "JiraAction controller event");
+            }
+            futures::future::ready(())
+        })
+        .await;
+    tracing::info!(namespace = namespace.as_deref().unwrap_or("*"), "JiraAction controller stopped");
+}
+
+async fn reconcile(action: Arc<JiraAction>, shared: Arc<Shared>) -> Result<Action, Error> {
+    let _timer = shared.ctx.metrics.reconcile_started(CONTROLLER);
+    let namespace = action.namespace().unwrap_or_default();
+    let name = action.name_any();
+    let span = tracing::info_span!("reconcile", namespace = %namespace, name = %name);
+    async {
+        // Readiness is judged from the cache of connections: wait for its first list.
+        let _ = shared.connections.wait_until_ready().await;
+        let api: Api<JiraAction> = Api::namespaced(shared.ctx.client.clone(), &namespace);
+        let mut current = action.clone();
+        for _ in 0..3 {
+            match advance(&shared, &api, &current).await {
+                Err(Error::Stale) => match api.get_opt(&name).await? {
+                    Some(fresh) => current = Arc::new(fresh),
+                    None => return Ok(Action::await_change()),
+                },
+                Ok(next) => {
+                    shared.failures.lock().expect("not poisoned").remove(&ObjectRef::from_obj(&*action));
+                    return Ok(next);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Action::requeue(Duration::from_secs(1)))
+    }
+    .instrument(span)
+    .await
+}
+
+fn error_policy(action: Arc<JiraAction>, error: &Error, shared: Arc<Shared>) -> Action {
+    let failures = {
+        let mut map = shared.failures.lock().expect("not poisoned");
+        let n = map.entry(ObjectRef::from_obj(&*action)).or_insert(0);
+        *n += 1;
+        *n
+    };
+    shared.ctx.metrics.reconcile_failed(CONTROLLER, error.reason());
+    let delay = status::backoff(failures, jitter());
+    tracing::warn!(
+        namespace = action.namespace().unwrap_or_default(),
+        name = action.name_any(),
+        error = %error,
+        retry_in = ?delay,
+        "reconcile failed"
+    );
+    Action::requeue(delay)
+}
+
+fn jitter() -> f64 {
+    rand::random_range(0.8..1.2)
+}
+
+fn until(now: Timestamp, then: Timestamp) -> Duration {
+    Duration::try_from(then.duration_since(now)).unwrap_or_default()
+}
+
+/// One step of the protocol for the action as last seen.
+async fn advance(shared: &Shared, api: &Api<JiraAction>, action: &JiraAction) -> Result<Action, Error> {
+    let ctx = &shared.ctx;
+    let prev = action.status.clone().unwrap_or_default();
+    let generation = action.meta().generation;
+    let now = Timestamp::now();
+
+    if status::is_finished(Some(&prev)) {
+        return expire(api, action, &prev, now).await;
+    }
+    let Some(kind) = action.spec.kind() else {
+        let message = "the spec sets no action kind, or more than one";
+        let failed = status::failed(&prev, status::INVALID_SPEC, message, generation, now);
+        write_status(ctx, api, action, &failed, true).await?;
+        publish(ctx, action, EventType::Warning, status::INVALID_SPEC, message).await;
+        return Ok(Action::await_change());
+    };
+    if prev.phase == Some(ActionPhase::Pending)
+        && let Some(next) = &prev.next_attempt_time
+        && next.0 > now
+    {
+        return Ok(Action::requeue(until(now, next.0)));
+    }
+
+    let connection_name = &action.spec.connection_ref.name;
+    let key = ObjectRef::new(connection_name).within(&action.namespace().unwrap_or_default());
+    let connection = shared.connections.get(&key);
+    if let Some(problem) = connection_problem(connection.as_deref(), connection_name) {
+        return wait_for_connection(ctx, api, action, &prev, &problem, now).await;
+    }
+    let connection = connection.expect("checked above");
+    let client = match ctx.clients.connect(ctx, &connection).await {
+        Ok(client) => client,
+        Err(e) => {
+            let problem = format!("JiraConnection {connection_name} cannot be used ({}): {e}", e.reason());
+            return wait_for_connection(ctx, api, action, &prev, &problem, now).await;
+        }
+    };
+
+    // An earlier attempt of a create may have reached Jira: let the search index catch up before looking.
+    if kind == ActionKind::CreateIssue
+        && prev.attempts > 0
+        && let Some(last) = &prev.last_attempt_time
+    {
+        let settled = last.0 + SEARCH_SETTLE;
+        if settled > now {
+            return Ok(Action::requeue(until(now, settled)));
+        }
+    }
+
+    // The record of the attempt: must be stored before Jira is called.
+    let mut started = status::attempt_started(&prev, generation, now);
+    let recorded = write_status(ctx, api, action, &started, true).await?;
+    tracing::info!(kind = kind.as_str(), attempt = started.attempts, "executing");
+
+    let spec = &recorded.spec;
+    let outcome = match kind {
+        ActionKind::CreateIssue => {
+            let create = spec.create_issue.as_ref().expect("kind is createIssue");
+            let marker = status::marker_label(&action.uid().unwrap_or_default());
+            exec::create_issue(&client, create, &marker, started.attempts > 1).await
+        }
+        ActionKind::DeleteIssue => {
+            exec::delete_issue(&client, spec.delete_issue.as_ref().expect("kind is deleteIssue")).await
+        }
+        ActionKind::AddUserToGroup | ActionKind::RemoveUserFromGroup | ActionKind::DeleteUser => {
+            let user = exec::referenced_user(spec).expect("the kind refers to a user");
+            let known = prev.result.as_ref().and_then(|r| r.account_id.clone());
+            match resolve(&client, user, known).await {
+                Err(e) => Err(e),
+                Ok((account_id, resolved_now)) => {
+                    if kind == ActionKind::DeleteUser && resolved_now {
+                        // After the delete, the email no longer resolves: keep the accountId for a retry.
+                        started.result = Some(crate::api::ActionResult {
+                            account_id: Some(account_id.clone()),
+                            ..Default::default()
+                        });
+                        write_status(ctx, api, &recorded, &started, false).await?;
+                    }
+                    match (kind, &spec.add_user_to_group, &spec.remove_user_from_group) {
+                        (ActionKind::AddUserToGroup, Some(m), _) => {
+                            exec::membership(&client, true, &m.user, &account_id, &m.group).await
+                        }
+                        (ActionKind::RemoveUserFromGroup, _, Some(m)) => {
+                            exec::membership(&client, false, &m.user, &account_id, &m.group).await
+                        }
+                        _ => exec::delete_user(&client, user, &account_id).await,
+                    }
+                }
+            }
+        }
+    };
+
+    if shared.crash_after_jira_call && outcome.is_ok() {
+        eprintln!("{FAULT_CRASH_AFTER_JIRA_CALL}=1: aborting after the Jira call, before the status write");
+        std::process::abort();
+    }
+    finish(shared, api, &recorded, kind, &started, outcome).await
+}
+
+/// Resolves the user to an accountId: the one an earlier attempt recorded, the given accountId, or the
+/// account the email belongs to. The flag is true when the email was resolved by this call.
+async fn resolve(
+    client: &crate::jira::JiraClient,
+    user: &crate::api::UserReference,
+    known: Option<String>,
+) -> Result<(String, bool), crate::jira::JiraError> {
+    if let Some(id) = known {
+        return Ok((id, false));
+    }
+    match exec::user_ref(user)? {
+        crate::jira::UserRef::AccountId(id) => Ok((id, false)),
+        email => Ok((client.resolve_user(&email).await?, true)),
+    }
+}
+
+/// Writes the outcome of an attempt.
+async fn finish(
+    shared: &Shared,
+    api: &Api<JiraAction>,
+    action: &JiraAction,
+    kind: ActionKind,
+    started: &JiraActionStatus,
+    outcome: Result<Done, crate::jira::JiraError>,
+) -> Result<Action, Error> {
+    let ctx = &shared.ctx;
+    let generation = action.meta().generation;
+    let now = Timestamp::now();
+    let count = |outcome: &str| {
+        ctx.metrics
+            .actions
+            .get_or_create(&crate::metrics::ActionLabels {
+                kind: kind.as_str().into(),
+                outcome: outcome.into(),
+            })
+            .inc();
+    };
+    match outcome {
+        Ok(done) => {
+            let mut result = done.result;
+            if result.account_id.is_none() {
+                result.account_id = started.result.as_ref().and_then(|r| r.account_id.clone());
+            }
+            let already_done = result.already_done;
+            let new = status::succeeded(started, result, &done.message, generation, now);
+            write_status(ctx, api, action, &new, false).await?;
+            count(if already_done { "already_done" } else { "succeeded" });
+            let reason = if already_done { status::ALREADY_DONE } else { status::EXECUTED };
+            tracing::info!(kind = kind.as_str(), reason, message = %done.message, "action succeeded");
+            publish(ctx, action, EventType::Normal, reason, &done.message).await;
+            expire(api, action, &new, now).await
+        }
+        Err(e) if e.is_transient() => {
+            let delay = status::backoff(started.attempts, jitter());
+            let new = status::retrying(started, e.reason(), &e.to_string(), delay, generation, now);
+            write_status(ctx, api, action, &new, false).await?;
+            count("retried");
+            tracing::info!(kind = kind.as_str(), error = %e, retry_in = ?delay, "attempt failed, retrying");
+            let message = new.message.clone().unwrap_or_default();
+            publish(ctx, action, EventType::Warning, e.reason(), &message).await;
+            Ok(Action::requeue(delay))
+        }
+        Err(e) => {
+            let message = e.to_string();
+            let new = status::failed(started, e.reason(), &message, generation, now);
+            write_status(ctx, api, action, &new, false).await?;
+            count("failed");
+            tracing::info!(kind = kind.as_str(), reason = e.reason(), error = %e, "action failed");
+            publish(ctx, action, EventType::Warning, e.reason(), &message).await;
+            expire(api, action, &new, now).await
+        }
+    }
+}
+
+/// Why the connection cannot be used now, or `None` when it exists and is Ready.
+fn connection_problem(connection: Option<&JiraConnection>, name: &str) -> Option<String> {
+    let Some(connection) = connection else {
+        return Some(format!("JiraConnection {name} not found in the action's namespace"));
+    };
+    let ready = connection
+        .status
+        .as_ref()
+        .and_then(|s| find_condition(&s.conditions, "Ready"));
+    match ready {
+        Some(c) if c.status == crate::api::status::TRUE => None,
+        Some(c) => Some(format!("JiraConnection {name} is not Ready ({}): {}", c.reason, c.message)),
+        None => Some(format!("JiraConnection {name} is not Ready yet")),
+    }
+}
+
+async fn wait_for_connection(
+    ctx: &Context,
+    api: &Api<JiraAction>,
+    action: &JiraAction,
+    prev: &JiraActionStatus,
+    problem: &str,
+    now: Timestamp,
+) -> Result<Action, Error> {
+    let new = status::waiting_for_connection(prev, problem, action.meta().generation, now);
+    if status::differs(prev, &new) {
+        write_status(ctx, api, action, &new, true).await?;
+        let was_waiting = find_condition(&prev.conditions, status::SUCCEEDED)
+            .is_some_and(|c| c.reason == status::CONNECTION_NOT_READY);
+        if !was_waiting {
+            publish(ctx, action, EventType::Normal, status::CONNECTION_NOT_READY, problem).await;
+        }
+    }
+    Ok(Action::requeue(CONNECTION_RECHECK.mul_f64(jitter())))
+}
+
+/// Deletes a finished action once its `ttlSecondsAfterFinished` passed; otherwise waits for that moment.
+async fn expire(
+    api: &Api<JiraAction>,
+    action: &JiraAction,
+    status: &JiraActionStatus,
+    now: Timestamp,
+) -> Result<Action, Error> {
+    let Some(ttl) = action.spec.ttl_seconds_after_finished else {
+        return Ok(Action::await_change());
+    };
+    let finished = status.completion_time.as_ref().map_or(now, |t| t.0);
+    let due = finished + Duration::from_secs(ttl.max(0).unsigned_abs());
+    if due > now {
+        return Ok(Action::requeue(until(now, due)));
+    }
+    let params = DeleteParams {
+        preconditions: Some(Preconditions {
+            uid: action.uid(),
+            resource_version: None,
+        }),
+        ..Default::default()
+    };
+    match api.delete(&action.name_any(), &params).await {
+        Ok(_) => {
+            tracing::info!(ttl, "deleted the finished action (ttlSecondsAfterFinished)");
+            Ok(Action::await_change())
+        }
+        Err(kube::Error::Api(s)) if s.is_not_found() || s.is_conflict() => Ok(Action::await_change()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Server-side apply of the status. With `conditional`, the write carries the resourceVersion of `action` and
+/// fails with [`Error::Stale`] when the object changed since.
+async fn write_status(
+    ctx: &Context,
+    api: &Api<JiraAction>,
+    action: &JiraAction,
+    status: &JiraActionStatus,
+    conditional: bool,
+) -> Result<JiraAction, Error> {
+    let name = action.name_any();
+    let mut metadata = json!({ "name": name });
+    if conditional && let Some(rv) = action.resource_version() {
+        metadata["resourceVersion"] = json!(rv);
+    }
+    let patch = json!({
+        "apiVersion": JiraAction::api_version(&()),
+        "kind": JiraAction::kind(&()),
+        "metadata": metadata,
+        "status": status,
+    });
+    let params = PatchParams::apply(&ctx.settings.field_manager).force();
+    match api.patch_status(&name, &params, &Patch::Apply(&patch)).await {
+        Ok(updated) => Ok(updated),
+        Err(kube::Error::Api(s)) if s.is_conflict() || s.is_not_found() => Err(Error::Stale),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn publish(ctx: &Context, action: &JiraAction, type_: EventType, reason: &str, note: &str) {
+    let event = Event {
+        type_,
+        reason: reason.into(),
+        note: Some(note.chars().take(1000).collect()),
+        action: "Execute".into(),
+        secondary: None,
+    };
+    if let Err(e) = ctx.recorder.publish(&event, &action.object_ref(&())).await {
+        tracing::debug!(error = %e, "publishing an Event failed");
+    }
+}

@@ -1,0 +1,260 @@
+//! Pure status computation of a JiraAction: the status each step of the exactly-once protocol writes, the
+//! retry backoff and the marker label. No I/O here.
+
+use crate::api::{ActionPhase, ActionResult, JiraActionStatus, condition, set_condition, status};
+use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// The condition type of an action.
+pub const SUCCEEDED: &str = "Succeeded";
+/// Reason while the connection is missing, not Ready, or cannot be used.
+pub const CONNECTION_NOT_READY: &str = "ConnectionNotReady";
+/// Reason while an attempt is in progress.
+pub const RUNNING: &str = "Running";
+/// Reason of an action that changed Jira.
+pub const EXECUTED: &str = "Executed";
+/// Reason of an action whose goal already held.
+pub const ALREADY_DONE: &str = "AlreadyDone";
+/// Reason of an action whose spec names no kind (only possible if schema validation was bypassed).
+pub const INVALID_SPEC: &str = "InvalidSpec";
+
+/// First retry delay after a transient error.
+pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
+/// Largest retry delay.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
+
+/// The label the operator adds to an issue it creates for the action with this UID: `jco-` and the first 16
+/// hex digits of the UID's SHA-256. Deterministic, so a retry after a crash finds the issue instead of creating
+/// another.
+pub fn marker_label(uid: &str) -> String {
+    let digest = Sha256::digest(uid.as_bytes());
+    format!("jco-{}", &hex::encode(digest)[..16])
+}
+
+/// Delay before retrying after `attempts` attempts failed transiently: 1 s doubled per attempt, at most
+/// 5 minutes, multiplied by `jitter` (drawn from 0.8..1.2 by the caller).
+pub fn backoff(attempts: u32, jitter: f64) -> Duration {
+    let exponent = attempts.saturating_sub(1).min(20);
+    let delay = BACKOFF_BASE.saturating_mul(1 << exponent).min(BACKOFF_MAX);
+    delay.mul_f64(jitter.clamp(0.5, 1.5))
+}
+
+/// True when the action has finished and must never run again.
+pub fn is_finished(status: Option<&JiraActionStatus>) -> bool {
+    matches!(
+        status.and_then(|s| s.phase),
+        Some(ActionPhase::Succeeded | ActionPhase::Failed)
+    )
+}
+
+fn with_condition(
+    mut s: JiraActionStatus,
+    cond_status: &str,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> JiraActionStatus {
+    set_condition(
+        &mut s.conditions,
+        condition(SUCCEEDED, cond_status, reason, message, generation, Time(now)),
+    );
+    s.observed_generation = generation;
+    s.message = Some(message.to_string());
+    s
+}
+
+/// Waiting for the connection: `Pending`, `Succeeded=Unknown/ConnectionNotReady`. Attempts are unchanged.
+pub fn waiting_for_connection(
+    prev: &JiraActionStatus,
+    message: &str,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> JiraActionStatus {
+    let s = JiraActionStatus {
+        phase: Some(ActionPhase::Pending),
+        next_attempt_time: None,
+        ..prev.clone()
+    };
+    with_condition(s, status::UNKNOWN, CONNECTION_NOT_READY, message, generation, now)
+}
+
+/// The record of a new attempt, written before Jira is called: `Running`, attempts + 1, start times.
+pub fn attempt_started(prev: &JiraActionStatus, generation: Option<i64>, now: Timestamp) -> JiraActionStatus {
+    let attempts = prev.attempts + 1;
+    let s = JiraActionStatus {
+        phase: Some(ActionPhase::Running),
+        attempts,
+        start_time: prev.start_time.clone().or(Some(Time(now))),
+        last_attempt_time: Some(Time(now)),
+        next_attempt_time: None,
+        ..prev.clone()
+    };
+    with_condition(
+        s,
+        status::UNKNOWN,
+        RUNNING,
+        &format!("attempt {attempts} in progress"),
+        generation,
+        now,
+    )
+}
+
+/// Done: `Succeeded`, `Succeeded=True` with reason `Executed` or `AlreadyDone`.
+pub fn succeeded(
+    prev: &JiraActionStatus,
+    result: ActionResult,
+    message: &str,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> JiraActionStatus {
+    let reason = if result.already_done { ALREADY_DONE } else { EXECUTED };
+    let s = JiraActionStatus {
+        phase: Some(ActionPhase::Succeeded),
+        completion_time: Some(Time(now)),
+        next_attempt_time: None,
+        result: Some(result),
+        ..prev.clone()
+    };
+    with_condition(s, status::TRUE, reason, message, generation, now)
+}
+
+/// Failed for good: `Failed`, `Succeeded=False` with the cause as reason.
+pub fn failed(
+    prev: &JiraActionStatus,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> JiraActionStatus {
+    let s = JiraActionStatus {
+        phase: Some(ActionPhase::Failed),
+        completion_time: Some(Time(now)),
+        next_attempt_time: None,
+        ..prev.clone()
+    };
+    with_condition(s, status::FALSE, reason, message, generation, now)
+}
+
+/// A transient failure: back to `Pending`, `Succeeded=Unknown` with the error's reason, next attempt due at
+/// `now + delay`.
+pub fn retrying(
+    prev: &JiraActionStatus,
+    reason: &str,
+    error: &str,
+    delay: Duration,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> JiraActionStatus {
+    let next = now + delay;
+    let message = format!(
+        "attempt {} failed: {error}; retrying at {}",
+        prev.attempts,
+        next.round(k8s_openapi::jiff::Unit::Second).unwrap_or(next)
+    );
+    let s = JiraActionStatus {
+        phase: Some(ActionPhase::Pending),
+        next_attempt_time: Some(Time(next)),
+        ..prev.clone()
+    };
+    with_condition(s, status::UNKNOWN, reason, &message, generation, now)
+}
+
+/// True when two statuses differ in anything but condition timestamps (to skip writes that change nothing).
+pub fn differs(a: &JiraActionStatus, b: &JiraActionStatus) -> bool {
+    let strip = |s: &JiraActionStatus| {
+        let mut s = s.clone();
+        for c in &mut s.conditions {
+            c.last_transition_time = Time(Timestamp::UNIX_EPOCH);
+        }
+        s
+    };
+    strip(a) != strip(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::find_condition;
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_second(secs).unwrap()
+    }
+
+    #[test]
+    fn marker_is_deterministic_and_a_valid_label() {
+        let a = marker_label("6f1c2c3e-1111-4a4a-9b9b-000000000001");
+        assert_eq!(a, marker_label("6f1c2c3e-1111-4a4a-9b9b-000000000001"));
+        assert_ne!(a, marker_label("6f1c2c3e-1111-4a4a-9b9b-000000000002"));
+        assert_eq!(a.len(), 20);
+        assert!(a.starts_with("jco-"));
+        assert!(!a.contains(' '));
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_five_minutes() {
+        assert_eq!(backoff(1, 1.0), Duration::from_secs(1));
+        assert_eq!(backoff(2, 1.0), Duration::from_secs(2));
+        assert_eq!(backoff(4, 1.0), Duration::from_secs(8));
+        assert_eq!(backoff(9, 1.0), Duration::from_secs(256));
+        assert_eq!(backoff(10, 1.0), Duration::from_secs(300));
+        assert_eq!(backoff(u32::MAX, 1.0), Duration::from_secs(300));
+        assert_eq!(backoff(3, 0.8), Duration::from_secs_f64(3.2));
+        assert_eq!(backoff(3, 1.2), Duration::from_secs_f64(4.8));
+    }
+
+    #[test]
+    fn attempts_count_and_keep_the_first_start_time() {
+        let s0 = JiraActionStatus::default();
+        let s1 = attempt_started(&s0, Some(1), at(100));
+        assert_eq!(s1.attempts, 1);
+        assert_eq!(s1.phase, Some(ActionPhase::Running));
+        assert_eq!(s1.start_time, Some(Time(at(100))));
+        let cond = find_condition(&s1.conditions, SUCCEEDED).unwrap();
+        assert_eq!((cond.status.as_str(), cond.reason.as_str()), ("Unknown", RUNNING));
+
+        let r = retrying(&s1, "JiraUnavailable", "HTTP 503", Duration::from_secs(2), Some(1), at(101));
+        assert_eq!(r.phase, Some(ActionPhase::Pending));
+        assert_eq!(r.next_attempt_time, Some(Time(at(103))));
+        assert!(r.message.as_deref().unwrap().starts_with("attempt 1 failed: HTTP 503"));
+
+        let s2 = attempt_started(&r, Some(1), at(103));
+        assert_eq!(s2.attempts, 2);
+        assert_eq!(s2.start_time, Some(Time(at(100))));
+        assert_eq!(s2.last_attempt_time, Some(Time(at(103))));
+        assert_eq!(s2.next_attempt_time, None);
+    }
+
+    #[test]
+    fn finished_states() {
+        let running = attempt_started(&JiraActionStatus::default(), Some(1), at(1));
+        assert!(!is_finished(Some(&running)));
+        assert!(!is_finished(None));
+        let result = ActionResult {
+            already_done: true,
+            ..Default::default()
+        };
+        let ok = succeeded(&running, result, "x was already a member of g", Some(1), at(2));
+        assert!(is_finished(Some(&ok)));
+        let cond = find_condition(&ok.conditions, SUCCEEDED).unwrap();
+        assert_eq!((cond.status.as_str(), cond.reason.as_str()), ("True", ALREADY_DONE));
+        assert_eq!(ok.completion_time, Some(Time(at(2))));
+
+        let bad = failed(&running, "GroupNotFound", "group g not found", Some(1), at(3));
+        assert!(is_finished(Some(&bad)));
+        assert_eq!(bad.phase, Some(ActionPhase::Failed));
+        let cond = find_condition(&bad.conditions, SUCCEEDED).unwrap();
+        assert_eq!((cond.status.as_str(), cond.reason.as_str()), ("False", "GroupNotFound"));
+    }
+
+    #[test]
+    fn waiting_twice_changes_nothing() {
+        let w1 = waiting_for_connection(&JiraActionStatus::default(), "not ready", Some(1), at(1));
+        let w2 = waiting_for_connection(&w1, "not ready", Some(1), at(50));
+        assert!(!differs(&w1, &w2));
+        let w3 = waiting_for_connection(&w1, "missing", Some(1), at(50));
+        assert!(differs(&w1, &w3));
+        assert_eq!(w1.attempts, 0);
+    }
+}
