@@ -97,7 +97,9 @@ pub struct Metrics {
 }
 
 fn duration_buckets() -> Histogram {
-    Histogram::new([0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0])
+    Histogram::new([
+        0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+    ])
 }
 
 impl Default for Metrics {
@@ -123,24 +125,56 @@ impl Default for Metrics {
         };
         let r = &mut registry;
         r.register("reconciles", "Reconciles run", metrics.reconciles.clone());
-        r.register("reconcile_errors", "Reconciles that failed", metrics.reconcile_errors.clone());
+        r.register(
+            "reconcile_errors",
+            "Reconciles that failed",
+            metrics.reconcile_errors.clone(),
+        );
         r.register(
             "reconcile_duration_seconds",
             "Duration of reconciles",
             metrics.reconcile_duration.clone(),
         );
-        r.register("jira_requests", "Requests sent to Jira", metrics.jira_requests.clone());
-        r.register("jira_throttled", "Jira requests answered 429", metrics.jira_throttled.clone());
-        r.register("users", "Human users on the site", metrics.users_total.clone());
-        r.register("users_synced", "Users in the inventory", metrics.users_synced.clone());
-        r.register("users_active", "Users active in the usage window", metrics.users_active.clone());
+        r.register(
+            "jira_requests",
+            "Requests sent to Jira",
+            metrics.jira_requests.clone(),
+        );
+        r.register(
+            "jira_throttled",
+            "Jira requests answered 429",
+            metrics.jira_throttled.clone(),
+        );
+        r.register(
+            "users",
+            "Human users on the site",
+            metrics.users_total.clone(),
+        );
+        r.register(
+            "users_synced",
+            "Users in the inventory",
+            metrics.users_synced.clone(),
+        );
+        r.register(
+            "users_active",
+            "Users active in the usage window",
+            metrics.users_active.clone(),
+        );
         r.register(
             "daily_active_users",
             "Users active on the last day of the window",
             metrics.daily_active_users.clone(),
         );
-        r.register("license_seats", "License size per product", metrics.license_seats.clone());
-        r.register("license_used", "License holders per product", metrics.license_used.clone());
+        r.register(
+            "license_seats",
+            "License size per product",
+            metrics.license_seats.clone(),
+        );
+        r.register(
+            "license_used",
+            "License holders per product",
+            metrics.license_used.clone(),
+        );
         r.register(
             "license_active_holders",
             "License holders active in the window",
@@ -151,9 +185,20 @@ impl Default for Metrics {
             "License holders not active in the window",
             metrics.license_inactive.clone(),
         );
-        r.register("connection_ready", "1 when the connection is Ready", metrics.connection_ready.clone());
-        r.register("actions", "Actions finished or retried", metrics.actions.clone());
-        Self { registry, ..metrics }
+        r.register(
+            "connection_ready",
+            "1 when the connection is Ready",
+            metrics.connection_ready.clone(),
+        );
+        r.register(
+            "actions",
+            "Actions finished or retried",
+            metrics.actions.clone(),
+        );
+        Self {
+            registry,
+            ..metrics
+        }
     }
 }
 
@@ -215,8 +260,14 @@ mod tests {
         drop(metrics.reconcile_started("jiraconnection"));
         metrics.reconcile_failed("jiraconnection", "InvalidCredentials");
         let text = metrics.encode();
-        assert!(text.contains("jira_operator_reconciles_total{controller=\"jiraconnection\"} 1"), "{text}");
+        assert!(
+            text.contains("jira_operator_reconciles_total{controller=\"jiraconnection\"} 1"),
+            "{text}"
+        );
         assert!(text.contains("reason=\"InvalidCredentials\""), "{text}");
-        assert!(text.contains("jira_operator_reconcile_duration_seconds_count"), "{text}");
+        assert!(
+            text.contains("jira_operator_reconcile_duration_seconds_count"),
+            "{text}"
+        );
     }
 }

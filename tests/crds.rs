@@ -16,11 +16,31 @@ fn every_resource_is_in_the_jira_category_with_a_status_subresource() {
     for crd in jira_cloud_operator::api::crds() {
         assert_eq!(crd.spec.group, "jiracloud.io");
         assert_eq!(crd.spec.scope, "Namespaced");
-        assert_eq!(crd.spec.names.categories.as_deref(), Some(&["jira".to_string()][..]));
-        assert!(crd.spec.names.short_names.as_ref().is_some_and(|s| !s.is_empty()));
+        assert_eq!(
+            crd.spec.names.categories.as_deref(),
+            Some(&["jira".to_string()][..])
+        );
+        assert!(
+            crd.spec
+                .names
+                .short_names
+                .as_ref()
+                .is_some_and(|s| !s.is_empty())
+        );
         let version = &crd.spec.versions[0];
         assert_eq!(version.name, "v1alpha1");
-        assert!(version.subresources.as_ref().and_then(|s| s.status.as_ref()).is_some());
-        assert!(version.additional_printer_columns.as_ref().is_some_and(|c| c.len() >= 4));
+        assert!(
+            version
+                .subresources
+                .as_ref()
+                .and_then(|s| s.status.as_ref())
+                .is_some()
+        );
+        assert!(
+            version
+                .additional_printer_columns
+                .as_ref()
+                .is_some_and(|c| c.len() >= 4)
+        );
     }
 }

@@ -16,11 +16,20 @@ use support::{create, env, parse_manifests, read_manifests, typed};
 async fn every_example_manifest_is_accepted() {
     let env = env("examples").await;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
-    assert!(files.len() >= 8, "examples/ holds the manifests of both auth methods and every action kind");
+    assert!(
+        files.len() >= 8,
+        "examples/ holds the manifests of both auth methods and every action kind"
+    );
     let mut created = 0;
-    for file in files.iter().filter(|f| f.extension().is_some_and(|e| e == "yaml")) {
+    for file in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "yaml"))
+    {
         for obj in read_manifests(file) {
             create(&env.client, &env.namespace, &obj)
                 .await
@@ -54,7 +63,8 @@ spec:
     assert_eq!(basic.secret_ref.api_token_key, "apiToken");
 }
 
-const CONNECTION: &str = "apiVersion: jiracloud.io/v1alpha1\nkind: JiraConnection\nmetadata: {name: bad}\n";
+const CONNECTION: &str =
+    "apiVersion: jiracloud.io/v1alpha1\nkind: JiraConnection\nmetadata: {name: bad}\n";
 const ACTION: &str = "apiVersion: jiracloud.io/v1alpha1\nkind: JiraAction\nmetadata: {name: bad}\n";
 
 /// (what is wrong, manifest, substrings the rejection must contain: the field path, then the explanation)
@@ -65,19 +75,37 @@ fn invalid_manifests() -> Vec<(&'static str, String, Vec<&'static str>)> {
     vec![
         (
             "two auth methods",
-            conn("{siteUrl: 'https://a.atlassian.net', auth: {basic: {secretRef: {name: s}}, serviceAccount: {cloudId: 1324a887-45db-1bf4-1e99-ef0ff456d421, secretRef: {name: s}}}}"),
-            vec!["spec.auth", "exactly one of auth.basic or auth.serviceAccount"],
+            conn(
+                "{siteUrl: 'https://a.atlassian.net', auth: {basic: {secretRef: {name: s}}, serviceAccount: {cloudId: 1324a887-45db-1bf4-1e99-ef0ff456d421, secretRef: {name: s}}}}",
+            ),
+            vec![
+                "spec.auth",
+                "exactly one of auth.basic or auth.serviceAccount",
+            ],
         ),
         (
             "no auth method",
             conn("{siteUrl: 'https://a.atlassian.net', auth: {}}"),
-            vec!["spec.auth", "exactly one of auth.basic or auth.serviceAccount"],
+            vec![
+                "spec.auth",
+                "exactly one of auth.basic or auth.serviceAccount",
+            ],
         ),
-        ("auth missing", conn("{siteUrl: 'https://a.atlassian.net'}"), vec!["spec.auth", "Required"]),
-        ("siteUrl missing", conn(&format!("{{{basic}}}")), vec!["spec.siteUrl", "Required"]),
+        (
+            "auth missing",
+            conn("{siteUrl: 'https://a.atlassian.net'}"),
+            vec!["spec.auth", "Required"],
+        ),
+        (
+            "siteUrl missing",
+            conn(&format!("{{{basic}}}")),
+            vec!["spec.siteUrl", "Required"],
+        ),
         (
             "plain http to a remote host",
-            conn(&format!("{{siteUrl: 'http://acme.atlassian.net', {basic}}}")),
+            conn(&format!(
+                "{{siteUrl: 'http://acme.atlassian.net', {basic}}}"
+            )),
             vec!["spec.siteUrl", "must be an https URL"],
         ),
         (
@@ -87,37 +115,51 @@ fn invalid_manifests() -> Vec<(&'static str, String, Vec<&'static str>)> {
         ),
         (
             "a path after the site",
-            conn(&format!("{{siteUrl: 'https://acme.atlassian.net/jira', {basic}}}")),
+            conn(&format!(
+                "{{siteUrl: 'https://acme.atlassian.net/jira', {basic}}}"
+            )),
             vec!["spec.siteUrl", "without a path"],
         ),
         (
             "interval below the minimum",
-            conn(&format!("{{siteUrl: 'https://a.atlassian.net', {basic}, sync: {{interval: 1m}}}}")),
+            conn(&format!(
+                "{{siteUrl: 'https://a.atlassian.net', {basic}, sync: {{interval: 1m}}}}"
+            )),
             vec!["spec.sync.interval", "at least 5m"],
         ),
         (
             "interval that is not a duration",
-            conn(&format!("{{siteUrl: 'https://a.atlassian.net', {basic}, sync: {{interval: daily}}}}")),
+            conn(&format!(
+                "{{siteUrl: 'https://a.atlassian.net', {basic}, sync: {{interval: daily}}}}"
+            )),
             vec!["spec.sync.interval"],
         ),
         (
             "usage window of 0 days",
-            conn(&format!("{{siteUrl: 'https://a.atlassian.net', {basic}, sync: {{usageWindowDays: 0}}}}")),
+            conn(&format!(
+                "{{siteUrl: 'https://a.atlassian.net', {basic}, sync: {{usageWindowDays: 0}}}}"
+            )),
             vec!["spec.sync.usageWindowDays", "greater than or equal to 1"],
         ),
         (
             "usage window of 91 days",
-            conn(&format!("{{siteUrl: 'https://a.atlassian.net', {basic}, sync: {{usageWindowDays: 91}}}}")),
+            conn(&format!(
+                "{{siteUrl: 'https://a.atlassian.net', {basic}, sync: {{usageWindowDays: 91}}}}"
+            )),
             vec!["spec.sync.usageWindowDays", "less than or equal to 90"],
         ),
         (
             "a cloudId that is not a UUID",
-            conn("{siteUrl: 'https://a.atlassian.net', auth: {serviceAccount: {cloudId: acme, secretRef: {name: s}}}}"),
+            conn(
+                "{siteUrl: 'https://a.atlassian.net', auth: {serviceAccount: {cloudId: acme, secretRef: {name: s}}}}",
+            ),
             vec!["spec.auth.serviceAccount.cloudId"],
         ),
         (
             "an unknown inventory mode",
-            conn(&format!("{{siteUrl: 'https://a.atlassian.net', {basic}, inventory: Everything}}")),
+            conn(&format!(
+                "{{siteUrl: 'https://a.atlassian.net', {basic}, inventory: Everything}}"
+            )),
             vec!["spec.inventory", "Unsupported value"],
         ),
         (
@@ -127,7 +169,9 @@ fn invalid_manifests() -> Vec<(&'static str, String, Vec<&'static str>)> {
         ),
         (
             "two action kinds",
-            action("{connectionRef: {name: c}, deleteIssue: {issue: OPS-1}, deleteUser: {user: {accountId: a}}}"),
+            action(
+                "{connectionRef: {name: c}, deleteIssue: {issue: OPS-1}, deleteUser: {user: {accountId: a}}}",
+            ),
             vec!["spec", "exactly one of createIssue, deleteIssue"],
         ),
         (
@@ -148,16 +192,23 @@ fn invalid_manifests() -> Vec<(&'static str, String, Vec<&'static str>)> {
         (
             "a user given by neither",
             action("{connectionRef: {name: c}, addUserToGroup: {user: {}, group: g}}"),
-            vec!["spec.addUserToGroup.user", "exactly one of accountId or email"],
+            vec![
+                "spec.addUserToGroup.user",
+                "exactly one of accountId or email",
+            ],
         ),
         (
             "a multi-line summary",
-            action("{connectionRef: {name: c}, createIssue: {project: OPS, issueType: Task, summary: \"a\\nb\"}}"),
+            action(
+                "{connectionRef: {name: c}, createIssue: {project: OPS, issueType: Task, summary: \"a\\nb\"}}",
+            ),
             vec!["spec.createIssue.summary", "single line"],
         ),
         (
             "a label with a space",
-            action("{connectionRef: {name: c}, createIssue: {project: OPS, issueType: Task, summary: s, labels: ['a b']}}"),
+            action(
+                "{connectionRef: {name: c}, createIssue: {project: OPS, issueType: Task, summary: s, labels: ['a b']}}",
+            ),
             vec!["spec.createIssue.labels", "no spaces"],
         ),
         (
@@ -167,12 +218,16 @@ fn invalid_manifests() -> Vec<(&'static str, String, Vec<&'static str>)> {
         ),
         (
             "a malformed email",
-            action("{connectionRef: {name: c}, removeUserFromGroup: {user: {email: nobody}, group: g}}"),
+            action(
+                "{connectionRef: {name: c}, removeUserFromGroup: {user: {email: nobody}, group: g}}",
+            ),
             vec!["spec.removeUserFromGroup.user.email"],
         ),
         (
             "a negative TTL",
-            action("{connectionRef: {name: c}, deleteIssue: {issue: OPS-1}, ttlSecondsAfterFinished: -1}"),
+            action(
+                "{connectionRef: {name: c}, deleteIssue: {issue: OPS-1}, ttlSecondsAfterFinished: -1}",
+            ),
             vec!["spec.ttlSecondsAfterFinished"],
         ),
     ]
@@ -194,7 +249,10 @@ async fn invalid_manifests_are_rejected_naming_the_field() {
                 }
                 for needle in expected {
                     if !status.message.contains(needle) {
-                        failures.push(format!("{what}: {:?} does not mention {needle:?}", status.message));
+                        failures.push(format!(
+                            "{what}: {:?} does not mention {needle:?}",
+                            status.message
+                        ));
                     }
                 }
             }
@@ -207,20 +265,34 @@ async fn invalid_manifests_are_rejected_naming_the_field() {
 #[tokio::test]
 async fn a_jira_action_spec_is_immutable() {
     let env = env("immutable").await;
-    let obj = &read_manifests(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/action-delete-issue.yaml"))[0];
+    let obj = &read_manifests(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/action-delete-issue.yaml"),
+    )[0];
     create(&env.client, &env.namespace, obj).await.unwrap();
     let api: Api<JiraAction> = Api::namespaced(env.client.clone(), &env.namespace);
     let patch = serde_json::json!({"spec": {"deleteIssue": {"issue": "OPS-999"}}});
     let err = api
-        .patch("delete-ops-123", &PatchParams::default(), &Patch::Merge(&patch))
+        .patch(
+            "delete-ops-123",
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
         .await
         .expect_err("an edit of the spec is rejected");
-    let kube::Error::Api(status) = err else { panic!("unexpected error {err}") };
+    let kube::Error::Api(status) = err else {
+        panic!("unexpected error {err}")
+    };
     assert_eq!(status.code, 422);
     assert!(status.message.contains("immutable"), "{}", status.message);
     // Metadata stays editable (labels, annotations, finalizers).
     let label = serde_json::json!({"metadata": {"labels": {"team": "it"}}});
-    api.patch("delete-ops-123", &PatchParams::default(), &Patch::Merge(&label)).await.unwrap();
+    api.patch(
+        "delete-ops-123",
+        &PatchParams::default(),
+        &Patch::Merge(&label),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -242,19 +314,47 @@ async fn kubectl_get_jira_lists_everything_with_printer_columns() {
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let all = run(&["get", "jira"]);
     assert!(all.contains("jiraconnection.jiracloud.io/acme"), "{all}");
-    assert!(all.contains("jiraaction.jiracloud.io/reclaim-license-jdoe"), "{all}");
+    assert!(
+        all.contains("jiraaction.jiracloud.io/reclaim-license-jdoe"),
+        "{all}"
+    );
     let connections = run(&["get", "jconn"]);
-    for column in ["SITE", "READY", "REASON", "USERS", "ACTIVE", "LAST SYNC", "AGE"] {
-        assert!(connections.contains(column), "no {column} column in\n{connections}");
+    for column in [
+        "SITE",
+        "READY",
+        "REASON",
+        "USERS",
+        "ACTIVE",
+        "LAST SYNC",
+        "AGE",
+    ] {
+        assert!(
+            connections.contains(column),
+            "no {column} column in\n{connections}"
+        );
     }
-    assert!(connections.contains("https://acme.atlassian.net"), "{connections}");
+    assert!(
+        connections.contains("https://acme.atlassian.net"),
+        "{connections}"
+    );
     let actions = run(&["get", "jact", "-o", "wide"]);
-    for column in ["CONNECTION", "PHASE", "REASON", "RESULT", "ATTEMPTS", "MESSAGE"] {
+    for column in [
+        "CONNECTION",
+        "PHASE",
+        "REASON",
+        "RESULT",
+        "ATTEMPTS",
+        "MESSAGE",
+    ] {
         assert!(actions.contains(column), "no {column} column in\n{actions}");
     }
     let users = run(&["get", "juser"]);
@@ -268,5 +368,8 @@ async fn kubectl_get_jira_lists_everything_with_printer_columns() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    assert!(explain.contains("Exactly one method must be set"), "{explain}");
+    assert!(
+        explain.contains("Exactly one method must be set"),
+        "{explain}"
+    );
 }

@@ -19,7 +19,9 @@ pub const MAX_VALUE_BYTES: usize = 4096;
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
     /// The Secret does not exist in the connection's namespace.
-    #[error("Secret {namespace}/{name} not found: create it in the JiraConnection's namespace with the keys {keys}")]
+    #[error(
+        "Secret {namespace}/{name} not found: create it in the JiraConnection's namespace with the keys {keys}"
+    )]
     SecretNotFound {
         /// Namespace of the connection.
         namespace: String,
@@ -29,7 +31,9 @@ pub enum CredentialError {
         keys: String,
     },
     /// The Secret lacks a key.
-    #[error("Secret {namespace}/{name} has no key {key:?}: add it, or set the key name in the JiraConnection's secretRef")]
+    #[error(
+        "Secret {namespace}/{name} has no key {key:?}: add it, or set the key name in the JiraConnection's secretRef"
+    )]
     SecretKeyMissing {
         /// Namespace of the connection.
         namespace: String,
@@ -117,11 +121,15 @@ struct SecretReader {
 
 impl SecretReader {
     async fn read(&mut self, name: &str, keys: &[&str]) -> Result<Vec<String>, CredentialError> {
-        let secret = self.api.get_opt(name).await.map_err(|source| CredentialError::Kubernetes {
-            namespace: self.namespace.clone(),
-            name: name.into(),
-            source,
-        })?;
+        let secret =
+            self.api
+                .get_opt(name)
+                .await
+                .map_err(|source| CredentialError::Kubernetes {
+                    namespace: self.namespace.clone(),
+                    name: name.into(),
+                    source,
+                })?;
         let Some(secret) = secret else {
             return Err(CredentialError::SecretNotFound {
                 namespace: self.namespace.clone(),
@@ -138,11 +146,13 @@ impl SecretReader {
                 key: (*key).into(),
                 problem,
             };
-            let bytes = data.get(*key).ok_or_else(|| CredentialError::SecretKeyMissing {
-                namespace: self.namespace.clone(),
-                name: name.into(),
-                key: (*key).into(),
-            })?;
+            let bytes = data
+                .get(*key)
+                .ok_or_else(|| CredentialError::SecretKeyMissing {
+                    namespace: self.namespace.clone(),
+                    name: name.into(),
+                    key: (*key).into(),
+                })?;
             let value = parse_value(&bytes.0).map_err(invalid)?;
             self.fingerprint.update(name.as_bytes());
             self.fingerprint.update([0]);
@@ -175,7 +185,10 @@ pub fn parse_value(bytes: &[u8]) -> Result<String, &'static str> {
 
 /// Reads the Secrets of a connection and builds the client configuration. Returns it with a fingerprint of
 /// everything it was built from (spec and secret values, hashed), to know when a cached client is stale.
-pub async fn load_config(ctx: &Context, connection: &JiraConnection) -> Result<(ClientConfig, [u8; 32]), ConnectError> {
+pub async fn load_config(
+    ctx: &Context,
+    connection: &JiraConnection,
+) -> Result<(ClientConfig, [u8; 32]), ConnectError> {
     let namespace = connection.namespace().unwrap_or_default();
     let mut reader = SecretReader {
         api: Api::namespaced(ctx.client.clone(), &namespace),
@@ -189,14 +202,18 @@ pub async fn load_config(ctx: &Context, connection: &JiraConnection) -> Result<(
     let credentials = match (&spec.auth.basic, &spec.auth.service_account) {
         (Some(basic), _) => {
             let r = &basic.secret_ref;
-            let mut v = reader.read(&r.name, &[&r.email_key, &r.api_token_key]).await?;
+            let mut v = reader
+                .read(&r.name, &[&r.email_key, &r.api_token_key])
+                .await?;
             let api_token = SecretString::from(v.pop().expect("two values"));
             let email = v.pop().expect("two values");
             Credentials::Basic { email, api_token }
         }
         (None, Some(sa)) => {
             let r = &sa.secret_ref;
-            let mut v = reader.read(&r.name, &[&r.client_id_key, &r.client_secret_key]).await?;
+            let mut v = reader
+                .read(&r.name, &[&r.client_id_key, &r.client_secret_key])
+                .await?;
             let client_secret = SecretString::from(v.pop().expect("two values"));
             let client_id = v.pop().expect("two values");
             Credentials::ServiceAccount {
@@ -222,8 +239,9 @@ pub async fn load_config(ctx: &Context, connection: &JiraConnection) -> Result<(
         }
         None => None,
     };
-    let site_url = Url::parse(&spec.site_url)
-        .map_err(|e| ConnectError::Jira(JiraError::Config(format!("spec.siteUrl is not a URL: {e}"))))?;
+    let site_url = Url::parse(&spec.site_url).map_err(|e| {
+        ConnectError::Jira(JiraError::Config(format!("spec.siteUrl is not a URL: {e}")))
+    })?;
     let config = ClientConfig {
         site_url,
         credentials,
@@ -249,8 +267,15 @@ pub struct ClientCache {
 impl ClientCache {
     /// A connected client for the connection: the cached one while the spec and the Secrets are unchanged,
     /// otherwise a new one (which checks the deployment and the credentials against Jira).
-    pub async fn connect(&self, ctx: &Context, connection: &JiraConnection) -> Result<JiraClient, ConnectError> {
-        let key = (connection.namespace().unwrap_or_default(), connection.name_any());
+    pub async fn connect(
+        &self,
+        ctx: &Context,
+        connection: &JiraConnection,
+    ) -> Result<JiraClient, ConnectError> {
+        let key = (
+            connection.namespace().unwrap_or_default(),
+            connection.name_any(),
+        );
         let (config, fingerprint) = load_config(ctx, connection).await?;
         if let Some(entry) = self.entries.lock().expect("not poisoned").get(&key)
             && entry.fingerprint == fingerprint
@@ -287,7 +312,13 @@ mod tests {
         assert_eq!(parse_value(b"").unwrap_err(), "is empty");
         assert_eq!(parse_value(b"  \n").unwrap_err(), "is empty");
         assert_eq!(parse_value(&[0xff, 0xfe]).unwrap_err(), "is not UTF-8 text");
-        assert_eq!(parse_value(&vec![b'a'; 5000]).unwrap_err(), "is longer than 4096 bytes");
-        assert_eq!(parse_value(b"a\x07b").unwrap_err(), "contains control characters");
+        assert_eq!(
+            parse_value(&vec![b'a'; 5000]).unwrap_err(),
+            "is longer than 4096 bytes"
+        );
+        assert_eq!(
+            parse_value(b"a\x07b").unwrap_err(),
+            "contains control characters"
+        );
     }
 }

@@ -119,7 +119,10 @@ pub fn bin_dir() -> Result<PathBuf> {
 
 /// The root of this repository.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("testenv sits in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("testenv sits in the workspace")
+        .to_path_buf()
 }
 
 fn free_port() -> Result<u16> {
@@ -223,7 +226,9 @@ impl ControlPlane {
             for p in &mut self.processes {
                 p.check_alive()?;
             }
-            let req = http::Request::get("/readyz").body(Vec::new()).expect("request builds");
+            let req = http::Request::get("/readyz")
+                .body(Vec::new())
+                .expect("request builds");
             match client.request_text(req).await {
                 Ok(body) if body.trim() == "ok" => break,
                 _ if Instant::now() > deadline => {
@@ -266,9 +271,15 @@ impl ControlPlane {
     /// `system:serviceaccounts` and `system:serviceaccounts:<ns>`.
     pub fn kubeconfig_for(&self, user: &str, groups: &[&str]) -> Result<PathBuf> {
         let identity = self.pki.identity(user, groups)?;
-        let safe: String = user.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        let safe: String = user
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
         let path = self.dir.path().join(format!("{safe}.kubeconfig"));
-        std::fs::write(&path, kubeconfig_yaml(&self.url, &self.pki.ca_pem, &identity))?;
+        std::fs::write(
+            &path,
+            kubeconfig_yaml(&self.url, &self.pki.ca_pem, &identity),
+        )?;
         Ok(path)
     }
 
@@ -317,7 +328,8 @@ pub async fn install_crds(client: Client, crds: &[CustomResourceDefinition]) -> 
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     let params = PatchParams::apply("testenv").force();
     for crd in crds {
-        api.patch(&crd.name_any(), &params, &Patch::Apply(crd)).await?;
+        api.patch(&crd.name_any(), &params, &Patch::Apply(crd))
+            .await?;
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     for crd in crds {
@@ -327,19 +339,29 @@ pub async fn install_crds(client: Client, crds: &[CustomResourceDefinition]) -> 
                 .status
                 .as_ref()
                 .and_then(|s| s.conditions.as_ref())
-                .is_some_and(|c| c.iter().any(|c| c.type_ == "Established" && c.status == "True"));
+                .is_some_and(|c| {
+                    c.iter()
+                        .any(|c| c.type_ == "Established" && c.status == "True")
+                });
             let group = &crd.spec.group;
             let version = &crd.spec.versions[0].name;
             let served = established
                 && client
                     .list_api_group_resources(&format!("{group}/{version}"))
                     .await
-                    .is_ok_and(|list| list.resources.iter().any(|r| r.name == crd.spec.names.plural));
+                    .is_ok_and(|list| {
+                        list.resources
+                            .iter()
+                            .any(|r| r.name == crd.spec.names.plural)
+                    });
             if served {
                 break;
             }
             if Instant::now() > deadline {
-                return Err(Error::Start(format!("CRD {} never became established", crd.name_any())));
+                return Err(Error::Start(format!(
+                    "CRD {} never became established",
+                    crd.name_any()
+                )));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -388,7 +410,8 @@ pub fn shared() -> &'static SharedPlane {
                 }
             })
             .expect("spawn the testenv thread");
-        rx.recv().unwrap_or_else(|_| Err("the testenv thread died".into()))
+        rx.recv()
+            .unwrap_or_else(|_| Err("the testenv thread died".into()))
     });
     match shared {
         Ok(plane) => plane,
@@ -410,7 +433,9 @@ static NAMESPACE_SEQ: AtomicU32 = AtomicU32::new(0);
 impl SharedPlane {
     /// A client with the admin identity, bound to the caller's tokio runtime.
     pub async fn client(&self) -> Client {
-        client_from_kubeconfig(&self.kubeconfig_path).await.expect("admin client")
+        client_from_kubeconfig(&self.kubeconfig_path)
+            .await
+            .expect("admin client")
     }
 
     /// Path of the admin kubeconfig.
@@ -433,7 +458,10 @@ impl SharedPlane {
         let identity = self.pki.identity(user, groups)?;
         let n = NAMESPACE_SEQ.fetch_add(1, Ordering::Relaxed);
         let path = self.dir.join(format!("identity-{n}.kubeconfig"));
-        std::fs::write(&path, kubeconfig_yaml(&self.url, &self.pki.ca_pem, &identity))?;
+        std::fs::write(
+            &path,
+            kubeconfig_yaml(&self.url, &self.pki.ca_pem, &identity),
+        )?;
         Ok(path)
     }
 
@@ -449,13 +477,17 @@ impl SharedPlane {
             },
             ..Default::default()
         };
-        api.create(&PostParams::default(), &ns).await.expect("create namespace");
+        api.create(&PostParams::default(), &ns)
+            .await
+            .expect("create namespace");
         name
     }
 
     /// Installs CRDs (idempotent).
     pub async fn install_crds(&self, crds: &[CustomResourceDefinition]) {
-        install_crds(self.client().await, crds).await.expect("install CRDs");
+        install_crds(self.client().await, crds)
+            .await
+            .expect("install CRDs");
     }
 }
 

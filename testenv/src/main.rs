@@ -17,7 +17,9 @@ fn usage() -> ExitCode {
 fn read_crds(path: &PathBuf) -> Result<Vec<CustomResourceDefinition>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_yaml_ng::Deserializer::from_str(&text)
-        .map(|doc| serde::Deserialize::deserialize(doc).map_err(|e| format!("{}: {e}", path.display())))
+        .map(|doc| {
+            serde::Deserialize::deserialize(doc).map_err(|e| format!("{}: {e}", path.display()))
+        })
         .collect::<Result<Vec<serde_json::Value>, _>>()?
         .into_iter()
         .filter(|v| !v.is_null())
@@ -37,7 +39,9 @@ async fn main() -> ExitCode {
             _ => return usage(),
         }
     }
-    let Some(kubeconfig_out) = kubeconfig_out else { return usage() };
+    let Some(kubeconfig_out) = kubeconfig_out else {
+        return usage();
+    };
     let mut crds = Vec::new();
     for file in &crd_files {
         match read_crds(file) {

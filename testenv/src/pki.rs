@@ -3,8 +3,8 @@
 
 use crate::{Error, Result};
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SanType,
 };
 use std::{path::Path, sync::Arc};
 
@@ -33,15 +33,26 @@ impl Pki {
         let mut params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.distinguished_name = DistinguishedName::new();
-        params.distinguished_name.push(DnType::CommonName, "testenv-ca");
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
-        let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().map_err(err)?).map_err(err)?;
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "testenv-ca");
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca =
+            CertifiedIssuer::self_signed(params, KeyPair::generate().map_err(err)?).map_err(err)?;
         let ca_pem = ca.pem();
         std::fs::write(dir.join("ca.crt"), &ca_pem)?;
 
         let mut serving = CertificateParams::new(vec!["localhost".to_string()]).map_err(err)?;
-        serving.subject_alt_names.push(SanType::IpAddress("127.0.0.1".parse().expect("an IP")));
-        serving.distinguished_name.push(DnType::CommonName, "kube-apiserver");
+        serving
+            .subject_alt_names
+            .push(SanType::IpAddress("127.0.0.1".parse().expect("an IP")));
+        serving
+            .distinguished_name
+            .push(DnType::CommonName, "kube-apiserver");
         serving.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let key = KeyPair::generate().map_err(err)?;
         let cert = serving.signed_by(&key, &ca).map_err(err)?;
@@ -51,7 +62,10 @@ impl Pki {
         let sa = KeyPair::generate().map_err(err)?;
         std::fs::write(dir.join("sa.key"), sa.serialize_pem())?;
         std::fs::write(dir.join("sa.pub"), sa.public_key_pem())?;
-        Ok(Self { ca_pem, ca: Arc::new(ca) })
+        Ok(Self {
+            ca_pem,
+            ca: Arc::new(ca),
+        })
     }
 
     /// A client certificate for `user` in `groups`.
@@ -60,7 +74,9 @@ impl Pki {
         params.distinguished_name = DistinguishedName::new();
         params.distinguished_name.push(DnType::CommonName, user);
         for group in groups {
-            params.distinguished_name.push(DnType::OrganizationName, *group);
+            params
+                .distinguished_name
+                .push(DnType::OrganizationName, *group);
         }
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let key = KeyPair::generate().map_err(err)?;

@@ -30,9 +30,12 @@ impl Supervised {
                 Ok(())
             });
         }
-        let child = command
-            .spawn()
-            .map_err(|e| Error::Start(format!("spawning {name} ({}): {e}", command.get_program().to_string_lossy())))?;
+        let child = command.spawn().map_err(|e| {
+            Error::Start(format!(
+                "spawning {name} ({}): {e}",
+                command.get_program().to_string_lossy()
+            ))
+        })?;
         Ok(Self { name, child, log })
     }
 
@@ -41,7 +44,11 @@ impl Supervised {
             let log = std::fs::read_to_string(&self.log).unwrap_or_default();
             let tail: Vec<&str> = log.lines().rev().take(20).collect();
             let tail: Vec<&str> = tail.into_iter().rev().collect();
-            return Err(Error::Start(format!("{} exited with {status}:\n{}", self.name, tail.join("\n"))));
+            return Err(Error::Start(format!(
+                "{} exited with {status}:\n{}",
+                self.name,
+                tail.join("\n")
+            )));
         }
         Ok(())
     }

@@ -46,17 +46,30 @@ pub fn parse_manifests(text: &str) -> Vec<DynamicObject> {
 }
 
 /// Creates an object in `namespace`, resolving its kind through discovery.
-pub async fn create(client: &Client, namespace: &str, obj: &DynamicObject) -> Result<DynamicObject, kube::Error> {
+pub async fn create(
+    client: &Client,
+    namespace: &str,
+    obj: &DynamicObject,
+) -> Result<DynamicObject, kube::Error> {
     let api = dynamic_api(client, namespace, obj).await;
     api.create(&PostParams::default(), obj).await
 }
 
 /// The namespaced API of an object's kind.
-pub async fn dynamic_api(client: &Client, namespace: &str, obj: &DynamicObject) -> Api<DynamicObject> {
+pub async fn dynamic_api(
+    client: &Client,
+    namespace: &str,
+    obj: &DynamicObject,
+) -> Api<DynamicObject> {
     let types = obj.types.as_ref().expect("apiVersion and kind");
     let gvk = GroupVersionKind::try_from(types).expect("a valid apiVersion");
-    let discovery = Discovery::new(client.clone()).run().await.expect("discovery");
-    let (resource, _) = discovery.resolve_gvk(&gvk).unwrap_or_else(|| panic!("unknown kind {gvk:?}"));
+    let discovery = Discovery::new(client.clone())
+        .run()
+        .await
+        .expect("discovery");
+    let (resource, _) = discovery
+        .resolve_gvk(&gvk)
+        .unwrap_or_else(|| panic!("unknown kind {gvk:?}"));
     Api::namespaced_with(client.clone(), namespace, &resource)
 }
 
