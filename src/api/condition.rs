@@ -11,8 +11,11 @@ pub fn conditions_schema(generator: &mut SchemaGenerator) -> Schema {
         "items": item,
     }))
     .expect("schema serializes");
-    merge_strategy(&mut value, MergeStrategy::ListType(ListMerge::Map(vec!["type".into()])))
-        .expect("merge strategy applies");
+    merge_strategy(
+        &mut value,
+        MergeStrategy::ListType(ListMerge::Map(vec!["type".into()])),
+    )
+    .expect("merge strategy applies");
     Schema::try_from(value).expect("a valid schema")
 }
 
@@ -74,24 +77,35 @@ pub fn find_condition<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
 
     fn at(secs: i64) -> Time {
-        Time(Utc.timestamp_opt(secs, 0).unwrap())
+        Time(k8s_openapi::jiff::Timestamp::from_second(secs).unwrap())
     }
 
     #[test]
     fn transition_time_changes_only_on_a_flip() {
         let mut conds = vec![];
-        assert!(set_condition(&mut conds, condition("Ready", "False", "A", "m", Some(1), at(10))));
+        assert!(set_condition(
+            &mut conds,
+            condition("Ready", "False", "A", "m", Some(1), at(10))
+        ));
         // Same status, new reason: changed, but the transition time stays.
-        assert!(set_condition(&mut conds, condition("Ready", "False", "B", "m", Some(1), at(20))));
+        assert!(set_condition(
+            &mut conds,
+            condition("Ready", "False", "B", "m", Some(1), at(20))
+        ));
         assert_eq!(conds[0].last_transition_time, at(10));
         assert_eq!(conds[0].reason, "B");
         // Identical apart from the time: no change at all.
-        assert!(!set_condition(&mut conds, condition("Ready", "False", "B", "m", Some(1), at(30))));
+        assert!(!set_condition(
+            &mut conds,
+            condition("Ready", "False", "B", "m", Some(1), at(30))
+        ));
         // A flip moves the time.
-        assert!(set_condition(&mut conds, condition("Ready", "True", "Ok", "m", Some(1), at(40))));
+        assert!(set_condition(
+            &mut conds,
+            condition("Ready", "True", "Ok", "m", Some(1), at(40))
+        ));
         assert_eq!(conds[0].last_transition_time, at(40));
         assert_eq!(conds.len(), 1);
     }

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
     shortname = "jconn",
     category = "jira",
     doc = "A Jira Cloud site whose users, licenses (product access) and 30-day usage the operator keeps in status.",
+    validation = Rule::new("self.metadata.name.size() <= 63")
+        .message("the name of a JiraConnection must be at most 63 characters: it labels the connection's JiraUsers"),
     printcolumn(name = "Site", type_ = "string", json_path = ".spec.siteUrl"),
     printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
     printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
@@ -105,7 +107,9 @@ pub struct BasicAuthSecretRef {
 #[serde(rename_all = "camelCase")]
 pub struct ServiceAccountAuth {
     /// The Cloud ID of the site (Admin → Products, or `https://<site>/_edge/tenant_info`).
-    #[schemars(regex(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+    #[schemars(regex(
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    ))]
     pub cloud_id: String,
     /// The Secret, in the connection's namespace, that holds the client id and secret.
     pub secret_ref: ServiceAccountSecretRef,
@@ -159,7 +163,10 @@ pub struct SyncSettings {
     /// Time between two syncs, as a Go duration (`24h`, `6h`, `90m`). At least 5m. Usage is counted in UTC
     /// days, so a daily sync is enough for most sites.
     #[serde(default = "default_interval")]
-    #[schemars(length(min = 2, max = 32), regex(pattern = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"))]
+    #[schemars(
+        length(min = 2, max = 32),
+        regex(pattern = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
+    )]
     #[x_kube(validation = Rule::new("duration(self) >= duration('5m')")
         .message("sync.interval must be at least 5m"))]
     pub interval: String,
@@ -185,7 +192,9 @@ impl Default for SyncSettings {
 }
 
 /// What the operator writes for the synced users.
-#[derive(schemars::JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(
+    schemars::JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default,
+)]
 pub enum InventoryMode {
     /// One JiraUser per synced user, in the connection's namespace.
     #[default]
@@ -261,6 +270,11 @@ pub struct JiraConnectionStatus {
     /// Figures of the last successful sync.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_stats: Option<SyncStats>,
+
+    /// The last value of the `jiracloud.io/sync-requested` annotation a sync handled. Setting the annotation
+    /// to any other value asks for a sync now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_request: Option<String>,
 }
 
 /// What the operator found out about the site.

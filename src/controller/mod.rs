@@ -2,8 +2,11 @@
 //! (exactly-once changes in Jira), sharing one [`Context`].
 
 pub mod action;
+pub mod connection;
 pub mod context;
 pub mod credentials;
+pub mod inventory;
 pub mod runner;
+pub mod status;
 
 pub use context::{Context, Settings};

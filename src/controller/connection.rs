@@ -1,0 +1,810 @@
+//! The JiraConnection controller: reads the connection's Secrets, checks the credentials, syncs the site on its
+//! schedule, writes the JiraUser inventory and the status of the contract.
+//!
+//! Triggers: a change of the spec (generation) or of the `jiracloud.io/sync-requested` annotation (status
+//! writes do not trigger: a predicate hashes only those two), a change of a referenced Secret (metadata-only
+//! watch), and the requeue at `status.nextSyncTime`. Errors retry with per-object exponential backoff and
+//! jitter. Syncs run at most `settings.concurrency` at a time over all namespaces, each keeping its
+//! incremental-sync cache in memory.
+
+use super::{
+    Context, inventory,
+    status::{self, Failure},
+};
+use crate::{
+    api::{
+        ANNOTATION_SYNC_REQUESTED, InventoryMode, JiraConnection, JiraConnectionStatus,
+        find_condition,
+    },
+    jira::JiraClient,
+    metrics::{ConnectionLabels, ProductLabels},
+    sync::{self, SyncCache, SyncOptions},
+};
+use chrono::{DateTime, Utc};
+use futures::{FutureExt, StreamExt, future};
+use k8s_openapi::api::core::v1::Secret;
+use kube::{
+    Api, Resource, ResourceExt,
+    api::{Patch, PatchParams},
+    core::PartialObjectMeta,
+    runtime::{
+        Controller, PredicateConfig, WatchStreamExt,
+        controller::{Action, Config},
+        events::{Event, EventType},
+        reflector::{self, ObjectRef, Store},
+        watcher,
+    },
+};
+use std::{
+    collections::HashMap,
+    hash::{DefaultHasher, Hash, Hasher},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+use tokio::sync::Semaphore;
+use tracing::{Instrument, debug, info, info_span, warn};
+
+/// The controller's name in metrics.
+pub const CONTROLLER: &str = "jiraconnection";
+
+/// First delay after a transient failure (network, 5xx, 429, apiserver errors).
+const TRANSIENT_BASE: Duration = Duration::from_secs(5);
+/// Longest delay between retries after transient failures.
+const TRANSIENT_CAP: Duration = Duration::from_secs(300);
+/// First delay after a failure that needs a change (credentials, permissions, spec).
+const PERMANENT_BASE: Duration = Duration::from_secs(60);
+/// Longest delay between retries after failures that need a change. A change of the spec or of a
+/// referenced Secret retries at once anyway.
+const PERMANENT_CAP: Duration = Duration::from_secs(3600);
+/// Longest Event note.
+const NOTE_MAX: usize = 1000;
+
+/// Why a reconcile failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A failure of the contract, already written to the conditions.
+    #[error("{}: {}", .0.reason, .0.message)]
+    Reported(Failure),
+    /// The apiserver refused a write or a read.
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+impl Error {
+    /// The condition reason (or `KubernetesError`).
+    pub fn reason(&self) -> &str {
+        match self {
+            Error::Reported(f) => &f.reason,
+            Error::Kube(_) => "KubernetesError",
+        }
+    }
+
+    /// True when retrying without a change may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Reported(f) => f.transient,
+            Error::Kube(_) => true,
+        }
+    }
+}
+
+type Key = (String, String);
+
+fn key_of(c: &JiraConnection) -> Key {
+    (c.namespace().unwrap_or_default(), c.name_any())
+}
+
+/// State of the controller shared by every reconcile, in all watched namespaces.
+struct State {
+    ctx: Arc<Context>,
+    /// Bounds the syncs running at once.
+    syncs: Semaphore,
+    /// Incremental-sync caches by connection.
+    caches: Mutex<HashMap<Key, SyncCache>>,
+    /// Consecutive failures by connection, for the backoff.
+    failures: Mutex<HashMap<Key, u32>>,
+}
+
+impl State {
+    /// Drops everything kept about a deleted connection.
+    fn forget(&self, c: &JiraConnection) {
+        let key = key_of(c);
+        self.caches.lock().expect("not poisoned").remove(&key);
+        self.failures.lock().expect("not poisoned").remove(&key);
+        self.ctx.clients.forget(&key.0, &key.1);
+        let m = &self.ctx.metrics;
+        let labels = connection_labels(&key);
+        for family in [
+            &m.users_total,
+            &m.users_synced,
+            &m.users_active,
+            &m.daily_active_users,
+            &m.connection_ready,
+        ] {
+            family.remove(&labels);
+        }
+        for license in c.status.iter().flat_map(|s| &s.licenses) {
+            let labels = product_labels(&key, &license.product);
+            for family in [
+                &m.license_seats,
+                &m.license_used,
+                &m.license_active,
+                &m.license_inactive,
+            ] {
+                family.remove(&labels);
+            }
+        }
+        debug!(namespace = %key.0, name = %key.1, "forgot a deleted JiraConnection");
+    }
+}
+
+fn connection_labels(key: &Key) -> ConnectionLabels {
+    ConnectionLabels {
+        namespace: key.0.clone(),
+        connection: key.1.clone(),
+    }
+}
+
+fn product_labels(key: &Key, product: &str) -> ProductLabels {
+    ProductLabels {
+        namespace: key.0.clone(),
+        connection: key.1.clone(),
+        product: product.to_string(),
+    }
+}
+
+/// Runs the JiraConnection controller until `shutdown` completes: one watch per namespace of
+/// `settings.watch_namespaces` (or one over all namespaces), in-flight reconciles finish before it returns.
+pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 'static) {
+    let shutdown = shutdown.boxed().shared();
+    let state = Arc::new(State {
+        syncs: Semaphore::new(usize::from(ctx.settings.concurrency.max(1))),
+        caches: Mutex::default(),
+        failures: Mutex::default(),
+        ctx: ctx.clone(),
+    });
+    let scopes: Vec<Option<String>> = if ctx.settings.watch_namespaces.is_empty() {
+        vec![None]
+    } else {
+        ctx.settings
+            .watch_namespaces
+            .iter()
+            .cloned()
+            .map(Some)
+            .collect()
+    };
+    future::join_all(
+        scopes
+            .into_iter()
+            .map(|ns| run_in(state.clone(), ns, shutdown.clone())),
+    )
+    .await;
+}
+
+/// The part of a connection whose change asks for a reconcile: the spec (generation) and the sync request.
+fn spec_or_request(c: &JiraConnection) -> Option<u64> {
+    let mut h = DefaultHasher::new();
+    c.metadata.generation.hash(&mut h);
+    c.annotations().get(ANNOTATION_SYNC_REQUESTED).hash(&mut h);
+    Some(h.finish())
+}
+
+/// The connections of the Secret's namespace that reference it.
+fn referencing(
+    store: &Store<JiraConnection>,
+    namespace: Option<&str>,
+    name: &str,
+) -> Vec<ObjectRef<JiraConnection>> {
+    store
+        .state()
+        .iter()
+        .filter(|c| c.namespace().as_deref() == namespace && c.spec.secret_names().contains(&name))
+        .map(|c| ObjectRef::from_obj(c.as_ref()))
+        .collect()
+}
+
+async fn run_in(
+    state: Arc<State>,
+    namespace: Option<String>,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
+    let client = state.ctx.client.clone();
+    // Secrets are watched by metadata only: their values are read when a connection needs them.
+    let (connections, secrets): (Api<JiraConnection>, Api<PartialObjectMeta<Secret>>) =
+        match &namespace {
+            Some(ns) => (
+                Api::namespaced(client.clone(), ns),
+                Api::namespaced(client, ns),
+            ),
+            None => (Api::all(client.clone()), Api::all(client)),
+        };
+    let (reader, writer) = reflector::store();
+    let on_delete = state.clone();
+    let triggers = watcher(connections, watcher::Config::default().any_semantic())
+        .reflect(writer)
+        .filter_map(move |event| {
+            future::ready(match event {
+                Ok(watcher::Event::Apply(c) | watcher::Event::InitApply(c)) => Some(Ok(c)),
+                Ok(watcher::Event::Delete(c)) => {
+                    on_delete.forget(&c);
+                    None
+                }
+                Ok(watcher::Event::Init | watcher::Event::InitDone) => None,
+                Err(e) => Some(Err(e)),
+            })
+        })
+        // A long TTL: an entry that expires lets one status-only update through, which only requeues.
+        .predicate_filter(
+            spec_or_request,
+            PredicateConfig::default().ttl(Duration::from_secs(7 * 86400)),
+        );
+    let store = reader.clone();
+    let secret_events =
+        watcher(secrets, watcher::Config::default().any_semantic()).touched_objects();
+    info!(
+        namespace = namespace.as_deref().unwrap_or("*"),
+        "starting the JiraConnection controller"
+    );
+    Controller::for_stream(triggers, reader)
+        .watches_stream(secret_events, move |secret| {
+            referencing(
+                &store,
+                secret.metadata.namespace.as_deref(),
+                &secret.name_any(),
+            )
+        })
+        .with_config(Config::default().concurrency(state.ctx.settings.concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, state)
+        .for_each(|result| {
+            if let Err(e) = result {
+                debug!(error = %e, "reconcile ended with an error");
+            }
+            future::ready(())
+        })
+        .await;
+}
+
+fn error_policy(connection: Arc<JiraConnection>, error: &Error, state: Arc<State>) -> Action {
+    let failures = {
+        let mut map = state.failures.lock().expect("not poisoned");
+        let n = map.entry(key_of(&connection)).or_insert(0);
+        *n = n.saturating_add(1);
+        *n
+    };
+    let delay = backoff(
+        failures,
+        error.is_transient(),
+        rand::random_range(-1.0..=1.0),
+    );
+    state
+        .ctx
+        .metrics
+        .reconcile_failed(CONTROLLER, error.reason());
+    warn!(
+        namespace = connection.namespace().unwrap_or_default(),
+        name = connection.name_any(),
+        reason = error.reason(),
+        failures,
+        retry_in_seconds = delay.as_secs(),
+        "JiraConnection reconcile failed: {error}"
+    );
+    Action::requeue(delay)
+}
+
+/// The delay before retry number `failures` (1 = first failure): doubling from a base, capped, moved by up to
+/// ±20 % (`unit` drawn from `[-1, 1]`) so that connections failing together do not retry together.
+pub fn backoff(failures: u32, transient: bool, unit: f64) -> Duration {
+    let (base, cap) = if transient {
+        (TRANSIENT_BASE, TRANSIENT_CAP)
+    } else {
+        (PERMANENT_BASE, PERMANENT_CAP)
+    };
+    let doubled = base.saturating_mul(1u32 << failures.saturating_sub(1).min(16));
+    doubled.min(cap).mul_f64(1.0 + 0.2 * unit.clamp(-1.0, 1.0))
+}
+
+async fn reconcile(connection: Arc<JiraConnection>, state: Arc<State>) -> Result<Action, Error> {
+    let (namespace, name) = key_of(&connection);
+    let span = info_span!("reconcile", namespace = %namespace, name = %name);
+    let _timer = state.ctx.metrics.reconcile_started(CONTROLLER);
+    let result = Reconcile {
+        state: &state,
+        connection: &connection,
+        generation: connection.metadata.generation,
+        key: (namespace, name),
+    }
+    .run()
+    .instrument(span)
+    .await;
+    if result.is_ok() {
+        state
+            .failures
+            .lock()
+            .expect("not poisoned")
+            .remove(&key_of(&connection));
+    }
+    result
+}
+
+/// One reconcile of one connection.
+struct Reconcile<'a> {
+    state: &'a State,
+    connection: &'a JiraConnection,
+    generation: Option<i64>,
+    key: Key,
+}
+
+impl Reconcile<'_> {
+    fn ctx(&self) -> &Context {
+        &self.state.ctx
+    }
+
+    async fn run(&self) -> Result<Action, Error> {
+        let c = self.connection;
+        if c.metadata.deletion_timestamp.is_some() {
+            return Ok(Action::await_change());
+        }
+        let prev = c.status.clone().unwrap_or_default();
+        let mut st = status::begin(c.status.as_ref(), self.generation, Utc::now());
+        if c.status.is_none() {
+            status::summarize(&mut st, self.generation, Utc::now());
+            self.write_status(&prev, &st).await?;
+        }
+        let prev = st.clone();
+
+        if c.spec.sync.suspend {
+            status::suspended(&mut st, self.generation, Utc::now());
+            self.finish(&prev, &mut st, None).await?;
+            return Ok(Action::await_change());
+        }
+
+        let interval = match status::parse_interval(&c.spec.sync.interval) {
+            Ok(i) => i,
+            Err(message) => {
+                let failure = Failure {
+                    reason: status::reason::INVALID_INTERVAL.into(),
+                    message,
+                    transient: false,
+                };
+                status::sync_failed(&mut st, &failure, None, self.generation, Utc::now());
+                return Err(self.fail(&prev, &mut st, failure).await);
+            }
+        };
+        let requested = c
+            .annotations()
+            .get(ANNOTATION_SYNC_REQUESTED)
+            .map(String::as_str);
+        let due = status::due(&prev, self.generation, requested, interval, Utc::now());
+
+        let client = match self.ctx().clients.connect(self.ctx(), c).await {
+            Ok(client) => client,
+            Err(e) => {
+                let failure = Failure {
+                    reason: e.reason().into(),
+                    message: e.to_string(),
+                    transient: e.is_transient(),
+                };
+                let now = Utc::now();
+                status::credentials_failed(&mut st, &failure, self.generation, now);
+                if due.is_some() {
+                    status::sync_failed(&mut st, &failure, None, self.generation, now);
+                }
+                return Err(self.fail(&prev, &mut st, failure).await);
+            }
+        };
+        status::credentials_valid(&mut st, client.site_info(), self.generation, Utc::now());
+
+        let Some(due) = due else {
+            self.finish(&prev, &mut st, None).await?;
+            return Ok(requeue_at(&st, interval));
+        };
+        info!(why = due.as_str(), "syncing");
+        // Any sync handles the request pending at its start.
+        let request = requested;
+        match self.sync(&client, c.spec.sync.usage_window_days).await {
+            Err(failure) => {
+                if failure.reason == "InvalidCredentials" {
+                    self.ctx().clients.forget(&self.key.0, &self.key.1);
+                    status::credentials_failed(&mut st, &failure, self.generation, Utc::now());
+                }
+                status::sync_failed(&mut st, &failure, request, self.generation, Utc::now());
+                Err(self.fail(&prev, &mut st, failure).await)
+            }
+            Ok(outcome) => {
+                let written = self.write_inventory(&outcome.inventory.records).await;
+                let now = Utc::now();
+                let next = now + status::jittered(interval, rand::random_range(-1.0..=1.0));
+                status::sync_succeeded(
+                    &mut st,
+                    &outcome.inventory,
+                    &outcome.stats,
+                    request,
+                    next,
+                    self.generation,
+                    now,
+                );
+                match written {
+                    Ok(stats) => {
+                        info!(
+                            users = outcome.inventory.users.total,
+                            incremental = outcome.stats.incremental,
+                            api_requests = outcome.stats.api_requests,
+                            seconds = outcome.stats.duration.as_secs_f64(),
+                            jirausers_created = stats.created,
+                            jirausers_updated = stats.updated,
+                            jirausers_deleted = stats.deleted,
+                            jirausers_unchanged = stats.unchanged,
+                            "sync complete"
+                        );
+                        self.finish(&prev, &mut st, Some(&outcome.inventory))
+                            .await?;
+                        Ok(requeue_at(&st, interval))
+                    }
+                    Err(e) => {
+                        let failure = Failure {
+                            reason: status::reason::INVENTORY_WRITE_FAILED.into(),
+                            message: format!(
+                                "the sync succeeded but writing the JiraUsers failed: {e}"
+                            ),
+                            transient: true,
+                        };
+                        status::sync_failed(&mut st, &failure, request, self.generation, now);
+                        Err(self.fail(&prev, &mut st, failure).await)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs the sync with the connection's cache, at most `concurrency` at once.
+    async fn sync(
+        &self,
+        client: &JiraClient,
+        window_days: u32,
+    ) -> Result<sync::SyncOutcome, Failure> {
+        let _permit = self
+            .state
+            .syncs
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let cache = self
+            .state
+            .caches
+            .lock()
+            .expect("not poisoned")
+            .remove(&self.key);
+        let options = SyncOptions {
+            window_days,
+            now: Utc::now(),
+        };
+        // The sync's future borrows through closures for which the compiler cannot prove `Send` (rustc's
+        // higher-ranked auto-trait limitation), so it runs on a blocking-pool thread driven by this runtime.
+        // The semaphore above bounds those threads.
+        let client = client.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let result = tokio::task::spawn_blocking(move || {
+            runtime.block_on(sync::run(&client, &options, cache))
+        })
+        .await
+        .map_err(|e| Failure {
+            reason: "SyncPanicked".into(),
+            message: format!("the sync stopped unexpectedly: {e}"),
+            transient: true,
+        })?;
+        match result {
+            Ok(outcome) => {
+                self.state
+                    .caches
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(self.key.clone(), outcome.cache.clone());
+                Ok(outcome)
+            }
+            Err(e) => Err(Failure {
+                reason: e.reason().into(),
+                message: e.to_string(),
+                transient: e.is_transient(),
+            }),
+        }
+    }
+
+    async fn write_inventory(
+        &self,
+        records: &[sync::UserRecord],
+    ) -> Result<inventory::WriteStats, kube::Error> {
+        match self.connection.spec.inventory {
+            InventoryMode::Users => inventory::write(self.ctx(), self.connection, records).await,
+            InventoryMode::Summary => {
+                inventory::clear(self.ctx(), self.connection)
+                    .await
+                    .map(|deleted| inventory::WriteStats {
+                        deleted,
+                        ..Default::default()
+                    })
+            }
+        }
+    }
+
+    /// Writes a failure: status, Warning Event, metrics. Returns the error for the backoff.
+    async fn fail(
+        &self,
+        prev: &JiraConnectionStatus,
+        st: &mut JiraConnectionStatus,
+        failure: Failure,
+    ) -> Error {
+        if let Err(e) = self.finish(prev, st, None).await {
+            return e;
+        }
+        let note = truncate(&failure.message);
+        self.publish(EventType::Warning, &failure.reason, "Reconcile", note)
+            .await;
+        Error::Reported(failure)
+    }
+
+    /// Summarizes, writes the status if it changed, publishes the transition Events and sets the gauges.
+    async fn finish(
+        &self,
+        prev: &JiraConnectionStatus,
+        st: &mut JiraConnectionStatus,
+        synced: Option<&sync::Inventory>,
+    ) -> Result<(), Error> {
+        status::summarize(st, self.generation, Utc::now());
+        self.write_status(prev, st).await?;
+        for (type_, event_reason) in [
+            (status::SYNCED, "Synced"),
+            (status::CREDENTIALS_VALID, "Authenticated"),
+        ] {
+            let (before, after) = (
+                find_condition(&prev.conditions, type_),
+                find_condition(&st.conditions, type_),
+            );
+            if let Some(after) = after
+                && after.status == crate::api::status::TRUE
+                && before.is_none_or(|b| b.status != crate::api::status::TRUE)
+            {
+                self.publish(
+                    EventType::Normal,
+                    event_reason,
+                    "Reconcile",
+                    after.message.clone(),
+                )
+                .await;
+            }
+        }
+        let suspended = |s: &JiraConnectionStatus| {
+            find_condition(&s.conditions, status::SYNCED)
+                .is_some_and(|c| c.reason == status::reason::SUSPENDED)
+        };
+        if suspended(st) && !suspended(prev) {
+            self.publish(
+                EventType::Normal,
+                status::reason::SUSPENDED,
+                "Reconcile",
+                "Syncing is suspended".into(),
+            )
+            .await;
+        }
+        self.gauges(st, synced);
+        Ok(())
+    }
+
+    async fn write_status(
+        &self,
+        prev: &JiraConnectionStatus,
+        st: &JiraConnectionStatus,
+    ) -> Result<(), Error> {
+        if prev == st {
+            return Ok(());
+        }
+        let api: Api<JiraConnection> = Api::namespaced(self.ctx().client.clone(), &self.key.0);
+        let body = serde_json::json!({
+            "apiVersion": JiraConnection::api_version(&()),
+            "kind": JiraConnection::kind(&()),
+            "status": st,
+        });
+        let params = PatchParams::apply(&self.ctx().settings.field_manager).force();
+        api.patch_status(&self.key.1, &params, &Patch::Apply(&body))
+            .await?;
+        Ok(())
+    }
+
+    async fn publish(&self, type_: EventType, reason: &str, action: &str, note: String) {
+        let event = Event {
+            type_,
+            reason: reason.into(),
+            note: Some(note),
+            action: action.into(),
+            secondary: None,
+        };
+        let reference = self.connection.object_ref(&());
+        if let Err(e) = self.ctx().recorder.publish(&event, &reference).await {
+            warn!(error = %e, reason, "could not publish an Event");
+        }
+    }
+
+    fn gauges(&self, st: &JiraConnectionStatus, synced: Option<&sync::Inventory>) {
+        let m = &self.ctx().metrics;
+        let labels = connection_labels(&self.key);
+        m.connection_ready
+            .get_or_create(&labels)
+            .set(i64::from(status::is_ready(st)));
+        if let Some(users) = &st.users {
+            m.users_total.get_or_create(&labels).set(users.total.into());
+            m.users_synced
+                .get_or_create(&labels)
+                .set(users.synced.into());
+        }
+        if let Some(usage) = &st.usage {
+            m.users_active
+                .get_or_create(&labels)
+                .set(usage.active_users.into());
+            let last_day = usage.daily.last().map_or(0, |d| d.active_users);
+            m.daily_active_users
+                .get_or_create(&labels)
+                .set(last_day.into());
+        }
+        for l in &st.licenses {
+            let labels = product_labels(&self.key, &l.product);
+            m.license_seats
+                .get_or_create(&labels)
+                .set(l.seats.map_or(-1, i64::from));
+            m.license_used.get_or_create(&labels).set(l.used.into());
+            m.license_active
+                .get_or_create(&labels)
+                .set(l.active_users.into());
+            m.license_inactive
+                .get_or_create(&labels)
+                .set(l.inactive_users.into());
+        }
+        if let Some(inventory) = synced {
+            // A product that disappeared from the site leaves no stale series behind.
+            let prev = self.connection.status.iter().flat_map(|s| &s.licenses);
+            for gone in prev.filter(|p| !inventory.licenses.iter().any(|l| l.product == p.product))
+            {
+                let labels = product_labels(&self.key, &gone.product);
+                for family in [
+                    &m.license_seats,
+                    &m.license_used,
+                    &m.license_active,
+                    &m.license_inactive,
+                ] {
+                    family.remove(&labels);
+                }
+            }
+        }
+    }
+}
+
+/// Requeue at the next sync time (at least one second from now).
+fn requeue_at(st: &JiraConnectionStatus, interval: Duration) -> Action {
+    match status::next_sync(st, interval) {
+        Some(next) => Action::requeue(until(next, Utc::now())),
+        None => Action::await_change(),
+    }
+}
+
+fn until(at: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+    (at - now)
+        .to_std()
+        .unwrap_or_default()
+        .max(Duration::from_secs(1))
+}
+
+fn truncate(text: &str) -> String {
+    if text.len() <= NOTE_MAX {
+        return text.to_string();
+    }
+    let mut end = NOTE_MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{BasicAuth, BasicAuthSecretRef, ConnectionAuth, JiraConnectionSpec};
+
+    fn connection(generation: i64, request: Option<&str>) -> JiraConnection {
+        let mut c = JiraConnection::new(
+            "acme",
+            JiraConnectionSpec {
+                site_url: "https://acme.atlassian.net".into(),
+                auth: ConnectionAuth {
+                    basic: Some(BasicAuth {
+                        secret_ref: BasicAuthSecretRef {
+                            name: "jira-basic".into(),
+                            email_key: "email".into(),
+                            api_token_key: "apiToken".into(),
+                        },
+                    }),
+                    service_account: None,
+                },
+                organization: None,
+                sync: Default::default(),
+                inventory: Default::default(),
+            },
+        );
+        c.metadata.namespace = Some("it".into());
+        c.metadata.generation = Some(generation);
+        if let Some(r) = request {
+            c.metadata.annotations =
+                Some([(ANNOTATION_SYNC_REQUESTED.to_string(), r.to_string())].into());
+        }
+        c
+    }
+
+    #[test]
+    fn status_writes_do_not_trigger_but_spec_and_requests_do() {
+        let base = connection(1, None);
+        let mut with_status = base.clone();
+        with_status.status = Some(JiraConnectionStatus {
+            observed_generation: Some(1),
+            ..Default::default()
+        });
+        with_status.metadata.resource_version = Some("99".into());
+        assert_eq!(spec_or_request(&base), spec_or_request(&with_status));
+        assert_ne!(
+            spec_or_request(&base),
+            spec_or_request(&connection(2, None))
+        );
+        assert_ne!(
+            spec_or_request(&base),
+            spec_or_request(&connection(1, Some("now")))
+        );
+        assert_ne!(
+            spec_or_request(&connection(1, Some("a"))),
+            spec_or_request(&connection(1, Some("b")))
+        );
+    }
+
+    #[test]
+    fn secrets_map_to_the_connections_that_reference_them() {
+        let (reader, mut writer) = reflector::store::<JiraConnection>();
+        let mut other = connection(1, None);
+        other.metadata.name = Some("other".into());
+        other.spec.auth.basic.as_mut().unwrap().secret_ref.name = "other-secret".into();
+        let mut elsewhere = connection(1, None);
+        elsewhere.metadata.namespace = Some("elsewhere".into());
+        for c in [connection(1, None), other, elsewhere] {
+            writer.apply_watcher_event(&watcher::Event::Apply(c));
+        }
+        let refs = referencing(&reader, Some("it"), "jira-basic");
+        assert_eq!(refs.len(), 1);
+        assert_eq!(
+            (refs[0].name.as_str(), refs[0].namespace.as_deref()),
+            ("acme", Some("it"))
+        );
+        assert!(referencing(&reader, Some("it"), "unrelated").is_empty());
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_a_cap_with_jitter() {
+        assert_eq!(backoff(1, true, 0.0), Duration::from_secs(5));
+        assert_eq!(backoff(2, true, 0.0), Duration::from_secs(10));
+        assert_eq!(backoff(4, true, 0.0), Duration::from_secs(40));
+        assert_eq!(backoff(30, true, 0.0), TRANSIENT_CAP);
+        assert_eq!(backoff(1, false, 0.0), Duration::from_secs(60));
+        assert_eq!(backoff(100, false, 0.0), PERMANENT_CAP);
+        assert_eq!(backoff(1, true, 1.0), Duration::from_secs(6));
+        assert_eq!(backoff(1, true, -1.0), Duration::from_secs(4));
+    }
+
+    #[test]
+    fn errors_classify() {
+        let reported = Error::Reported(Failure {
+            reason: "InvalidCredentials".into(),
+            message: "m".into(),
+            transient: false,
+        });
+        assert_eq!(reported.reason(), "InvalidCredentials");
+        assert!(!reported.is_transient());
+        assert_eq!(until(Utc::now(), Utc::now()), Duration::from_secs(1));
+        let long = "é".repeat(800);
+        let t = truncate(&long);
+        assert!(t.len() <= NOTE_MAX + '…'.len_utf8() && t.ends_with('…'));
+    }
+}
