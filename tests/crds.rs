@@ -12,6 +12,18 @@ fn committed_crds_match_the_types() {
 }
 
 #[test]
+fn the_charts_copy_of_the_crds_matches_the_types() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("charts/jira-cloud-operator/files/crds/jiracloud.io.yaml");
+    let committed = std::fs::read_to_string(&path).expect("the chart's copy of the CRDs exists");
+    assert!(
+        committed == jira_cloud_operator::api::crds_yaml(),
+        "{} is out of date: run `cargo run --bin crdgen` and commit the result",
+        path.display()
+    );
+}
+
+#[test]
 fn every_resource_is_in_the_jira_category_with_a_status_subresource() {
     for crd in jira_cloud_operator::api::crds() {
         assert_eq!(crd.spec.group, "jiracloud.io");

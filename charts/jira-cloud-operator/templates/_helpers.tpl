@@ -1,0 +1,92 @@
+{{/* The chart name. */}}
+{{- define "jco.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The prefix of every resource name: the release name, with the chart name unless it already contains it. */}}
+{{- define "jco.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* chart-version, for the helm.sh/chart label. */}}
+{{- define "jco.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels of every resource. */}}
+{{- define "jco.labels" -}}
+helm.sh/chart: {{ include "jco.chart" . }}
+{{ include "jco.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: jira-cloud-operator
+{{- end }}
+
+{{/* The stable labels the Deployment selects its pods by. */}}
+{{- define "jco.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "jco.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* The ServiceAccount the operator runs as. */}}
+{{- define "jco.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "jco.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when leader election is on: as set, or when more than one replica runs. */}}
+{{- define "jco.leaderElection" -}}
+{{- if kindIs "bool" .Values.leaderElection.enabled }}
+{{- .Values.leaderElection.enabled }}
+{{- else }}
+{{- gt (int .Values.replicaCount) 1 }}
+{{- end }}
+{{- end }}
+
+{{/* Name of the leader Lease. */}}
+{{- define "jco.leaseName" -}}
+{{- default (include "jco.fullname" .) .Values.leaderElection.leaseName }}
+{{- end }}
+
+{{/* The image reference: by digest when one is given, else by tag (the appVersion by default). */}}
+{{- define "jco.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* The RBAC rules the operator needs in each watched namespace (or cluster-wide). */}}
+{{- define "jco.rules" -}}
+- apiGroups: ["jiracloud.io"]
+  resources: ["jiraconnections", "jiraactions"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["jiracloud.io"]
+  resources: ["jiraconnections/status", "jiraactions/status"]
+  verbs: ["get", "patch"]
+- apiGroups: ["jiracloud.io"]
+  resources: ["jirausers"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["jiracloud.io"]
+  resources: ["jirausers/status"]
+  verbs: ["get", "update", "patch"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end }}
