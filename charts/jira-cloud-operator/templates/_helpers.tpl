@@ -69,17 +69,27 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
-{{/* The RBAC rules the operator needs in each watched namespace (or cluster-wide). */}}
+{{/*
+The RBAC rules the operator needs in each watched namespace (or cluster-wide), and nothing more:
+- JiraConnections: read and watch; status written by server-side apply.
+- JiraActions: read and watch; status written by server-side apply; delete after ttlSecondsAfterFinished.
+- JiraUsers: the inventory the operator owns (server-side apply, deletes of departed users, status).
+- Secrets: read the credentials a connection references; watched by metadata to notice rotations.
+- Events: published on transitions (events.k8s.io, create and patch for series).
+*/}}
 {{- define "jco.rules" -}}
 - apiGroups: ["jiracloud.io"]
-  resources: ["jiraconnections", "jiraactions"]
-  verbs: ["get", "list", "watch", "patch"]
+  resources: ["jiraconnections"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["jiracloud.io"]
+  resources: ["jiraactions"]
+  verbs: ["get", "list", "watch", "delete"]
 - apiGroups: ["jiracloud.io"]
   resources: ["jiraconnections/status", "jiraactions/status"]
   verbs: ["get", "patch"]
 - apiGroups: ["jiracloud.io"]
   resources: ["jirausers"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
 - apiGroups: ["jiracloud.io"]
   resources: ["jirausers/status"]
   verbs: ["get", "update", "patch"]
