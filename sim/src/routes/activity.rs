@@ -2,14 +2,16 @@
 //! updated/deleted since, by ids).
 
 use axum::body::Bytes;
-use axum::extract::{Path, State as AxState};
+use axum::extract::State as AxState;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::issues::adf;
 use super::users::author;
-use super::{ApiError, ApiResult, App, Caller, Params, body, ok, page_bean, read, scope, window};
+use super::{
+    ApiError, ApiResult, App, Arg, Caller, Params, body, ok, page_bean, read, scope, window,
+};
 use crate::format::{jira_date, now_ms};
 use crate::state::{IssueIx, State};
 
@@ -111,7 +113,7 @@ fn issue_param(st: &State, key: &str) -> Result<IssueIx, ApiError> {
 pub(crate) async fn issue_changelog(
     AxState(app): AxState<App>,
     caller: Caller,
-    Path(key): Path<String>,
+    Arg(key): Arg,
     p: Params,
 ) -> ApiResult {
     caller.user(scope::READ_WORK)?;
@@ -222,7 +224,7 @@ pub(crate) async fn bulk_changelog(
 pub(crate) async fn issue_comments(
     AxState(app): AxState<App>,
     caller: Caller,
-    Path(key): Path<String>,
+    Arg(key): Arg,
     p: Params,
 ) -> ApiResult {
     caller.user(scope::READ_WORK)?;
@@ -372,7 +374,7 @@ pub(crate) async fn worklogs_deleted(
 pub(crate) async fn issue_worklogs(
     AxState(app): AxState<App>,
     caller: Caller,
-    Path(key): Path<String>,
+    Arg(key): Arg,
     p: Params,
 ) -> ApiResult {
     caller.user(scope::READ_WORK)?;

@@ -1,7 +1,7 @@
 //! Projects, issue types, create meta, and issues (create, get, delete).
 
 use axum::body::Bytes;
-use axum::extract::{Path, State as AxState};
+use axum::extract::State as AxState;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -9,7 +9,9 @@ use serde_json::{Map, Value, json};
 
 use super::activity::{change_json, comment_json, worklog_json};
 use super::users::author;
-use super::{ApiError, ApiResult, App, Caller, Params, body, ok, page_bean, read, scope, window};
+use super::{
+    ApiError, ApiResult, App, Arg, Caller, Params, body, ok, page_bean, read, scope, window,
+};
 use crate::format::{jira_date, now_ms};
 use crate::state::{ISSUE_TYPES, IssueIx, Project, State};
 
@@ -246,9 +248,10 @@ pub(crate) async fn project_search(
             st.projects
                 .iter()
                 .filter(|pr| {
-                    keys.is_empty() || keys.iter().any(|k| k.eq_ignore_ascii_case(&pr.key))
+                    (keys.is_empty() && ids.is_empty())
+                        || keys.iter().any(|k| k.eq_ignore_ascii_case(&pr.key))
+                        || ids.contains(&pr.id.to_string().as_str())
                 })
-                .filter(|pr| ids.is_empty() || ids.contains(&pr.id.to_string().as_str()))
                 .filter(|pr| {
                     query.as_deref().is_none_or(|q| {
                         pr.key.to_lowercase().contains(q) || pr.name.to_lowercase().contains(q)
@@ -330,7 +333,7 @@ pub(crate) async fn issue_types(
 pub(crate) async fn createmeta(
     AxState(app): AxState<App>,
     caller: Caller,
-    Path(project): Path<String>,
+    Arg(project): Arg,
     p: Params,
 ) -> ApiResult {
     caller.user(scope::READ_WORK)?;
@@ -538,7 +541,7 @@ const NO_ISSUE: &str = "Issue does not exist or you do not have permission to se
 pub(crate) async fn get_issue(
     AxState(app): AxState<App>,
     caller: Caller,
-    Path(key): Path<String>,
+    Arg(key): Arg,
     p: Params,
 ) -> ApiResult {
     caller.user(scope::READ_WORK)?;
@@ -566,7 +569,7 @@ pub(crate) async fn get_issue(
 pub(crate) async fn delete_issue(
     AxState(app): AxState<App>,
     caller: Caller,
-    Path(key): Path<String>,
+    Arg(key): Arg,
     p: Params,
 ) -> ApiResult {
     let u = caller.user(scope::WRITE_WORK)?;

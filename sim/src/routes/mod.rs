@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, MatchedPath, Request, State as AxState};
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State as AxState};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -734,6 +734,24 @@ pub(crate) type ApiResult = Result<Response, ApiError>;
 /// 200 with a JSON body.
 pub(crate) fn ok(v: Value) -> ApiResult {
     Ok(axum::Json(v).into_response())
+}
+
+/// The path parameter of a route, ignoring the gateway prefix's `cloudId`.
+pub(crate) struct Arg(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Arg {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::Status(StatusCode::INTERNAL_SERVER_ERROR))?;
+        raw.iter()
+            .filter(|(k, _)| *k != "cloudId")
+            .last()
+            .map(|(_, v)| Arg(v.to_string()))
+            .ok_or(ApiError::Status(StatusCode::INTERNAL_SERVER_ERROR))
+    }
 }
 
 /// Query parameters in order, repeated names kept.

@@ -1,10 +1,10 @@
 //! Products: applicationrole and instance/license.
 
-use axum::extract::{Path, State as AxState};
+use axum::extract::State as AxState;
 use serde_json::{Value, json};
 
 use super::users::group_name_json;
-use super::{ApiError, ApiResult, App, Caller, ok, read, scope};
+use super::{ApiError, ApiResult, App, Arg, Caller, ok, read, scope};
 use crate::scenario::Plan;
 use crate::state::State;
 
@@ -76,11 +76,7 @@ pub(crate) async fn list(AxState(app): AxState<App>, caller: Caller) -> ApiResul
 }
 
 /// `GET /rest/api/3/applicationrole/{key}`.
-pub(crate) async fn one(
-    AxState(app): AxState<App>,
-    caller: Caller,
-    Path(key): Path<String>,
-) -> ApiResult {
+pub(crate) async fn one(AxState(app): AxState<App>, caller: Caller, Arg(key): Arg) -> ApiResult {
     let u = caller.user(scope::MANAGE)?;
     read(&app, |st| {
         need_admin(st, u)?;

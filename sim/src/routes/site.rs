@@ -29,7 +29,6 @@ pub(crate) async fn server_info(AxState(app): AxState<App>, caller: Caller) -> A
         "serverTime": jira_date(now),
         "scmInfo": "1f51473f5c7b0d4b9e1a",
         "serverTitle": "Jira",
-        "defaultLocale": {"locale": "en_US"},
         "serverTimeZone": "Etc/UTC",
     }))
 }
