@@ -1,0 +1,402 @@
+//! The JiraConnection controller end to end, on the real apiserver (with the garbage collector) and the
+//! simulator serving the hand-written scenario of `common_sim/handwritten.yaml`, whose figures are derived by
+//! hand in that file's comments: both authentication methods, the exact status of the contract, the JiraUser
+//! inventory and its labels, a second sync that writes no JiraUser, a user removed in Jira, the `Summary`
+//! inventory mode, garbage collection with the connection, and `kubectl wait`.
+
+mod common_sim;
+mod connection_support;
+mod support;
+
+use common_sim::{days_ago, handwritten};
+use connection_support::*;
+use jira_cloud_operator::api::{JiraConnection, JiraUser, RoleCounts, UserCounts};
+use kube::{Api, ResourceExt, api::DeleteParams};
+use std::process::Command;
+
+/// `(seats, used, activeUsers, inactiveUsers)` of a product in the status.
+fn license(c: &JiraConnection, product: &str) -> (Option<u32>, u32, u32, u32) {
+    let l = c
+        .status
+        .as_ref()
+        .unwrap()
+        .licenses
+        .iter()
+        .find(|l| l.product == product)
+        .unwrap();
+    if let (Some(seats), Some(remaining)) = (l.seats, l.remaining) {
+        assert!(
+            seats - remaining >= l.used,
+            "Jira's count of used seats includes the hidden-email holders"
+        );
+    }
+    (l.seats, l.used, l.active_users, l.inactive_users)
+}
+
+/// The figures of the hand-written scenario, as the status of the contract shows them.
+fn assert_handwritten_status(c: &JiraConnection, with_roles: bool) {
+    let st = c.status.as_ref().unwrap();
+    assert_eq!(
+        st.users,
+        Some(UserCounts {
+            total: 8,
+            synced: 6,
+            hidden_email: 2,
+            deactivated: 1
+        })
+    );
+    assert_eq!(license(c, "jira-software"), (Some(50), 3, 1, 2));
+    assert_eq!(license(c, "jira-servicedesk"), (Some(10), 1, 1, 0));
+    assert_eq!(license(c, "jira-core"), (Some(100), 2, 1, 1));
+    assert_eq!(license(c, "jira-product-discovery"), (Some(10), 0, 0, 0));
+    let products: Vec<&str> = st.licenses.iter().map(|l| l.product.as_str()).collect();
+    assert_eq!(
+        products,
+        [
+            "jira-core",
+            "jira-product-discovery",
+            "jira-servicedesk",
+            "jira-software"
+        ]
+    );
+
+    let usage = st.usage.as_ref().unwrap();
+    assert_eq!(usage.window_days, 30);
+    assert_eq!(usage.to, days_ago(0).to_string());
+    assert_eq!(usage.from, days_ago(29).to_string());
+    assert_eq!(
+        usage.active_users, 4,
+        "alice, bob, carol (hidden email), dave"
+    );
+    assert_eq!(usage.daily.len(), 30);
+    let per_day: Vec<u32> = (0..=10)
+        .map(|d| {
+            let date = days_ago(d).to_string();
+            usage
+                .daily
+                .iter()
+                .find(|p| p.date == date)
+                .unwrap()
+                .active_users
+        })
+        .collect();
+    assert_eq!(per_day, [1, 2, 1, 1, 0, 1, 0, 0, 0, 0, 1]);
+    assert!(
+        usage.daily.windows(2).all(|w| w[0].date < w[1].date),
+        "oldest first"
+    );
+
+    let roles = with_roles.then_some(RoleCounts {
+        org_admin: 1,
+        site_admin: 0,
+        product_admin: 1,
+        user: 4,
+    });
+    assert_eq!(st.roles, roles);
+    let stats = st.last_sync_stats.as_ref().unwrap();
+    assert!(
+        stats.api_requests > 0 && stats.duration_seconds > 0.0,
+        "{stats:?}"
+    );
+    let (last, next) = (
+        st.last_sync_time.as_ref().unwrap(),
+        st.next_sync_time.as_ref().unwrap(),
+    );
+    // The default interval is 24h, moved by at most 10 %.
+    let hours = (next.0.as_second() - last.0.as_second()) as f64 / 3600.0;
+    assert!(
+        (21.6..=26.4).contains(&hours),
+        "next sync {hours} h after the last one"
+    );
+    assert_eq!(st.observed_generation, c.metadata.generation);
+}
+
+fn user<'a>(users: &'a [JiraUser], account_id: &str) -> &'a JiraUser {
+    users
+        .iter()
+        .find(|u| u.spec.account_id == account_id)
+        .unwrap_or_else(|| panic!("no JiraUser for {account_id}"))
+}
+
+fn kubectl_wait_ready(namespace: &str, name: &str) -> std::process::Output {
+    let kubectl = testenv::bin_dir()
+        .expect("control plane binaries")
+        .join("kubectl");
+    Command::new(kubectl)
+        .arg("--kubeconfig")
+        .arg(testenv::shared().kubeconfig_path())
+        .args(["-n", namespace, "wait", "--for=condition=Ready"])
+        .arg(format!("jiraconnection/{name}"))
+        .arg("--timeout=120s")
+        .output()
+        .expect("run kubectl")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_auth_with_organization_end_to_end() {
+    let env = support::env("conn-basic").await;
+    let (client, ns) = (env.client.clone(), env.namespace.as_str());
+    let sim = jira_sim::start(jira_sim::SimConfig {
+        scenario: handwritten(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let operator = Operator::start(client.clone(), ns, &sim.url());
+    put_secret(
+        &client,
+        ns,
+        "jira-basic",
+        &[
+            ("email", "admin@example.com"),
+            ("apiToken", "classic-admin-token"),
+        ],
+    )
+    .await;
+    put_secret(
+        &client,
+        ns,
+        "atlassian-admin",
+        &[("apiKey", "sim-admin-key")],
+    )
+    .await;
+    let spec = with_organization(
+        basic_spec(&sim.url(), "jira-basic"),
+        &sim.org_id(),
+        "atlassian-admin",
+    );
+    let created = create_connection(&client, ns, "acme", spec).await;
+
+    // `kubectl wait` works: Ready carries the current generation.
+    let out = kubectl_wait_ready(ns, "acme");
+    assert!(
+        out.status.success(),
+        "kubectl wait: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = wait_ready(&client, ns, "acme", None).await;
+    assert!(has(&c, "CredentialsValid", "True", "Authenticated"));
+    assert!(has(&c, "Synced", "True", "Complete"));
+    assert_handwritten_status(&c, true);
+    assert_eq!(
+        c.status.as_ref().unwrap().site.as_ref().unwrap().cloud_id,
+        sim.cloud_id()
+    );
+    let events = events(&client, ns, "acme").await;
+    assert!(
+        events
+            .iter()
+            .any(|(t, r, _)| t == "Normal" && r == "Synced"),
+        "{events:?}"
+    );
+    assert!(!events.iter().any(|(t, _, _)| t == "Warning"), "{events:?}");
+
+    // The inventory: one JiraUser per synced user, owned by the connection, labelled for selection.
+    let users = jira_users(&client, ns, "acme", "").await;
+    assert_eq!(users.len(), 6);
+    for u in &users {
+        let owner = &u.owner_references()[0];
+        assert_eq!(
+            (owner.kind.as_str(), owner.uid.as_str()),
+            ("JiraConnection", created.uid().unwrap().as_str())
+        );
+        assert_eq!(
+            (owner.controller, owner.block_owner_deletion),
+            (Some(true), Some(true))
+        );
+        assert!(u.name_any().starts_with("acme-"));
+    }
+    let alice = user(&users, "u-alice").status.clone().unwrap();
+    assert_eq!(alice.products, ["jira-servicedesk", "jira-software"]);
+    assert_eq!(alice.email, "alice@example.com");
+    assert_eq!(alice.role.as_deref(), Some("product-admin"));
+    assert_eq!(alice.active_days, 2);
+    assert_eq!(
+        (
+            alice.activity.comments,
+            alice.activity.changelog,
+            alice.activity.worklogs
+        ),
+        (1, 1, 0)
+    );
+    assert_eq!(alice.last_active_date, Some(days_ago(0).to_string()));
+    let dave = user(&users, "u-dave").status.clone().unwrap();
+    assert!(!dave.account_active && dave.products.is_empty());
+    assert!(
+        users.iter().all(|u| u.spec.account_id != "u-carol"),
+        "hidden emails are not synced"
+    );
+    let software = jira_users(
+        &client,
+        ns,
+        "acme",
+        "jiracloud.io/product.jira-software=true",
+    )
+    .await;
+    assert_eq!(software.len(), 3, "the license's used figure");
+    let idle = jira_users(
+        &client,
+        ns,
+        "acme",
+        "jiracloud.io/active=false,jiracloud.io/product.jira-software=true",
+    )
+    .await;
+    let mut idle: Vec<&str> = idle.iter().map(|u| u.spec.account_id.as_str()).collect();
+    idle.sort();
+    assert_eq!(
+        idle,
+        ["u-admin", "u-frank"],
+        "the license's inactive holders"
+    );
+    assert_eq!(
+        jira_users(&client, ns, "acme", "jiracloud.io/active=true")
+            .await
+            .len(),
+        3
+    );
+
+    let metrics = operator.ctx.metrics.encode();
+    let series = format!("{{namespace=\"{ns}\",connection=\"acme\"}}");
+    for (name, value) in [
+        ("jira_operator_users", 8),
+        ("jira_operator_users_active", 4),
+        ("jira_operator_connection_ready", 1),
+    ] {
+        assert!(
+            metrics.contains(&format!("{name}{series} {value}\n")),
+            "{name} = {value} in\n{metrics}"
+        );
+    }
+
+    // A second sync of the unchanged site writes no JiraUser.
+    let before = resource_versions(&client, ns, "acme").await;
+    request_sync(&client, ns, "acme", "second").await;
+    let second = wait_ready(&client, ns, "acme", Some("second")).await;
+    assert_handwritten_status(&second, true);
+    assert!(
+        second.status.as_ref().unwrap().last_sync_time >= c.status.as_ref().unwrap().last_sync_time
+    );
+    assert_eq!(
+        resource_versions(&client, ns, "acme").await,
+        before,
+        "no JiraUser written"
+    );
+
+    // A user removed in Jira leaves the inventory.
+    sim.with_state(|s| {
+        let bob = s.user_by_account("u-bob").unwrap();
+        s.delete_user(bob);
+    });
+    request_sync(&client, ns, "acme", "bob-left").await;
+    let third = wait_ready(&client, ns, "acme", Some("bob-left")).await;
+    assert_eq!(
+        third.status.as_ref().unwrap().users.as_ref().unwrap().total,
+        7
+    );
+    let users = jira_users(&client, ns, "acme", "").await;
+    assert_eq!(users.len(), 5);
+    assert!(users.iter().all(|u| u.spec.account_id != "u-bob"));
+    let after: std::collections::BTreeMap<_, _> = resource_versions(&client, ns, "acme").await;
+    let rewritten: Vec<&String> = after
+        .iter()
+        .filter(|(n, rv)| before.get(*n) != Some(rv))
+        .map(|(n, _)| n)
+        .collect();
+    // Nobody else changed.
+    assert!(
+        rewritten.is_empty(),
+        "only the removal was written, rewritten: {rewritten:?}"
+    );
+
+    // Summary mode keeps counts in the status and writes no JiraUser.
+    patch_spec(
+        &client,
+        ns,
+        "acme",
+        serde_json::json!({"inventory": "Summary"}),
+    )
+    .await;
+    wait_for(
+        &client,
+        ns,
+        "acme",
+        "a Ready sync of the new generation",
+        |c| c.metadata.generation == Some(2) && has(c, "Ready", "True", "Synced"),
+    )
+    .await;
+    wait_users(
+        &client,
+        ns,
+        "acme",
+        "no JiraUser in Summary mode",
+        <[JiraUser]>::is_empty,
+    )
+    .await;
+
+    operator.stop().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_account_end_to_end_and_garbage_collection() {
+    let env = support::env("conn-oauth").await;
+    let (client, ns) = (env.client.clone(), env.namespace.as_str());
+    let sim = jira_sim::start(jira_sim::SimConfig {
+        scenario: handwritten(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let operator = Operator::start(client.clone(), ns, &sim.url());
+    put_secret(
+        &client,
+        ns,
+        "jira-oauth",
+        &[
+            ("clientId", "sim-client-id"),
+            ("clientSecret", "sim-client-secret"),
+        ],
+    )
+    .await;
+    create_connection(
+        &client,
+        ns,
+        "acme",
+        service_account_spec(&sim.url(), &sim.cloud_id(), "jira-oauth"),
+    )
+    .await;
+
+    let c = wait_ready(&client, ns, "acme", None).await;
+    let creds = &c
+        .status
+        .as_ref()
+        .unwrap()
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "CredentialsValid")
+        .unwrap()
+        .message;
+    assert!(creds.contains("gateway"), "{creds}");
+    assert_handwritten_status(&c, false);
+    let users = wait_users(&client, ns, "acme", "the inventory", |u| u.len() == 6).await;
+    assert!(
+        users
+            .iter()
+            .all(|u| u.status.as_ref().unwrap().role.is_none())
+    );
+
+    // Deleting the connection deletes its inventory (garbage collector).
+    let api: Api<JiraConnection> = Api::namespaced(client.clone(), ns);
+    api.delete("acme", &DeleteParams::default()).await.unwrap();
+    wait_users(
+        &client,
+        ns,
+        "acme",
+        "the garbage collector",
+        <[JiraUser]>::is_empty,
+    )
+    .await;
+
+    operator.stop().await;
+    sim.shutdown().await;
+}
