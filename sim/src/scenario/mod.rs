@@ -328,10 +328,6 @@ fn is_true(b: &bool) -> bool {
     *b
 }
 
-fn yes() -> bool {
-    true
-}
-
 /// Type of an account.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -369,8 +365,8 @@ pub enum EmailVisibility {
     Null,
 }
 
-/// An account.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// An account. `Default` is an active human with no email and no groups.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UserSpec {
     /// accountId; derived from the position when absent.
@@ -390,7 +386,7 @@ pub struct UserSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_type: Option<String>,
     /// `false` = deactivated.
-    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    #[serde(skip_serializing_if = "is_true")]
     pub active: bool,
     /// Names of the groups the account belongs to.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -410,6 +406,26 @@ pub struct UserSpec {
     /// Last-active time per product key (Admin API last-active-dates).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub last_active: BTreeMap<String, Ago>,
+}
+
+impl Default for UserSpec {
+    fn default() -> Self {
+        UserSpec {
+            account_id: None,
+            name: String::new(),
+            email: None,
+            email_visibility: EmailVisibility::Visible,
+            account_type: AccountType::Atlassian,
+            app_type: None,
+            active: true,
+            groups: Vec::new(),
+            time_zone: None,
+            managed: None,
+            org_admin: false,
+            added_to_org: None,
+            last_active: BTreeMap::new(),
+        }
+    }
 }
 
 fn is_visible(v: &EmailVisibility) -> bool {
