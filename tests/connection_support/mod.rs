@@ -224,8 +224,20 @@ pub async fn wait_for(
     what: &str,
     ok: impl Fn(&JiraConnection) -> bool,
 ) -> JiraConnection {
+    wait_for_within(client, namespace, name, what, DEADLINE, ok).await
+}
+
+/// [`wait_for`] with another deadline.
+pub async fn wait_for_within(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    what: &str,
+    limit: Duration,
+    ok: impl Fn(&JiraConnection) -> bool,
+) -> JiraConnection {
     let api: Api<JiraConnection> = Api::namespaced(client.clone(), namespace);
-    let deadline = Instant::now() + DEADLINE;
+    let deadline = Instant::now() + limit;
     loop {
         let c = api.get(name).await.expect("get the connection");
         if ok(&c) {
