@@ -12,7 +12,7 @@ use common_sim::{days_ago, handwritten};
 use connection_support::*;
 use jira_cloud_operator::api::{JiraConnection, JiraUser, RoleCounts, UserCounts};
 use kube::{Api, ResourceExt, api::DeleteParams};
-use std::process::Command;
+use std::{process::Command, time::Duration};
 
 /// `(seats, used, activeUsers, inactiveUsers)` of a product in the status.
 fn license(c: &JiraConnection, product: &str) -> (Option<u32>, u32, u32, u32) {
@@ -253,6 +253,16 @@ async fn basic_auth_with_organization_end_to_end() {
             .await
             .len(),
         3
+    );
+
+    // Status and JiraUser writes trigger nothing: once settled, the controller stays idle.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let settled = operator.reconciles();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        operator.reconciles(),
+        settled,
+        "no reconcile without a change"
     );
 
     let metrics = operator.ctx.metrics.encode();

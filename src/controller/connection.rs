@@ -103,12 +103,27 @@ struct State {
     caches: Mutex<HashMap<Key, SyncCache>>,
     /// Consecutive failures by connection, for the backoff.
     failures: Mutex<HashMap<Key, u32>>,
+    /// The last status this process wrote, by connection, with the connection's uid. Only this controller
+    /// writes the status, so this is never older than the watch cache, which may lag behind a write that
+    /// just happened.
+    statuses: Mutex<HashMap<Key, (String, JiraConnectionStatus)>>,
 }
 
 impl State {
+    /// The connection's status: the one this process last wrote, else the one the watch cache holds.
+    fn current_status(&self, c: &JiraConnection) -> Option<JiraConnectionStatus> {
+        let uid = c.uid().unwrap_or_default();
+        match self.statuses.lock().expect("not poisoned").get(&key_of(c)) {
+            Some((written_for, st)) if *written_for == uid => Some(st.clone()),
+            _ => c.status.clone(),
+        }
+    }
+
     /// Drops everything kept about a deleted connection.
     fn forget(&self, c: &JiraConnection) {
         let key = key_of(c);
+        let last = self.current_status(c);
+        self.statuses.lock().expect("not poisoned").remove(&key);
         self.caches.lock().expect("not poisoned").remove(&key);
         self.failures.lock().expect("not poisoned").remove(&key);
         self.ctx.clients.forget(&key.0, &key.1);
@@ -123,7 +138,7 @@ impl State {
         ] {
             family.remove(&labels);
         }
-        for license in c.status.iter().flat_map(|s| &s.licenses) {
+        for license in last.iter().flat_map(|s| &s.licenses) {
             let labels = product_labels(&key, &license.product);
             for family in [
                 &m.license_seats,
@@ -160,6 +175,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 
     let state = Arc::new(State {
         syncs: Semaphore::new(usize::from(ctx.settings.concurrency.max(1))),
         caches: Mutex::default(),
+        statuses: Mutex::default(),
         failures: Mutex::default(),
         ctx: ctx.clone(),
     });
@@ -345,9 +361,10 @@ impl Reconcile<'_> {
         if c.metadata.deletion_timestamp.is_some() {
             return Ok(Action::await_change());
         }
-        let prev = c.status.clone().unwrap_or_default();
-        let mut st = status::begin(c.status.as_ref(), self.generation, Utc::now());
-        if c.status.is_none() {
+        let current = self.state.current_status(c);
+        let prev = current.clone().unwrap_or_default();
+        let mut st = status::begin(current.as_ref(), self.generation, Utc::now());
+        if current.is_none() {
             status::summarize(&mut st, self.generation, Utc::now());
             self.write_status(&prev, &st).await?;
         }
@@ -475,6 +492,8 @@ impl Reconcile<'_> {
             .lock()
             .expect("not poisoned")
             .remove(&self.key);
+        // A failed sync leaves the state of the last good one for the next incremental sync.
+        let kept = cache.clone();
         let options = SyncOptions {
             window_days,
             now: Utc::now(),
@@ -502,11 +521,20 @@ impl Reconcile<'_> {
                     .insert(self.key.clone(), outcome.cache.clone());
                 Ok(outcome)
             }
-            Err(e) => Err(Failure {
-                reason: e.reason().into(),
-                message: e.to_string(),
-                transient: e.is_transient(),
-            }),
+            Err(e) => {
+                if let Some(kept) = kept {
+                    self.state
+                        .caches
+                        .lock()
+                        .expect("not poisoned")
+                        .insert(self.key.clone(), kept);
+                }
+                Err(Failure {
+                    reason: e.reason().into(),
+                    message: e.to_string(),
+                    transient: e.is_transient(),
+                })
+            }
         }
     }
 
@@ -586,7 +614,7 @@ impl Reconcile<'_> {
             )
             .await;
         }
-        self.gauges(st, synced);
+        self.gauges(prev, st, synced);
         Ok(())
     }
 
@@ -607,6 +635,10 @@ impl Reconcile<'_> {
         let params = PatchParams::apply(&self.ctx().settings.field_manager).force();
         api.patch_status(&self.key.1, &params, &Patch::Apply(&body))
             .await?;
+        self.state.statuses.lock().expect("not poisoned").insert(
+            self.key.clone(),
+            (self.connection.uid().unwrap_or_default(), st.clone()),
+        );
         Ok(())
     }
 
@@ -624,7 +656,12 @@ impl Reconcile<'_> {
         }
     }
 
-    fn gauges(&self, st: &JiraConnectionStatus, synced: Option<&sync::Inventory>) {
+    fn gauges(
+        &self,
+        prev: &JiraConnectionStatus,
+        st: &JiraConnectionStatus,
+        synced: Option<&sync::Inventory>,
+    ) {
         let m = &self.ctx().metrics;
         let labels = connection_labels(&self.key);
         m.connection_ready
@@ -660,8 +697,10 @@ impl Reconcile<'_> {
         }
         if let Some(inventory) = synced {
             // A product that disappeared from the site leaves no stale series behind.
-            let prev = self.connection.status.iter().flat_map(|s| &s.licenses);
-            for gone in prev.filter(|p| !inventory.licenses.iter().any(|l| l.product == p.product))
+            for gone in prev
+                .licenses
+                .iter()
+                .filter(|p| !inventory.licenses.iter().any(|l| l.product == p.product))
             {
                 let labels = product_labels(&self.key, &gone.product);
                 for family in [

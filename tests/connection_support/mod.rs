@@ -67,6 +67,15 @@ impl Operator {
         }
     }
 
+    /// Reconciles run so far.
+    pub fn reconciles(&self) -> u64 {
+        let text = self.ctx.metrics.encode();
+        let prefix = "jira_operator_reconciles_total{controller=\"jiraconnection\"} ";
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .map_or(0, |n| n.trim().parse().expect("a counter"))
+    }
+
     /// Stops the controller and waits for its in-flight reconciles.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
