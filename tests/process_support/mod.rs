@@ -249,6 +249,16 @@ impl OperatorProcess {
 
 impl Drop for OperatorProcess {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            eprintln!(
+                "--- last lines of operator {} ---\n{}",
+                self.name,
+                tail.join("\n")
+            );
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -335,10 +345,13 @@ where
     let deadline = Instant::now() + DEADLINE;
     loop {
         let object = api.get_opt(name).await.expect("get the object");
-        if let Some(object) = object.filter(|o| check(o)) {
-            return object;
+        if let Some(object) = object.as_ref().filter(|o| check(o)) {
+            return object.clone();
         }
-        assert!(Instant::now() < deadline, "{name} never became {what}");
+        assert!(
+            Instant::now() < deadline,
+            "{name} never became {what}: {object:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -1,0 +1,256 @@
+//! The chart's RBAC is enough, and no more: the operator binary runs on the test control plane as the chart's
+//! ServiceAccount (a client certificate for `system:serviceaccount:<ns>:<name>`, which RBAC treats exactly as
+//! the ServiceAccount) with only the Roles the chart renders, and a JiraConnection gets Ready (a full sync,
+//! with its JiraUser inventory) and a JiraAction succeeds, in both scopes. In namespace-scoped mode the same
+//! identity cannot read Secrets, or anything else of the operator's, outside the watched namespaces, and in no
+//! mode may it change CRDs.
+
+mod process_support;
+mod support;
+
+use jira_cloud_operator::{
+    api::{JiraAction, JiraConnection, JiraUser},
+    controller::action::status::marker_label,
+};
+use k8s_openapi::{
+    api::{core::v1::Secret, events::v1::Event},
+    apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+};
+use kube::{
+    Api, Client, ResourceExt,
+    api::{ListParams, Patch, PatchParams, PostParams},
+};
+use process_support::*;
+use serde_json::json;
+use std::path::PathBuf;
+
+/// The ServiceAccount identity of a release installed in `namespace`, with the chart's RBAC applied.
+struct Install {
+    namespace: String,
+    release: String,
+    kubeconfig: PathBuf,
+}
+
+impl Install {
+    /// Renders the chart's ServiceAccount and RBAC with `args`, applies them as admin, and writes a kubeconfig
+    /// for the ServiceAccount.
+    async fn new(release: &str, args: &[&str]) -> Install {
+        let plane = testenv::shared();
+        let namespace = plane.namespace("rbac-operator").await;
+        let mut all = vec![
+            "--set",
+            "crds.install=false",
+            "--show-only",
+            "templates/serviceaccount.yaml",
+            "--show-only",
+            "templates/rbac.yaml",
+        ];
+        all.extend_from_slice(args);
+        let manifests = helm_template(release, &namespace, &all);
+        apply(&manifests, false);
+        let account = format!("{release}-jira-cloud-operator");
+        let kubeconfig = plane
+            .kubeconfig_for(
+                &format!("system:serviceaccount:{namespace}:{account}"),
+                &[
+                    "system:serviceaccounts",
+                    &format!("system:serviceaccounts:{namespace}"),
+                ],
+            )
+            .expect("a ServiceAccount kubeconfig");
+        Install {
+            namespace,
+            release: release.into(),
+            kubeconfig,
+        }
+    }
+
+    async fn client(&self) -> Client {
+        testenv::client_from_kubeconfig(&self.kubeconfig)
+            .await
+            .expect("a ServiceAccount client")
+    }
+}
+
+fn forbidden<T: std::fmt::Debug>(result: Result<T, kube::Error>, what: &str) {
+    match result {
+        Err(kube::Error::Api(status)) if status.code == 403 => {}
+        other => panic!("{what}: expected 403 Forbidden, got {other:?}"),
+    }
+}
+
+/// Runs the operator binary as `install`'s identity on `namespace` and checks a full sync and an action.
+async fn sync_and_act(install: &Install, admin: &Client, namespace: &str, extra_args: &[&str]) {
+    let sim = jira_sim::start(jira_sim::SimConfig::default())
+        .await
+        .expect("the simulator starts");
+    create_connection(admin, namespace, &sim.url()).await;
+    let action = create_issue_action(admin, namespace, "reclaim").await;
+
+    let mut operator = OperatorProcess::spawn(
+        &install.release,
+        &install.kubeconfig,
+        &sim.url(),
+        extra_args,
+    );
+    operator.wait_ready().await;
+
+    let connections: Api<JiraConnection> = Api::namespaced(admin.clone(), namespace);
+    let connection = wait_for(&connections, "acme", "Ready", connection_ready).await;
+    let users = connection
+        .status
+        .as_ref()
+        .and_then(|s| s.users.clone())
+        .expect("user counts");
+    assert!(users.synced > 0, "{users:?}");
+    let inventory: Api<JiraUser> = Api::namespaced(admin.clone(), namespace);
+    let written = inventory
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert_eq!(
+        written,
+        usize::try_from(users.synced).unwrap(),
+        "one JiraUser per synced user"
+    );
+
+    let actions: Api<JiraAction> = Api::namespaced(admin.clone(), namespace);
+    let done = wait_for(&actions, "reclaim", "Succeeded", action_succeeded).await;
+    let issues = sim.with_state(|st| st.issues_with_label(&marker_label(&action.uid().unwrap())));
+    assert_eq!(
+        issues.len(),
+        1,
+        "the action created exactly one issue: {issues:?}"
+    );
+    assert_eq!(
+        done.status.unwrap().result.unwrap().issue_key.as_deref(),
+        Some(issues[0].as_str())
+    );
+
+    // Events were published with the identity's events.k8s.io permission.
+    let events: Api<Event> = Api::namespaced(admin.clone(), namespace);
+    let reported: Vec<String> = events
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.reporting_controller.as_deref() == Some("jira-cloud-operator"))
+        .filter_map(|e| e.reason)
+        .collect();
+    assert!(!reported.is_empty(), "the operator published no Event");
+
+    // Graceful shutdown on SIGTERM: exit code 0.
+    operator.signal("TERM");
+    let status = operator.wait_exit().await;
+    let log = operator.log();
+    assert!(
+        status.success(),
+        "the operator exited with {status} after SIGTERM:\n{log}"
+    );
+    let lower = log.to_lowercase();
+    assert!(
+        !lower.contains("forbidden"),
+        "the operator was refused something:\n{log}"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_charts_rbac_is_enough_and_no_more() {
+    // Cluster-wide: the ClusterRole.
+    let env = support::env("rbac-cluster").await;
+    let admin = env.client.clone();
+    let cluster = Install::new("rbac-cluster", &[]).await;
+    sync_and_act(&cluster, &admin, &env.namespace, &[]).await;
+    let as_operator = cluster.client().await;
+    let crds: Api<CustomResourceDefinition> = Api::all(as_operator.clone());
+    let patch = json!({"metadata": {"labels": {"changed": "yes"}}});
+    forbidden(
+        crds.patch(
+            "jiraconnections.jiracloud.io",
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await,
+        "patch a CRD",
+    );
+
+    // Namespace-scoped, with leader election: a Role and RoleBinding in the watched namespace, and the Lease
+    // Role in the release namespace.
+    let watched = support::env("rbac-watched").await.namespace;
+    let elsewhere = testenv::shared().namespace("rbac-elsewhere").await;
+    let scoped = Install::new(
+        "rbac-scoped",
+        &[
+            "--set",
+            &format!("watchNamespaces={{{watched}}}"),
+            "--set",
+            "leaderElection.enabled=true",
+        ],
+    )
+    .await;
+    let lease = format!("{}-jira-cloud-operator", scoped.release);
+    sync_and_act(
+        &scoped,
+        &admin,
+        &watched,
+        &[
+            "--watch-namespaces",
+            &watched,
+            "--leader-elect",
+            "--leader-election-namespace",
+            &scoped.namespace,
+            "--leader-election-id",
+            &lease,
+        ],
+    )
+    .await;
+
+    let as_operator = scoped.client().await;
+    let secret: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "not-for-the-operator"},
+        "stringData": {"apiToken": "another-team-token"},
+    }))
+    .unwrap();
+    Api::<Secret>::namespaced(admin.clone(), &elsewhere)
+        .create(&PostParams::default(), &secret)
+        .await
+        .unwrap();
+    Api::<Secret>::namespaced(as_operator.clone(), &watched)
+        .get("jira-basic")
+        .await
+        .expect("reads its own Secrets");
+    forbidden(
+        Api::<Secret>::namespaced(as_operator.clone(), &elsewhere)
+            .get("not-for-the-operator")
+            .await,
+        "get a Secret outside the watched namespaces",
+    );
+    forbidden(
+        Api::<Secret>::namespaced(as_operator.clone(), &elsewhere)
+            .list(&ListParams::default())
+            .await,
+        "list Secrets outside the watched namespaces",
+    );
+    forbidden(
+        Api::<Secret>::all(as_operator.clone())
+            .list(&ListParams::default())
+            .await,
+        "list Secrets cluster-wide",
+    );
+    forbidden(
+        Api::<JiraConnection>::namespaced(as_operator.clone(), &elsewhere)
+            .list(&ListParams::default())
+            .await,
+        "list JiraConnections outside the watched namespaces",
+    );
+    forbidden(
+        Api::<CustomResourceDefinition>::all(as_operator)
+            .list(&ListParams::default())
+            .await,
+        "list CRDs",
+    );
+}
