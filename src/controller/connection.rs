@@ -58,6 +58,8 @@ const PERMANENT_BASE: Duration = Duration::from_secs(60);
 const PERMANENT_CAP: Duration = Duration::from_secs(3600);
 /// Longest Event note.
 const NOTE_MAX: usize = 1000;
+/// The reason of credentials Jira refused, which also invalidates the cached client.
+const REFUSED_CREDENTIALS: &str = "InvalidCredentials";
 
 /// Why a reconcile failed.
 #[derive(Debug, thiserror::Error)]
@@ -356,17 +358,19 @@ impl Reconcile<'_> {
         &self.state.ctx
     }
 
+    /// The reconcile, in the order of the contract: suspended? credentials, due? sync, inventory, status.
     async fn run(&self) -> Result<Action, Error> {
         let c = self.connection;
         if c.metadata.deletion_timestamp.is_some() {
             return Ok(Action::await_change());
         }
         let current = self.state.current_status(c);
-        let prev = current.clone().unwrap_or_default();
         let mut st = status::begin(current.as_ref(), self.generation, Utc::now());
         if current.is_none() {
+            // First visit: every condition Unknown until checked.
             status::summarize(&mut st, self.generation, Utc::now());
-            self.write_status(&prev, &st).await?;
+            self.write_status(&JiraConnectionStatus::default(), &st)
+                .await?;
         }
         let prev = st.clone();
 
@@ -375,7 +379,6 @@ impl Reconcile<'_> {
             self.finish(&prev, &mut st, None).await?;
             return Ok(Action::await_change());
         }
-
         let interval = match status::parse_interval(&c.spec.sync.interval) {
             Ok(i) => i,
             Err(message) => {
@@ -393,9 +396,35 @@ impl Reconcile<'_> {
             .get(ANNOTATION_SYNC_REQUESTED)
             .map(String::as_str);
         let due = status::due(&prev, self.generation, requested, interval, Utc::now());
+        let client = self.connect(&prev, &mut st, due.is_some()).await?;
+        let Some(due) = due else {
+            self.finish(&prev, &mut st, None).await?;
+            return Ok(requeue_at(&st, interval));
+        };
+        info!(why = due.as_str(), "syncing");
+        // Any sync handles the request pending at its start.
+        self.sync_and_record(&prev, &mut st, &client, interval, requested)
+            .await
+    }
 
-        let client = match self.ctx().clients.connect(self.ctx(), c).await {
-            Ok(client) => client,
+    /// Reads the Secrets and connects (a cached client while nothing changed): `CredentialsValid`. When a sync
+    /// is due and cannot run, that is a failed sync too.
+    async fn connect(
+        &self,
+        prev: &JiraConnectionStatus,
+        st: &mut JiraConnectionStatus,
+        due: bool,
+    ) -> Result<JiraClient, Error> {
+        match self
+            .ctx()
+            .clients
+            .connect(self.ctx(), self.connection)
+            .await
+        {
+            Ok(client) => {
+                status::credentials_valid(st, client.site_info(), self.generation, Utc::now());
+                Ok(client)
+            }
             Err(e) => {
                 let failure = Failure {
                     reason: e.reason().into(),
@@ -403,75 +432,76 @@ impl Reconcile<'_> {
                     transient: e.is_transient(),
                 };
                 let now = Utc::now();
-                status::credentials_failed(&mut st, &failure, self.generation, now);
-                if due.is_some() {
-                    status::sync_failed(&mut st, &failure, None, self.generation, now);
+                status::credentials_failed(st, &failure, self.generation, now);
+                if due {
+                    status::sync_failed(st, &failure, None, self.generation, now);
                 }
-                return Err(self.fail(&prev, &mut st, failure).await);
-            }
-        };
-        status::credentials_valid(&mut st, client.site_info(), self.generation, Utc::now());
-
-        let Some(due) = due else {
-            self.finish(&prev, &mut st, None).await?;
-            return Ok(requeue_at(&st, interval));
-        };
-        info!(why = due.as_str(), "syncing");
-        // Any sync handles the request pending at its start.
-        let request = requested;
-        match self.sync(&client, c.spec.sync.usage_window_days).await {
-            Err(failure) => {
-                if failure.reason == "InvalidCredentials" {
-                    self.ctx().clients.forget(&self.key.0, &self.key.1);
-                    status::credentials_failed(&mut st, &failure, self.generation, Utc::now());
-                }
-                status::sync_failed(&mut st, &failure, request, self.generation, Utc::now());
-                Err(self.fail(&prev, &mut st, failure).await)
-            }
-            Ok(outcome) => {
-                let written = self.write_inventory(&outcome.inventory.records).await;
-                let now = Utc::now();
-                let next = now + status::jittered(interval, rand::random_range(-1.0..=1.0));
-                status::sync_succeeded(
-                    &mut st,
-                    &outcome.inventory,
-                    &outcome.stats,
-                    request,
-                    next,
-                    self.generation,
-                    now,
-                );
-                match written {
-                    Ok(stats) => {
-                        info!(
-                            users = outcome.inventory.users.total,
-                            incremental = outcome.stats.incremental,
-                            api_requests = outcome.stats.api_requests,
-                            seconds = outcome.stats.duration.as_secs_f64(),
-                            jirausers_created = stats.created,
-                            jirausers_updated = stats.updated,
-                            jirausers_deleted = stats.deleted,
-                            jirausers_unchanged = stats.unchanged,
-                            "sync complete"
-                        );
-                        self.finish(&prev, &mut st, Some(&outcome.inventory))
-                            .await?;
-                        Ok(requeue_at(&st, interval))
-                    }
-                    Err(e) => {
-                        let failure = Failure {
-                            reason: status::reason::INVENTORY_WRITE_FAILED.into(),
-                            message: format!(
-                                "the sync succeeded but writing the JiraUsers failed: {e}"
-                            ),
-                            transient: true,
-                        };
-                        status::sync_failed(&mut st, &failure, request, self.generation, now);
-                        Err(self.fail(&prev, &mut st, failure).await)
-                    }
-                }
+                Err(self.fail(prev, st, failure).await)
             }
         }
+    }
+
+    /// Syncs, writes the inventory, then the status with the new figures (or the failure, keeping the old
+    /// figures).
+    async fn sync_and_record(
+        &self,
+        prev: &JiraConnectionStatus,
+        st: &mut JiraConnectionStatus,
+        client: &JiraClient,
+        interval: Duration,
+        request: Option<&str>,
+    ) -> Result<Action, Error> {
+        let outcome = match self
+            .sync(client, self.connection.spec.sync.usage_window_days)
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(failure) => {
+                if failure.reason == REFUSED_CREDENTIALS {
+                    self.ctx().clients.forget(&self.key.0, &self.key.1);
+                    status::credentials_failed(st, &failure, self.generation, Utc::now());
+                }
+                status::sync_failed(st, &failure, request, self.generation, Utc::now());
+                return Err(self.fail(prev, st, failure).await);
+            }
+        };
+        let written = self.write_inventory(&outcome.inventory.records).await;
+        let now = Utc::now();
+        let next = now + status::jittered(interval, rand::random_range(-1.0..=1.0));
+        status::sync_succeeded(
+            st,
+            &outcome.inventory,
+            &outcome.stats,
+            request,
+            next,
+            self.generation,
+            now,
+        );
+        let stats = match written {
+            Ok(stats) => stats,
+            Err(e) => {
+                let failure = Failure {
+                    reason: status::reason::INVENTORY_WRITE_FAILED.into(),
+                    message: format!("the sync succeeded but writing the JiraUsers failed: {e}"),
+                    transient: true,
+                };
+                status::sync_failed(st, &failure, request, self.generation, now);
+                return Err(self.fail(prev, st, failure).await);
+            }
+        };
+        info!(
+            users = outcome.inventory.users.total,
+            incremental = outcome.stats.incremental,
+            api_requests = outcome.stats.api_requests,
+            seconds = outcome.stats.duration.as_secs_f64(),
+            jirausers_created = stats.created,
+            jirausers_updated = stats.updated,
+            jirausers_deleted = stats.deleted,
+            jirausers_unchanged = stats.unchanged,
+            "sync complete"
+        );
+        self.finish(prev, st, Some(&outcome.inventory)).await?;
+        Ok(requeue_at(st, interval))
     }
 
     /// Runs the sync with the connection's cache, at most `concurrency` at once.
