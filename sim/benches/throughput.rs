@@ -47,8 +47,50 @@ async fn hammer(name: &str, client: reqwest::Client, urls: Arc<Vec<String>>) {
     );
 }
 
+fn rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+async fn big_org() {
+    let users = 100_000;
+    let t = Instant::now();
+    let scenario = jira_sim::generate(&GenerateOptions {
+        users,
+        ..GenerateOptions::default()
+    });
+    let generated = t.elapsed().as_secs_f64();
+    let issues = scenario.issues.len();
+    let activity: usize = scenario
+        .issues
+        .iter()
+        .map(|i| i.comments.len() + i.changelog.len() + i.worklogs.len())
+        .sum();
+    let sim = jira_sim::start(SimConfig {
+        scenario,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("start");
+    println!(
+        "{users} users, {issues} issues, {activity} comments/changelog/worklogs: generated in {generated:.2} s, \
+         loaded in {:.2} s, resident memory {:.0} MB",
+        t.elapsed().as_secs_f64() - generated,
+        rss_mb().unwrap_or(f64::NAN)
+    );
+    sim.shutdown().await;
+}
+
 #[tokio::main]
 async fn main() {
+    big_org().await;
     let users = 20_000;
     let t = Instant::now();
     let scenario = jira_sim::generate(&GenerateOptions {

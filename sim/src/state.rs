@@ -514,29 +514,6 @@ impl State {
             });
             st.listed.push(ix);
         }
-        for t in sc.credentials.api_tokens {
-            let user = st
-                .user_ref(&t.email)
-                .ok_or_else(|| format!("API token of unknown user '{}'", t.email))?;
-            st.api_tokens.insert(
-                format!("{}\0{}", t.email.to_lowercase(), t.token),
-                ApiToken {
-                    user,
-                    scopes: t.scopes,
-                },
-            );
-        }
-        for c in sc.credentials.oauth_clients {
-            let user = st
-                .user_ref(&c.account)
-                .ok_or_else(|| format!("OAuth client of unknown account '{}'", c.account))?;
-            st.oauth_clients.push(OAuthClient {
-                client_id: c.client_id,
-                client_secret: c.client_secret,
-                user,
-                scopes: c.scopes,
-            });
-        }
         for (i, p) in sc.projects.into_iter().enumerate() {
             st.project_by_key.insert(p.key.clone(), i as u32);
             st.projects.push(Project {
@@ -695,6 +672,29 @@ impl State {
             }
         }
         st.worklog_updates.sort_unstable();
+        for t in sc.credentials.api_tokens {
+            let user = st
+                .user_ref(&t.email)
+                .ok_or_else(|| format!("API token of unknown user '{}'", t.email))?;
+            st.api_tokens.insert(
+                format!("{}\0{}", t.email.to_lowercase(), t.token),
+                ApiToken {
+                    user,
+                    scopes: t.scopes,
+                },
+            );
+        }
+        for c in sc.credentials.oauth_clients {
+            let user = st
+                .user_ref(&c.account)
+                .ok_or_else(|| format!("OAuth client of unknown account '{}'", c.account))?;
+            st.oauth_clients.push(OAuthClient {
+                client_id: c.client_id,
+                client_secret: c.client_secret,
+                user,
+                scopes: c.scopes,
+            });
+        }
         for d in sc.deleted_worklogs {
             let id = st.next_deleted_worklog_id();
             st.worklog_deletions.push((d.at.resolve(now_ms), id));
