@@ -210,7 +210,7 @@ pub fn credentials_valid(
     let route = if site.via_gateway {
         "through the api.atlassian.com gateway"
     } else {
-        "on the site"
+        "to the site directly"
     };
     let message = format!(
         "Jira accepted the credentials of {} ({}); requests go {route}",
@@ -270,7 +270,7 @@ pub fn sync_failed(
     let message = match &st.last_sync_time {
         Some(last) => format!(
             "{}. The figures are those of the last successful sync, at {}",
-            failure.message,
+            failure.message.trim_end_matches('.'),
             instant(last).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         ),
         None => failure.message.clone(),
@@ -647,6 +647,22 @@ mod tests {
         assert_eq!(
             due(&st, Some(1), None, Duration::from_secs(3600), at(4)),
             Some(Due::Retry)
+        );
+    }
+
+    #[test]
+    fn failure_messages_read_as_sentences() {
+        let mut st = synced_status();
+        let failure = Failure {
+            reason: "JiraUnavailable".into(),
+            message: "Jira is unavailable: Internal server error.".into(),
+            transient: true,
+        };
+        sync_failed(&mut st, &failure, None, Some(1), at(4));
+        assert_eq!(
+            cond(&st, SYNCED).message,
+            "Jira is unavailable: Internal server error. The figures are those of the last successful sync, at \
+             2026-11-28T02:00:00Z"
         );
     }
 
