@@ -110,6 +110,9 @@ async fn missing_secret_then_created() {
     assert!(has(&c, "CredentialsValid", "False", "SecretNotFound"));
     assert!(has(&c, "Synced", "False", "SecretNotFound"));
     assert!(c.status.as_ref().unwrap().users.is_none());
+    let metrics = case.operator.ctx.metrics.encode();
+    let errors = "jira_operator_reconcile_errors_total{controller=\"jiraconnection\",reason=\"SecretNotFound\"}";
+    assert!(metrics.contains(errors), "{metrics}");
 
     case.secret(&[("email", ADMIN), ("apiToken", "classic-admin-token")])
         .await;

@@ -410,3 +410,73 @@ async fn service_account_end_to_end_and_garbage_collection() {
     operator.stop().await;
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suspend_keeps_the_figures_and_resume_syncs() {
+    let env = support::env("conn-suspend").await;
+    let (client, ns) = (env.client.clone(), env.namespace.as_str());
+    let sim = jira_sim::start(jira_sim::SimConfig {
+        scenario: handwritten(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let operator = Operator::start(client.clone(), ns, &sim.url());
+    put_secret(
+        &client,
+        ns,
+        "jira-basic",
+        &[
+            ("email", "admin@example.com"),
+            ("apiToken", "classic-admin-token"),
+        ],
+    )
+    .await;
+    create_connection(&client, ns, "acme", basic_spec(&sim.url(), "jira-basic")).await;
+    let synced = wait_ready(&client, ns, "acme", None).await.status.unwrap();
+
+    patch_spec(
+        &client,
+        ns,
+        "acme",
+        serde_json::json!({"sync": {"suspend": true}}),
+    )
+    .await;
+    let c = wait_not_ready(&client, ns, "acme", "Suspended").await;
+    assert!(has(&c, "Synced", "False", "Suspended"));
+    let st = c.status.unwrap();
+    assert_eq!(
+        (st.users, st.licenses, st.usage),
+        (synced.users, synced.licenses, synced.usage)
+    );
+    assert_eq!(st.last_sync_time, synced.last_sync_time);
+    assert_eq!(
+        st.next_sync_time, None,
+        "no sync is scheduled while suspended"
+    );
+    // A request while suspended runs nothing.
+    sim.reset_stats();
+    request_sync(&client, ns, "acme", "while-suspended").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(sim.stats().total, 0, "no request to Jira while suspended");
+    let events = events(&client, ns, "acme").await;
+    assert!(
+        events
+            .iter()
+            .any(|(t, r, _)| t == "Normal" && r == "Suspended"),
+        "{events:?}"
+    );
+
+    patch_spec(
+        &client,
+        ns,
+        "acme",
+        serde_json::json!({"sync": {"suspend": false}}),
+    )
+    .await;
+    let resumed = wait_ready(&client, ns, "acme", Some("while-suspended")).await;
+    assert!(resumed.status.unwrap().last_sync_time > synced.last_sync_time);
+
+    operator.stop().await;
+    sim.shutdown().await;
+}
