@@ -44,7 +44,7 @@ info "$("$bin/kube-apiserver" --version), etcd $("$bin/etcd" --version | sed -n 
 kubectl() { "$bin/kubectl" --kubeconfig "$work/kubeconfig" "$@"; }
 
 step "Building the operator, the simulator and the control plane runner"
-cargo build --quiet --bin jira-cloud-operator --bin jira-sim --bin testenv
+cargo build --quiet --workspace --bins
 target=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/debug
 
 step "Starting the local control plane"
