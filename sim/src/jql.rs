@@ -364,13 +364,13 @@ pub fn date_value(v: &str, now_ms: i64) -> Result<i64, String> {
         let unit = rest.chars().last().ok_or_else(bad)?;
         let n: i64 = rest[..rest.len() - 1].parse().map_err(|_| bad())?;
         let ms = match unit {
-            'w' => n * 7 * 86_400_000,
-            'd' => n * 86_400_000,
-            'h' => n * 3_600_000,
-            'm' => n * 60_000,
+            'w' => n.checked_mul(7 * 86_400_000).ok_or_else(bad)?,
+            'd' => n.checked_mul(86_400_000).ok_or_else(bad)?,
+            'h' => n.checked_mul(3_600_000).ok_or_else(bad)?,
+            'm' => n.checked_mul(60_000).ok_or_else(bad)?,
             _ => return Err(bad()),
         };
-        return Ok(now_ms + sign * ms);
+        return now_ms.checked_add(sign * ms).ok_or_else(bad);
     }
     if t.chars().all(|c| c.is_ascii_digit()) && t.len() > 10 {
         return t.parse().map_err(|_| bad());

@@ -515,3 +515,50 @@ async fn search_lag_hides_new_issues_until_reconciled() {
     );
     sim.handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn deleting_an_issue_while_paging_a_search_skips_it() {
+    let sim = start().await;
+    let page = |token: Option<String>| json!({"jql": "project = ENG ORDER BY key", "fields": ["key"], "maxResults": 1, "nextPageToken": token});
+    let first = sim
+        .post(&Who::Admin, "/rest/api/3/search/jql", page(None))
+        .await
+        .json();
+    assert_eq!(first["issues"][0]["key"], "ENG-1");
+    assert_eq!(
+        sim.delete(&Who::Admin, "/rest/api/3/issue/ENG-2")
+            .await
+            .status,
+        204
+    );
+    let token = first["nextPageToken"].as_str().map(str::to_string);
+    let second = sim
+        .post(&Who::Admin, "/rest/api/3/search/jql", page(token))
+        .await
+        .json();
+    assert_eq!(second["issues"], json!([]));
+    let third = sim
+        .post(
+            &Who::Admin,
+            "/rest/api/3/search/jql",
+            page(second["nextPageToken"].as_str().map(str::to_string)),
+        )
+        .await
+        .json();
+    assert_eq!(third["issues"][0]["key"], "ENG-3");
+    assert_eq!(third["isLast"], true);
+    let zero = sim
+        .post(
+            &Who::Admin,
+            "/rest/api/3/search/jql",
+            json!({"jql": "project = ENG", "maxResults": 0}),
+        )
+        .await
+        .json();
+    assert_eq!(
+        zero["issues"].as_array().unwrap().len(),
+        1,
+        "maxResults 0 still makes progress"
+    );
+    sim.handle.shutdown().await;
+}

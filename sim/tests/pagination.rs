@@ -70,6 +70,31 @@ async fn users_search_is_a_bare_array_capped_at_1000() {
         .await
         .json();
     assert_eq!(zero, json!([]));
+    let far = sim
+        .get(
+            &Who::Admin,
+            &format!("/rest/api/3/users/search?startAt={}", i64::MAX),
+        )
+        .await;
+    assert_eq!((far.status, far.json()), (200, json!([])));
+    let far = sim
+        .get(
+            &Who::Admin,
+            &format!(
+                "/rest/api/3/group/member?groupname=site-admins&startAt={}",
+                i64::MAX
+            ),
+        )
+        .await;
+    assert_eq!(far.json()["isLast"], true);
+    let huge = sim
+        .post(
+            &Who::Admin,
+            "/rest/api/3/search/jql",
+            json!({"jql": "updated >= -99999999999999d"}),
+        )
+        .await;
+    assert_eq!(huge.status, 400);
     for bad in ["startAt=-1", "maxResults=abc", "startAt=x"] {
         assert_eq!(
             sim.get(&Who::Admin, &format!("/rest/api/3/users/search?{bad}"))

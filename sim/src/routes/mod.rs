@@ -862,7 +862,7 @@ pub(crate) fn page_bean(
     if !is_last {
         v["nextPage"] = Value::String(format!(
             "{self_url}{sep}startAt={}&maxResults={max}",
-            start + max
+            start.saturating_add(max)
         ));
     }
     v
@@ -871,7 +871,7 @@ pub(crate) fn page_bean(
 /// Slice of `items` for a page.
 pub(crate) fn window<T>(items: &[T], start: usize, max: usize) -> &[T] {
     let s = start.min(items.len());
-    &items[s..(s + max).min(items.len())]
+    &items[s..s.saturating_add(max).min(items.len())]
 }
 
 /// The one middleware: statistics, faults, host detection and authentication.

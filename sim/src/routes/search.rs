@@ -140,7 +140,7 @@ async fn search(app: App, caller: Caller, req: SearchBody) -> ApiResult {
     if max < 0 {
         return Err(ApiError::bad("'maxResults' must not be negative."));
     }
-    let max = (max as usize).min(cap);
+    let max = (max as usize).clamp(1, cap);
     let reconcile = req.reconcile_issues.unwrap_or_default();
     if reconcile.len() > 50 {
         return Err(ApiError::bad(
@@ -169,10 +169,12 @@ async fn search(app: App, caller: Caller, req: SearchBody) -> ApiResult {
     let props = req.properties.unwrap_or_default();
     let expand = req.expand.unwrap_or_default();
     let with_changelog = expand.split(',').any(|e| e.trim() == "changelog");
-    let end = (offset + max).min(hits.len());
+    let end = offset.saturating_add(max).min(hits.len());
     let start = offset.min(end);
+    // Issues deleted since the result set was computed are skipped.
     let issues: Vec<Value> = hits[start..end]
         .iter()
+        .filter(|&&ix| st.issues[ix as usize].is_some())
         .map(|&ix| issue_json(&st, &caller.base, ix, &fields, with_changelog, &props))
         .collect();
     let mut out = json!({"issues": issues, "isLast": end >= hits.len()});

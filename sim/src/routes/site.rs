@@ -46,9 +46,10 @@ pub(crate) async fn browse(AxState(app): AxState<App>, Path(key): Path<String>) 
     let page = read(&app, |st| {
         st.issue_ref(&key).map(|ix| {
             let i = st.issue(ix);
+            let summary = i.summary.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
             format!(
-                "<html><head><title>[{}] {}</title></head><body><h1>{}</h1></body></html>",
-                i.key, i.summary, i.summary
+                "<html><head><title>[{}] {summary}</title></head><body><h1>{summary}</h1></body></html>",
+                i.key
             )
         })
     });

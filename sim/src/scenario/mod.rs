@@ -678,8 +678,8 @@ impl FromStr for Ago {
                 })
             }
             ('s', None) => Ok(Ago::Secs(n)),
-            ('m', None) => Ok(Ago::Secs(n * 60)),
-            ('h', None) => Ok(Ago::Secs(n * 3600)),
+            ('m', None) => n.checked_mul(60).map(Ago::Secs).ok_or_else(bad),
+            ('h', None) => n.checked_mul(3600).map(Ago::Secs).ok_or_else(bad),
             _ => Err(bad()),
         }
     }
