@@ -23,7 +23,9 @@ mod exec;
 pub mod status;
 
 use super::Context;
-use crate::api::{ActionKind, ActionPhase, JiraAction, JiraActionStatus, JiraConnection, find_condition};
+use crate::api::{
+    ActionKind, ActionPhase, JiraAction, JiraActionStatus, JiraConnection, find_condition,
+};
 use exec::Done;
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::jiff::Timestamp;
@@ -87,6 +89,7 @@ impl Error {
 struct Shared {
     ctx: Arc<Context>,
     connections: Store<JiraConnection>,
+    connections_ready: tokio::sync::OnceCell<()>,
     crash_after_jira_call: bool,
     failures: Mutex<HashMap<ObjectRef<JiraAction>, u32>>,
 }
@@ -96,13 +99,20 @@ struct Shared {
 pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 'static) {
     let crash_after_jira_call = std::env::var(FAULT_CRASH_AFTER_JIRA_CALL).is_ok_and(|v| v == "1");
     if crash_after_jira_call {
-        tracing::warn!("fault injection on: the process aborts after the first successful Jira call of an action");
+        tracing::warn!(
+            "fault injection on: the process aborts after the first successful Jira call of an action"
+        );
     }
     let shutdown = shutdown.shared();
     let scopes: Vec<Option<String>> = if ctx.settings.watch_namespaces.is_empty() {
         vec![None]
     } else {
-        ctx.settings.watch_namespaces.iter().cloned().map(Some).collect()
+        ctx.settings
+            .watch_namespaces
+            .iter()
+            .cloned()
+            .map(Some)
+            .collect()
     };
     let runs = scopes
         .into_iter()
@@ -127,12 +137,15 @@ async fn run_scope(
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
     let (actions, action_writer) = reflector::store();
-    let action_events = watcher(scoped::<JiraAction>(&ctx, namespace.as_deref()), watcher::Config::default())
-        .default_backoff()
-        .reflect(action_writer)
-        .applied_objects()
-        // Status writes (ours) bump no generation: they must not wake the action again.
-        .predicate_filter(predicates::generation, Default::default());
+    let action_events = watcher(
+        scoped::<JiraAction>(&ctx, namespace.as_deref()),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .reflect(action_writer)
+    .applied_objects()
+    // Status writes (ours) bump no generation: they must not wake the action again.
+    .predicate_filter(predicates::generation, Default::default());
     let (connections, connection_writer) = reflector::store();
     let connection_events = watcher(
         scoped::<JiraConnection>(&ctx, namespace.as_deref()),
@@ -159,10 +172,14 @@ async fn run_scope(
     let shared = Arc::new(Shared {
         ctx: ctx.clone(),
         connections,
+        connections_ready: tokio::sync::OnceCell::new(),
         crash_after_jira_call,
         failures: Mutex::default(),
     });
-    tracing::info!(namespace = namespace.as_deref().unwrap_or("*"), "JiraAction controller started");
+    tracing::info!(
+        namespace = namespace.as_deref().unwrap_or("*"),
+        "JiraAction controller started"
+    );
     Controller::for_stream(action_events, actions)
         .watches_stream(connection_events, mapper)
         .with_config(controller::Config::default().concurrency(ctx.settings.concurrency))
@@ -175,7 +192,10 @@ async fn run_scope(
             futures::future::ready(())
         })
         .await;
-    tracing::info!(namespace = namespace.as_deref().unwrap_or("*"), "JiraAction controller stopped");
+    tracing::info!(
+        namespace = namespace.as_deref().unwrap_or("*"),
+        "JiraAction controller stopped"
+    );
 }
 
 async fn reconcile(action: Arc<JiraAction>, shared: Arc<Shared>) -> Result<Action, Error> {
@@ -185,7 +205,14 @@ async fn reconcile(action: Arc<JiraAction>, shared: Arc<Shared>) -> Result<Actio
     let span = tracing::info_span!("reconcile", namespace = %namespace, name = %name);
     async {
         // Readiness is judged from the cache of connections: wait for its first list.
-        let _ = shared.connections.wait_until_ready().await;
+        tracing::debug!("reconcile started");
+        // One waiter at a time: the store's readiness signal wakes only the task that polled it last.
+        shared
+            .connections_ready
+            .get_or_init(|| async {
+                let _ = shared.connections.wait_until_ready().await;
+            })
+            .await;
         let api: Api<JiraAction> = Api::namespaced(shared.ctx.client.clone(), &namespace);
         let mut current = action.clone();
         for _ in 0..3 {
@@ -195,7 +222,11 @@ async fn reconcile(action: Arc<JiraAction>, shared: Arc<Shared>) -> Result<Actio
                     None => return Ok(Action::await_change()),
                 },
                 Ok(next) => {
-                    shared.failures.lock().expect("not poisoned").remove(&ObjectRef::from_obj(&*action));
+                    shared
+                        .failures
+                        .lock()
+                        .expect("not poisoned")
+                        .remove(&ObjectRef::from_obj(&*action));
                     return Ok(next);
                 }
                 Err(e) => return Err(e),
@@ -214,7 +245,10 @@ fn error_policy(action: Arc<JiraAction>, error: &Error, shared: Arc<Shared>) -> 
         *n += 1;
         *n
     };
-    shared.ctx.metrics.reconcile_failed(CONTROLLER, error.reason());
+    shared
+        .ctx
+        .metrics
+        .reconcile_failed(CONTROLLER, error.reason());
     let delay = status::backoff(failures, jitter());
     tracing::warn!(
         namespace = action.namespace().unwrap_or_default(),
@@ -235,7 +269,11 @@ fn until(now: Timestamp, then: Timestamp) -> Duration {
 }
 
 /// One step of the protocol for the action as last seen.
-async fn advance(shared: &Shared, api: &Api<JiraAction>, action: &JiraAction) -> Result<Action, Error> {
+async fn advance(
+    shared: &Shared,
+    api: &Api<JiraAction>,
+    action: &JiraAction,
+) -> Result<Action, Error> {
     let ctx = &shared.ctx;
     let prev = action.status.clone().unwrap_or_default();
     let generation = action.meta().generation;
@@ -248,7 +286,14 @@ async fn advance(shared: &Shared, api: &Api<JiraAction>, action: &JiraAction) ->
         let message = "the spec sets no action kind, or more than one";
         let failed = status::failed(&prev, status::INVALID_SPEC, message, generation, now);
         write_status(ctx, api, action, &failed, true).await?;
-        publish(ctx, action, EventType::Warning, status::INVALID_SPEC, message).await;
+        publish(
+            ctx,
+            action,
+            EventType::Warning,
+            status::INVALID_SPEC,
+            message,
+        )
+        .await;
         return Ok(Action::await_change());
     };
     if prev.phase == Some(ActionPhase::Pending)
@@ -265,10 +310,14 @@ async fn advance(shared: &Shared, api: &Api<JiraAction>, action: &JiraAction) ->
         return wait_for_connection(ctx, api, action, &prev, &problem, now).await;
     }
     let connection = connection.expect("checked above");
+    tracing::debug!(connection = %connection_name, "connecting");
     let client = match ctx.clients.connect(ctx, &connection).await {
         Ok(client) => client,
         Err(e) => {
-            let problem = format!("JiraConnection {connection_name} cannot be used ({}): {e}", e.reason());
+            let problem = format!(
+                "JiraConnection {connection_name} cannot be used ({}): {e}",
+                e.reason()
+            );
             return wait_for_connection(ctx, api, action, &prev, &problem, now).await;
         }
     };
@@ -287,7 +336,11 @@ async fn advance(shared: &Shared, api: &Api<JiraAction>, action: &JiraAction) ->
     // The record of the attempt: must be stored before Jira is called.
     let mut started = status::attempt_started(&prev, generation, now);
     let recorded = write_status(ctx, api, action, &started, true).await?;
-    tracing::info!(kind = kind.as_str(), attempt = started.attempts, "executing");
+    tracing::info!(
+        kind = kind.as_str(),
+        attempt = started.attempts,
+        "executing"
+    );
 
     let spec = &recorded.spec;
     let outcome = match kind {
@@ -297,7 +350,11 @@ async fn advance(shared: &Shared, api: &Api<JiraAction>, action: &JiraAction) ->
             exec::create_issue(&client, create, &marker, started.attempts > 1).await
         }
         ActionKind::DeleteIssue => {
-            exec::delete_issue(&client, spec.delete_issue.as_ref().expect("kind is deleteIssue")).await
+            exec::delete_issue(
+                &client,
+                spec.delete_issue.as_ref().expect("kind is deleteIssue"),
+            )
+            .await
         }
         ActionKind::AddUserToGroup | ActionKind::RemoveUserFromGroup | ActionKind::DeleteUser => {
             let user = exec::referenced_user(spec).expect("the kind refers to a user");
@@ -328,7 +385,9 @@ async fn advance(shared: &Shared, api: &Api<JiraAction>, action: &JiraAction) ->
     };
 
     if shared.crash_after_jira_call && outcome.is_ok() {
-        eprintln!("{FAULT_CRASH_AFTER_JIRA_CALL}=1: aborting after the Jira call, before the status write");
+        eprintln!(
+            "{FAULT_CRASH_AFTER_JIRA_CALL}=1: aborting after the Jira call, before the status write"
+        );
         std::process::abort();
     }
     finish(shared, api, &recorded, kind, &started, outcome).await
@@ -380,8 +439,16 @@ async fn finish(
             let already_done = result.already_done;
             let new = status::succeeded(started, result, &done.message, generation, now);
             write_status(ctx, api, action, &new, false).await?;
-            count(if already_done { "already_done" } else { "succeeded" });
-            let reason = if already_done { status::ALREADY_DONE } else { status::EXECUTED };
+            count(if already_done {
+                "already_done"
+            } else {
+                "succeeded"
+            });
+            let reason = if already_done {
+                status::ALREADY_DONE
+            } else {
+                status::EXECUTED
+            };
             tracing::info!(kind = kind.as_str(), reason, message = %done.message, "action succeeded");
             publish(ctx, action, EventType::Normal, reason, &done.message).await;
             expire(api, action, &new, now).await
@@ -398,20 +465,32 @@ async fn finish(
         }
         Err(e) => {
             let message = e.to_string();
-            let new = status::failed(started, e.reason(), &message, generation, now);
+            let reason = failure_reason(&e);
+            let new = status::failed(started, reason, &message, generation, now);
             write_status(ctx, api, action, &new, false).await?;
             count("failed");
-            tracing::info!(kind = kind.as_str(), reason = e.reason(), error = %e, "action failed");
-            publish(ctx, action, EventType::Warning, e.reason(), &message).await;
+            tracing::info!(kind = kind.as_str(), reason, error = %e, "action failed");
+            publish(ctx, action, EventType::Warning, reason, &message).await;
             expire(api, action, &new, now).await
         }
+    }
+}
+
+/// The condition reason of a failed attempt: the error's own, except that any refusal for lack of
+/// permission is `Forbidden`, whichever endpoint refused.
+fn failure_reason(error: &crate::jira::JiraError) -> &'static str {
+    match error {
+        crate::jira::JiraError::InsufficientPermissions { .. } => "Forbidden",
+        e => e.reason(),
     }
 }
 
 /// Why the connection cannot be used now, or `None` when it exists and is Ready.
 fn connection_problem(connection: Option<&JiraConnection>, name: &str) -> Option<String> {
     let Some(connection) = connection else {
-        return Some(format!("JiraConnection {name} not found in the action's namespace"));
+        return Some(format!(
+            "JiraConnection {name} not found in the action's namespace"
+        ));
     };
     let ready = connection
         .status
@@ -419,7 +498,10 @@ fn connection_problem(connection: Option<&JiraConnection>, name: &str) -> Option
         .and_then(|s| find_condition(&s.conditions, "Ready"));
     match ready {
         Some(c) if c.status == crate::api::status::TRUE => None,
-        Some(c) => Some(format!("JiraConnection {name} is not Ready ({}): {}", c.reason, c.message)),
+        Some(c) => Some(format!(
+            "JiraConnection {name} is not Ready ({}): {}",
+            c.reason, c.message
+        )),
         None => Some(format!("JiraConnection {name} is not Ready yet")),
     }
 }
@@ -438,7 +520,14 @@ async fn wait_for_connection(
         let was_waiting = find_condition(&prev.conditions, status::SUCCEEDED)
             .is_some_and(|c| c.reason == status::CONNECTION_NOT_READY);
         if !was_waiting {
-            publish(ctx, action, EventType::Normal, status::CONNECTION_NOT_READY, problem).await;
+            publish(
+                ctx,
+                action,
+                EventType::Normal,
+                status::CONNECTION_NOT_READY,
+                problem,
+            )
+            .await;
         }
     }
     Ok(Action::requeue(CONNECTION_RECHECK.mul_f64(jitter())))
@@ -471,7 +560,9 @@ async fn expire(
             tracing::info!(ttl, "deleted the finished action (ttlSecondsAfterFinished)");
             Ok(Action::await_change())
         }
-        Err(kube::Error::Api(s)) if s.is_not_found() || s.is_conflict() => Ok(Action::await_change()),
+        Err(kube::Error::Api(s)) if s.is_not_found() || s.is_conflict() => {
+            Ok(Action::await_change())
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -497,7 +588,10 @@ async fn write_status(
         "status": status,
     });
     let params = PatchParams::apply(&ctx.settings.field_manager).force();
-    match api.patch_status(&name, &params, &Patch::Apply(&patch)).await {
+    match api
+        .patch_status(&name, &params, &Patch::Apply(&patch))
+        .await
+    {
         Ok(updated) => Ok(updated),
         Err(kube::Error::Api(s)) if s.is_conflict() || s.is_not_found() => Err(Error::Stale),
         Err(e) => Err(e.into()),

@@ -1,0 +1,496 @@
+//! The JiraAction controller on a real apiserver against the simulator: every action kind, goals that already
+//! hold, every permanent failure reason, transient failures then success, a connection that is not Ready then
+//! recovers, no second execution after a restart, and `ttlSecondsAfterFinished`.
+
+mod action_support;
+mod support;
+
+use action_support::{
+    ADMIN, Harness, VIEWER, attempts, counter, groups_of, message, phase, succeeded,
+};
+use jira_cloud_operator::api::ActionPhase;
+use jira_sim::{Faults, ServerErrorFault, SimConfig};
+use kube::ResourceExt;
+use serde_json::json;
+use std::time::Duration;
+
+const MIA: &str = "5b10a2844c20165700ede003";
+const AVA: &str = "5b10a2844c20165700ede008";
+
+fn ok(status: (String, String), reason: &str) {
+    assert_eq!(status, ("True".to_string(), reason.to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_issue_converts_the_description_and_marks_the_issue() {
+    let h = Harness::new("act-create", SimConfig::default()).await;
+    let controller = h.start_controller().await;
+    let created = h
+        .create(
+            "reclaim",
+            json!({"createIssue": {
+                "project": "OPS", "issueType": "Task", "summary": "Reclaim license",
+                "description": "First line\nsecond line\n\nNext paragraph", "labels": ["saas"],
+            }}),
+        )
+        .await;
+    let done = h.finished("reclaim").await;
+    ok(succeeded(&done), "Executed");
+    let status = done.status.clone().unwrap();
+    let result = status.result.clone().unwrap();
+    let key = result.issue_key.clone().unwrap();
+    assert!(key.starts_with("OPS-"), "{key}");
+    assert_eq!(message(&done), format!("Created {key}"));
+    assert_eq!(
+        result.url.as_deref(),
+        Some(format!("{}browse/{key}", h.sim.url()).as_str())
+    );
+    assert!(!result.already_done);
+    assert_eq!(status.attempts, 1);
+    assert!(status.start_time.is_some() && status.completion_time.is_some());
+    assert_eq!(h.marked_issues(&created), vec![key.clone()]);
+
+    let (id, labels, description, summary) = h.sim.with_state(|st| {
+        let issue = st.issue(st.issue_ref(&key).expect("the issue exists"));
+        (
+            issue.id.to_string(),
+            issue.labels.clone(),
+            issue.description.clone(),
+            issue.summary.clone(),
+        )
+    });
+    assert_eq!(result.issue_id, Some(id));
+    assert_eq!(summary, "Reclaim license");
+    assert!(labels.contains(&"saas".to_string()), "{labels:?}");
+    let adf = description.expect("a description");
+    assert_eq!(adf["type"], "doc");
+    assert_eq!(adf["content"].as_array().unwrap().len(), 2, "{adf}");
+    assert_eq!(
+        adf["content"][0]["content"][1]["type"], "hardBreak",
+        "{adf}"
+    );
+
+    assert!(
+        h.event_reasons("reclaim", "Normal")
+            .await
+            .contains(&"Executed".to_string())
+    );
+    let metrics = controller.ctx.metrics.encode();
+    assert!(
+        metrics
+            .contains(r#"jira_operator_actions_total{kind="createIssue",outcome="succeeded"} 1"#),
+        "{metrics}"
+    );
+    controller.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_issue_then_again_already_gone() {
+    let h = Harness::new("act-delissue", SimConfig::default()).await;
+    let controller = h.start_controller().await;
+    assert!(h.sim.with_state(|st| st.issue_ref("ENG-3").is_some()));
+    h.create("delete", json!({"deleteIssue": {"issue": "ENG-3"}}))
+        .await;
+    let done = h.finished("delete").await;
+    ok(succeeded(&done), "Executed");
+    assert_eq!(message(&done), "Deleted ENG-3");
+    assert!(h.sim.with_state(|st| st.issue_ref("ENG-3").is_none()));
+
+    h.create("delete-again", json!({"deleteIssue": {"issue": "ENG-3"}}))
+        .await;
+    let again = h.finished("delete-again").await;
+    ok(succeeded(&again), "AlreadyDone");
+    assert_eq!(message(&again), "ENG-3 was already gone");
+    assert!(again.status.unwrap().result.unwrap().already_done);
+    assert!(
+        h.event_reasons("delete-again", "Normal")
+            .await
+            .contains(&"AlreadyDone".to_string())
+    );
+    controller.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_membership_by_email_and_account_id() {
+    let h = Harness::new("act-groups", SimConfig::default()).await;
+    let controller = h.start_controller().await;
+    assert!(!groups_of(&h.sim, AVA).contains(&"devs".to_string()));
+
+    h.create(
+        "add",
+        json!({"addUserToGroup": {"user": {"email": "ava@example.com"}, "group": "devs"}}),
+    )
+    .await;
+    let added = h.finished("add").await;
+    ok(succeeded(&added), "Executed");
+    assert_eq!(message(&added), "Added ava@example.com to devs");
+    assert_eq!(
+        added.status.unwrap().result.unwrap().account_id.as_deref(),
+        Some(AVA)
+    );
+    assert!(groups_of(&h.sim, AVA).contains(&"devs".to_string()));
+
+    h.create(
+        "add-again",
+        json!({"addUserToGroup": {"user": {"accountId": AVA}, "group": "devs"}}),
+    )
+    .await;
+    let again = h.finished("add-again").await;
+    ok(succeeded(&again), "AlreadyDone");
+    assert_eq!(
+        message(&again),
+        format!("{AVA} was already a member of devs")
+    );
+
+    assert!(groups_of(&h.sim, MIA).contains(&"devs".to_string()));
+    h.create(
+        "remove",
+        json!({"removeUserFromGroup": {"user": {"accountId": MIA}, "group": "devs"}}),
+    )
+    .await;
+    let removed = h.finished("remove").await;
+    ok(succeeded(&removed), "Executed");
+    assert_eq!(message(&removed), format!("Removed {MIA} from devs"));
+    assert!(!groups_of(&h.sim, MIA).contains(&"devs".to_string()));
+
+    h.create(
+        "remove-again",
+        json!({"removeUserFromGroup": {"user": {"email": "mia@example.com"}, "group": "devs"}}),
+    )
+    .await;
+    let again = h.finished("remove-again").await;
+    ok(succeeded(&again), "AlreadyDone");
+    assert_eq!(message(&again), "mia@example.com was not a member of devs");
+
+    let metrics = controller.ctx.metrics.encode();
+    assert!(
+        metrics.contains(
+            r#"jira_operator_actions_total{kind="removeUserFromGroup",outcome="already_done"} 1"#
+        ),
+        "{metrics}"
+    );
+    controller.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_user_by_email_then_again_already_gone() {
+    let h = Harness::new("act-deluser", SimConfig::default()).await;
+    let controller = h.start_controller().await;
+    h.create(
+        "delete",
+        json!({"deleteUser": {"user": {"email": "ava@example.com"}}}),
+    )
+    .await;
+    let done = h.finished("delete").await;
+    ok(succeeded(&done), "Executed");
+    assert_eq!(message(&done), "Deleted user ava@example.com from Jira");
+    assert_eq!(
+        done.status.unwrap().result.unwrap().account_id.as_deref(),
+        Some(AVA)
+    );
+    assert!(h.sim.with_state(|st| st.user_by_account(AVA).is_none()));
+
+    h.create(
+        "delete-again",
+        json!({"deleteUser": {"user": {"accountId": AVA}}}),
+    )
+    .await;
+    let again = h.finished("delete-again").await;
+    ok(succeeded(&again), "AlreadyDone");
+    assert_eq!(
+        message(&again),
+        format!("User {AVA} was already gone from Jira")
+    );
+    controller.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permanent_failures_fail_at_once_with_their_reason() {
+    let h = Harness::new("act-fail", SimConfig::default()).await;
+    h.connection("viewer", VIEWER).await;
+    h.set_ready("viewer", true).await;
+    let controller = h.start_controller().await;
+    let cases = [
+        (
+            "no-project",
+            "acme",
+            json!({"createIssue": {"project": "NOPE", "issueType": "Task", "summary": "x"}}),
+            "ProjectNotFound",
+        ),
+        (
+            "no-type",
+            "acme",
+            json!({"createIssue": {"project": "ENG", "issueType": "Incident", "summary": "x"}}),
+            "IssueTypeNotFound",
+        ),
+        (
+            "no-user",
+            "acme",
+            json!({"addUserToGroup": {"user": {"email": "nobody@example.com"}, "group": "devs"}}),
+            "UserNotFound",
+        ),
+        (
+            "no-group",
+            "acme",
+            json!({"addUserToGroup": {"user": {"accountId": MIA}, "group": "no-such-group"}}),
+            "GroupNotFound",
+        ),
+        (
+            "reporter",
+            "acme",
+            json!({"deleteUser": {"user": {"email": "mia@example.com"}}}),
+            "UserIsReporter",
+        ),
+        (
+            "forbidden",
+            "viewer",
+            json!({"deleteIssue": {"issue": "ENG-1"}}),
+            "Forbidden",
+        ),
+    ];
+    for (name, connection, kind, _) in &cases {
+        h.create_on(name, connection, kind.clone()).await;
+    }
+    for (name, _, _, reason) in &cases {
+        let done = h.finished(name).await;
+        assert_eq!(
+            phase(&done),
+            Some(ActionPhase::Failed),
+            "{name}: {:?}",
+            done.status
+        );
+        assert_eq!(
+            succeeded(&done),
+            ("False".to_string(), reason.to_string()),
+            "{name}"
+        );
+        assert_eq!(attempts(&done), 1, "{name}");
+        assert!(
+            done.status.as_ref().unwrap().completion_time.is_some(),
+            "{name}"
+        );
+        assert!(!message(&done).is_empty(), "{name}");
+        assert!(
+            h.event_reasons(name, "Warning")
+                .await
+                .contains(&reason.to_string()),
+            "{name}"
+        );
+    }
+    let reporter = h.actions().get("reporter").await.unwrap();
+    assert!(
+        message(&reporter).contains("reported"),
+        "{}",
+        message(&reporter)
+    );
+    assert!(h.sim.with_state(|st| st.user_by_account(MIA).is_some()));
+    assert!(h.sim.with_state(|st| st.issue_ref("ENG-1").is_some()));
+    let metrics = controller.ctx.metrics.encode();
+    assert!(
+        metrics.contains(r#"jira_operator_actions_total{kind="createIssue",outcome="failed"} 2"#),
+        "{metrics}"
+    );
+    controller.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_failures_retry_with_backoff_then_succeed() {
+    let h = Harness::new("act-retry", SimConfig::default()).await;
+    let controller = h.start_controller().await;
+    // The next two requests to the group member endpoint answer 503; the HTTP layer does not retry in these
+    // tests, so each reaches the controller as a failed attempt.
+    h.sim.set_faults(Faults {
+        server_error: Some(ServerErrorFault {
+            status: 503,
+            count: Some(2),
+            ..Default::default()
+        }),
+        routes: vec!["/rest/api/3/group/user".into()],
+        ..Default::default()
+    });
+    h.create(
+        "add",
+        json!({"addUserToGroup": {"user": {"accountId": AVA}, "group": "devs"}}),
+    )
+    .await;
+    let done = h.finished("add").await;
+    ok(succeeded(&done), "Executed");
+    assert_eq!(attempts(&done), 3);
+    assert!(groups_of(&h.sim, AVA).contains(&"devs".to_string()));
+    let warnings = h.event_reasons("add", "Warning").await;
+    assert!(
+        warnings.iter().any(|r| r == "JiraUnavailable"),
+        "{warnings:?}"
+    );
+
+    // A create whose first attempt fails transiently: the retry looks for the marker first and creates one
+    // issue only.
+    h.sim.set_faults(Faults {
+        server_error: Some(ServerErrorFault {
+            status: 500,
+            count: Some(1),
+            ..Default::default()
+        }),
+        routes: vec!["/rest/api/3/issue/createmeta".into()],
+        ..Default::default()
+    });
+    let create = h
+        .create(
+            "create",
+            json!({"createIssue": {"project": "ENG", "issueType": "Bug", "summary": "Flaky"}}),
+        )
+        .await;
+    let done = h.finished("create").await;
+    ok(succeeded(&done), "Executed");
+    assert_eq!(attempts(&done), 2);
+    assert_eq!(h.marked_issues(&create).len(), 1);
+    let metrics = controller.ctx.metrics.encode();
+    assert!(
+        metrics
+            .contains(r#"jira_operator_actions_total{kind="addUserToGroup",outcome="retried"} 2"#),
+        "{metrics}"
+    );
+    controller.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_not_ready_keeps_actions_pending_until_it_is() {
+    let h = Harness::new("act-conn", SimConfig::default()).await;
+    h.set_ready("acme", false).await;
+    let controller = h.start_controller().await;
+    h.create(
+        "add",
+        json!({"addUserToGroup": {"user": {"accountId": AVA}, "group": "devs"}}),
+    )
+    .await;
+    // A connection that does not exist yet.
+    h.create_on("later", "later", json!({"deleteIssue": {"issue": "ENG-2"}}))
+        .await;
+    for name in ["add", "later"] {
+        let waiting = h
+            .wait_for(name, "to wait for its connection", |a| {
+                succeeded(a) == ("Unknown".to_string(), "ConnectionNotReady".to_string())
+            })
+            .await;
+        assert_eq!(phase(&waiting), Some(ActionPhase::Pending));
+        assert_eq!(attempts(&waiting), 0);
+    }
+    assert!(!groups_of(&h.sim, AVA).contains(&"devs".to_string()));
+    assert!(h.sim.with_state(|st| st.issue_ref("ENG-2").is_some()));
+
+    h.set_ready("acme", true).await;
+    let done = h.finished("add").await;
+    ok(succeeded(&done), "Executed");
+    assert_eq!(attempts(&done), 1);
+    assert!(groups_of(&h.sim, AVA).contains(&"devs".to_string()));
+
+    h.connection("later", ADMIN).await;
+    h.set_ready("later", true).await;
+    let done = h.finished("later").await;
+    ok(succeeded(&done), "Executed");
+    assert!(h.sim.with_state(|st| st.issue_ref("ENG-2").is_none()));
+    controller.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_actions_never_run_again_after_a_restart() {
+    let h = Harness::new("act-restart", SimConfig::default()).await;
+    let first = h.start_controller().await;
+    let created = h
+        .create(
+            "create",
+            json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": "Once"}}),
+        )
+        .await;
+    h.create(
+        "fail",
+        json!({"createIssue": {"project": "NOPE", "issueType": "Task", "summary": "Never"}}),
+    )
+    .await;
+    let done = h.finished("create").await;
+    h.finished("fail").await;
+    first.stop().await;
+
+    h.sim.reset_stats();
+    let second = h.start_controller().await;
+    // Wait until the new controller has looked at both actions (and some time more), then check that it
+    // changed nothing and sent nothing to Jira.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while counter(
+        &second.ctx.metrics.encode(),
+        r#"jira_operator_reconciles_total{controller="jiraaction"}"#,
+    ) < 2
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new controller never reconciled both actions"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(h.sim.stats().total, 0, "{:?}", h.sim.stats());
+    let after = h.actions().get("create").await.unwrap();
+    assert_eq!(after.status, done.status);
+    assert_eq!(h.marked_issues(&created).len(), 1);
+    second.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_actions_are_deleted_after_their_ttl() {
+    let h = Harness::new("act-ttl", SimConfig::default()).await;
+    let controller = h.start_controller().await;
+    h.create("kept", json!({"deleteIssue": {"issue": "ENG-99"}}))
+        .await;
+    h.create(
+        "short",
+        json!({"deleteIssue": {"issue": "ENG-98"}, "ttlSecondsAfterFinished": 1}),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while h.actions().get_opt("short").await.unwrap().is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the action with a TTL was never deleted"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let kept = h.finished("kept").await;
+    ok(succeeded(&kept), "AlreadyDone");
+    assert_eq!(kept.name_any(), "kept");
+    controller.stop().await;
+}
+
+/// The protocol relies on the apiserver refusing a server-side apply of the status that carries an outdated
+/// resourceVersion: that is what stops a stale cache from starting a second attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_applies_with_an_old_resource_version_are_refused() {
+    use kube::api::{Patch, PatchParams};
+    let h = Harness::new("act-rv", SimConfig::default()).await;
+    let created = h
+        .create("idle", json!({"deleteIssue": {"issue": "ENG-1"}}))
+        .await;
+    let old_rv = created.resource_version().unwrap();
+    let apply = |rv: String, attempts: u32| {
+        json!({
+            "apiVersion": "jiracloud.io/v1alpha1", "kind": "JiraAction",
+            "metadata": {"name": "idle", "resourceVersion": rv},
+            "status": {"attempts": attempts, "conditions": []},
+        })
+    };
+    let params = PatchParams::apply("jira-cloud-operator").force();
+    let first = h
+        .actions()
+        .patch_status("idle", &params, &Patch::Apply(apply(old_rv.clone(), 1)))
+        .await
+        .expect("the first write carries the current resourceVersion");
+    assert_ne!(first.resource_version().unwrap(), old_rv);
+    let stale = h
+        .actions()
+        .patch_status("idle", &params, &Patch::Apply(apply(old_rv, 2)))
+        .await;
+    match stale {
+        Err(kube::Error::Api(s)) => assert!(s.is_conflict(), "{s:?}"),
+        other => panic!("a stale write was accepted: {other:?}"),
+    }
+    assert_eq!(attempts(&h.actions().get("idle").await.unwrap()), 1);
+}

@@ -1,0 +1,308 @@
+//! Harness of the JiraAction tests and bench: a simulator, a namespace on the test control plane with a
+//! JiraConnection to the simulator (its Ready condition set by the test, so the connection controller is not
+//! needed), and the action controller running in-process.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use crate::support;
+use jira_cloud_operator::{
+    api::{ActionPhase, JiraAction, JiraConnection, find_condition},
+    controller::{Context, Settings, action},
+    jira,
+    metrics::Metrics,
+};
+use jira_sim::{SimConfig, SimHandle};
+use k8s_openapi::api::core::v1::Secret;
+use kube::{
+    Api, Client, ResourceExt,
+    api::{ListParams, Patch, PatchParams, PostParams},
+};
+use serde_json::{Value, json};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+/// Credentials of the simulator's default scenario: a site admin.
+pub const ADMIN: (&str, &str) = ("admin@example.com", "classic-admin-token");
+/// Credentials of the simulator's default scenario: a user without admin rights.
+pub const VIEWER: (&str, &str) = ("viewer@example.com", "classic-viewer-token");
+
+/// A running action controller, stopped (gracefully) on [`Running::stop`].
+pub struct Running {
+    /// Its context (metrics, caches).
+    pub ctx: Arc<Context>,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops the controller and waits until its reconciles finished.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.expect("the controller task");
+    }
+}
+
+/// One test's world.
+pub struct Harness {
+    /// Admin client of the control plane.
+    pub client: Client,
+    /// The test's namespace.
+    pub namespace: String,
+    /// The simulator.
+    pub sim: SimHandle,
+}
+
+/// Settings for a controller talking to `sim` and watching `namespace` only: requests unpaced and more
+/// parallel than the defaults, and no retries inside the HTTP layer, so every 5xx reaches the controller.
+pub fn settings(sim: &SimHandle, namespace: &str) -> Settings {
+    Settings {
+        endpoints: jira::Endpoints::same_as(&sim.url()),
+        limits: jira::Limits {
+            max_concurrency: 16,
+            requests_per_second: None,
+            max_retries: 0,
+            ..jira::Limits::default()
+        },
+        jira_timeout: Duration::from_secs(10),
+        concurrency: 16,
+        watch_namespaces: vec![namespace.to_string()],
+        field_manager: "jira-cloud-operator".into(),
+    }
+}
+
+impl Harness {
+    /// A simulator with `config`, a namespace, and a Ready connection `acme` with the admin's credentials.
+    pub async fn new(prefix: &str, config: SimConfig) -> Harness {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+        let sim = jira_sim::start(config).await.expect("the simulator starts");
+        let env = support::env(prefix).await;
+        let h = Harness {
+            client: env.client,
+            namespace: env.namespace,
+            sim,
+        };
+        h.connection("acme", ADMIN).await;
+        h.set_ready("acme", true).await;
+        h
+    }
+
+    /// Starts the action controller in-process.
+    pub async fn start_controller(&self) -> Running {
+        self.start_controller_with(settings(&self.sim, &self.namespace))
+            .await
+    }
+
+    /// Starts the action controller in-process with `settings`.
+    pub async fn start_controller_with(&self, settings: Settings) -> Running {
+        let ctx = Context::new(self.client.clone(), settings, Arc::new(Metrics::default()));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(action::run(ctx.clone(), async move {
+            let _ = stopped.await;
+        }));
+        Running { ctx, stop, task }
+    }
+
+    /// The JiraAction API of the namespace.
+    pub fn actions(&self) -> Api<JiraAction> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    /// The JiraConnection API of the namespace.
+    pub fn connections(&self) -> Api<JiraConnection> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    /// Creates a Secret and a JiraConnection `name` to the simulator with basic credentials.
+    pub async fn connection(&self, name: &str, (email, token): (&str, &str)) {
+        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), &self.namespace);
+        let secret: Secret = serde_json::from_value(json!({
+            "metadata": {"name": format!("{name}-basic")},
+            "stringData": {"email": email, "apiToken": token},
+        }))
+        .unwrap();
+        secrets
+            .create(&PostParams::default(), &secret)
+            .await
+            .expect("create the Secret");
+        let connection: JiraConnection = serde_json::from_value(json!({
+            "apiVersion": "jiracloud.io/v1alpha1",
+            "kind": "JiraConnection",
+            "metadata": {"name": name},
+            "spec": {
+                "siteUrl": self.sim.url().to_string(),
+                "auth": {"basic": {"secretRef": {"name": format!("{name}-basic")}}},
+            },
+        }))
+        .unwrap();
+        self.connections()
+            .create(&PostParams::default(), &connection)
+            .await
+            .expect("create the JiraConnection");
+    }
+
+    /// Sets the connection's Ready condition, as the connection controller would.
+    pub async fn set_ready(&self, name: &str, ready: bool) {
+        let (status, reason) = if ready {
+            ("True", "Synced")
+        } else {
+            ("False", "InvalidCredentials")
+        };
+        let patch = json!({
+            "apiVersion": "jiracloud.io/v1alpha1",
+            "kind": "JiraConnection",
+            "status": {"conditions": [{
+                "type": "Ready", "status": status, "reason": reason, "message": "set by the test",
+                "lastTransitionTime": "2026-01-01T00:00:00Z",
+            }]},
+        });
+        self.connections()
+            .patch_status(
+                name,
+                &PatchParams::apply("action-tests").force(),
+                &Patch::Apply(&patch),
+            )
+            .await
+            .expect("set the connection's status");
+    }
+
+    /// Creates a JiraAction `name` on connection `acme` with `kind` (a spec fragment such as
+    /// `{"deleteIssue": {"issue": "ENG-3"}}`).
+    pub async fn create(&self, name: &str, kind: Value) -> JiraAction {
+        self.create_on(name, "acme", kind).await
+    }
+
+    /// Creates a JiraAction `name` on `connection`.
+    pub async fn create_on(&self, name: &str, connection: &str, kind: Value) -> JiraAction {
+        self.actions()
+            .create(
+                &PostParams::default(),
+                &action_object(name, connection, kind),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("create JiraAction {name}: {e}"))
+    }
+
+    /// Waits until the action finished (Succeeded or Failed).
+    pub async fn finished(&self, name: &str) -> JiraAction {
+        self.wait_for(name, "to finish", |a| {
+            matches!(phase(a), Some(ActionPhase::Succeeded | ActionPhase::Failed))
+        })
+        .await
+    }
+
+    /// Waits until `check` holds for the action; panics after two minutes.
+    pub async fn wait_for(
+        &self,
+        name: &str,
+        what: &str,
+        check: impl Fn(&JiraAction) -> bool,
+    ) -> JiraAction {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let action = self.actions().get(name).await.expect("get the action");
+            if check(&action) {
+                return action;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "JiraAction {name} never came {what}: {:?}",
+                action.status
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Reasons of the Events about the action, of type `type_` (`Normal`/`Warning`).
+    pub async fn event_reasons(&self, name: &str, type_: &str) -> Vec<String> {
+        let events: Api<k8s_openapi::api::events::v1::Event> =
+            Api::namespaced(self.client.clone(), &self.namespace);
+        events
+            .list(&ListParams::default())
+            .await
+            .expect("list Events")
+            .items
+            .into_iter()
+            .filter(|e| {
+                e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name)
+                    && e.type_.as_deref() == Some(type_)
+            })
+            .filter_map(|e| e.reason)
+            .collect()
+    }
+
+    /// Keys of the simulator's issues that carry the marker label of `action`.
+    pub fn marked_issues(&self, action: &JiraAction) -> Vec<String> {
+        let marker = action::status::marker_label(&action.uid().expect("a uid"));
+        self.sim.with_state(|st| st.issues_with_label(&marker))
+    }
+}
+
+/// A JiraAction object.
+pub fn action_object(name: &str, connection: &str, kind: Value) -> JiraAction {
+    let mut spec = json!({"connectionRef": {"name": connection}});
+    for (k, v) in kind.as_object().expect("a spec fragment") {
+        spec[k] = v.clone();
+    }
+    serde_json::from_value(json!({
+        "apiVersion": "jiracloud.io/v1alpha1",
+        "kind": "JiraAction",
+        "metadata": {"name": name},
+        "spec": spec,
+    }))
+    .expect("a JiraAction")
+}
+
+/// The action's phase.
+pub fn phase(action: &JiraAction) -> Option<ActionPhase> {
+    action.status.as_ref().and_then(|s| s.phase)
+}
+
+/// The action's `Succeeded` condition as (status, reason).
+pub fn succeeded(action: &JiraAction) -> (String, String) {
+    action
+        .status
+        .as_ref()
+        .and_then(|s| find_condition(&s.conditions, "Succeeded"))
+        .map(|c| (c.status.clone(), c.reason.clone()))
+        .unwrap_or_default()
+}
+
+/// The action's status message.
+pub fn message(action: &JiraAction) -> String {
+    action
+        .status
+        .as_ref()
+        .and_then(|s| s.message.clone())
+        .unwrap_or_default()
+}
+
+/// The action's attempt count.
+pub fn attempts(action: &JiraAction) -> u32 {
+    action.status.as_ref().map_or(0, |s| s.attempts)
+}
+
+/// Group names of a simulator user, by accountId.
+pub fn groups_of(sim: &SimHandle, account_id: &str) -> Vec<String> {
+    sim.with_state(|st| {
+        let u = st.user_by_account(account_id).expect("a known user");
+        st.users[u as usize]
+            .groups
+            .iter()
+            .map(|g| st.groups[*g as usize].name.clone())
+            .collect()
+    })
+}
+
+/// The value of one series (`name{labels}`) in OpenMetrics text; 0 when absent.
+pub fn counter(metrics: &str, series: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse::<f64>().ok())
+        .map_or(0, |v| v as u64)
+}
