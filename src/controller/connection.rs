@@ -8,7 +8,9 @@
 //! incremental-sync cache in memory.
 
 use super::{
-    Context, inventory,
+    Context,
+    credentials::ConnectError,
+    inventory,
     status::{self, Failure},
 };
 use crate::{
@@ -18,7 +20,7 @@ use crate::{
     },
     jira::JiraClient,
     metrics::{ConnectionLabels, ProductLabels},
-    sync::{self, SyncCache, SyncOptions},
+    sync::{self, SyncCache, SyncError, SyncOptions},
 };
 use chrono::{DateTime, Utc};
 use futures::{FutureExt, StreamExt, future};
@@ -78,6 +80,14 @@ impl Error {
         match self {
             Error::Reported(f) => &f.reason,
             Error::Kube(_) => "KubernetesError",
+        }
+    }
+
+    /// How long Jira asked to wait before the next attempt.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Reported(f) => f.retry_after,
+            Error::Kube(_) => None,
         }
     }
 
@@ -294,7 +304,8 @@ fn error_policy(connection: Arc<JiraConnection>, error: &Error, state: Arc<State
         failures,
         error.is_transient(),
         rand::random_range(-1.0..=1.0),
-    );
+    )
+    .max(error.retry_after().unwrap_or_default());
     state
         .ctx
         .metrics
@@ -382,11 +393,7 @@ impl Reconcile<'_> {
         let interval = match status::parse_interval(&c.spec.sync.interval) {
             Ok(i) => i,
             Err(message) => {
-                let failure = Failure {
-                    reason: status::reason::INVALID_INTERVAL.into(),
-                    message,
-                    transient: false,
-                };
+                let failure = Failure::permanent(status::reason::INVALID_INTERVAL, message);
                 status::sync_failed(&mut st, &failure, None, self.generation, Utc::now());
                 return Err(self.fail(&prev, &mut st, failure).await);
             }
@@ -426,10 +433,12 @@ impl Reconcile<'_> {
                 Ok(client)
             }
             Err(e) => {
-                let failure = Failure {
-                    reason: e.reason().into(),
-                    message: e.to_string(),
-                    transient: e.is_transient(),
+                let failure = match &e {
+                    ConnectError::Jira(jira) => Failure::jira(jira),
+                    ConnectError::Credentials(c) if c.is_transient() => {
+                        Failure::transient(c.reason(), c.to_string())
+                    }
+                    ConnectError::Credentials(c) => Failure::permanent(c.reason(), c.to_string()),
                 };
                 let now = Utc::now();
                 status::credentials_failed(st, &failure, self.generation, now);
@@ -480,11 +489,10 @@ impl Reconcile<'_> {
         let stats = match written {
             Ok(stats) => stats,
             Err(e) => {
-                let failure = Failure {
-                    reason: status::reason::INVENTORY_WRITE_FAILED.into(),
-                    message: format!("the sync succeeded but writing the JiraUsers failed: {e}"),
-                    transient: true,
-                };
+                let failure = Failure::transient(
+                    status::reason::INVENTORY_WRITE_FAILED,
+                    format!("the sync succeeded but writing the JiraUsers failed: {e}"),
+                );
                 status::sync_failed(st, &failure, request, self.generation, now);
                 return Err(self.fail(prev, st, failure).await);
             }
@@ -537,10 +545,11 @@ impl Reconcile<'_> {
             runtime.block_on(sync::run(&client, &options, cache))
         })
         .await
-        .map_err(|e| Failure {
-            reason: "SyncPanicked".into(),
-            message: format!("the sync stopped unexpectedly: {e}"),
-            transient: true,
+        .map_err(|e| {
+            Failure::transient(
+                "SyncPanicked",
+                format!("the sync stopped unexpectedly: {e}"),
+            )
         })?;
         match result {
             Ok(outcome) => {
@@ -559,10 +568,9 @@ impl Reconcile<'_> {
                         .expect("not poisoned")
                         .insert(self.key.clone(), kept);
                 }
-                Err(Failure {
-                    reason: e.reason().into(),
-                    message: e.to_string(),
-                    transient: e.is_transient(),
+                Err(match &e {
+                    SyncError::Jira(jira) => Failure::jira(jira),
+                    SyncError::InvalidOptions(_) => Failure::permanent(e.reason(), e.to_string()),
                 })
             }
         }
@@ -864,13 +872,16 @@ mod tests {
 
     #[test]
     fn errors_classify() {
-        let reported = Error::Reported(Failure {
-            reason: "InvalidCredentials".into(),
-            message: "m".into(),
-            transient: false,
-        });
+        let reported = Error::Reported(Failure::permanent("InvalidCredentials", "m"));
         assert_eq!(reported.reason(), "InvalidCredentials");
         assert!(!reported.is_transient());
+        assert_eq!(reported.retry_after(), None);
+        let throttled = Error::Reported(Failure::jira(&crate::jira::JiraError::RateLimited {
+            reason: "jira-quota-tenant-based".into(),
+            retry_after: Duration::from_secs(900),
+        }));
+        assert!(throttled.is_transient());
+        assert_eq!(throttled.retry_after(), Some(Duration::from_secs(900)));
         assert_eq!(until(Utc::now(), Utc::now()), Duration::from_secs(1));
         let long = "é".repeat(800);
         let t = truncate(&long);

@@ -10,7 +10,7 @@ use crate::{
         DailyUsage, JiraConnectionStatus, LicenseStatus, RoleCounts, SiteStatus, SyncStats,
         UsageStatus, UserCounts, condition, find_condition, set_condition, status,
     },
-    jira::SiteInfo,
+    jira::{JiraError, SiteInfo},
     sync::{Inventory, SyncStats as EngineStats},
 };
 use chrono::{DateTime, Utc};
@@ -54,6 +54,41 @@ pub struct Failure {
     pub message: String,
     /// True when retrying without a change may succeed (network, 5xx, 429).
     pub transient: bool,
+    /// How long Jira asked to wait before the next attempt (rate limiting).
+    pub retry_after: Option<Duration>,
+}
+
+impl Failure {
+    /// A failure that needs a change by the user.
+    pub fn permanent(reason: &str, message: impl Into<String>) -> Failure {
+        Failure {
+            reason: reason.into(),
+            message: message.into(),
+            transient: false,
+            retry_after: None,
+        }
+    }
+
+    /// A failure that may go away on its own.
+    pub fn transient(reason: &str, message: impl Into<String>) -> Failure {
+        Failure {
+            transient: true,
+            ..Failure::permanent(reason, message)
+        }
+    }
+
+    /// The failure of a Jira call (through the sync or the connection).
+    pub fn jira(error: &JiraError) -> Failure {
+        Failure {
+            reason: error.reason().into(),
+            message: error.to_string(),
+            transient: error.is_transient(),
+            retry_after: match error {
+                JiraError::RateLimited { retry_after, .. } => Some(*retry_after),
+                _ => None,
+            },
+        }
+    }
 }
 
 /// Why a sync runs now.
@@ -542,10 +577,11 @@ mod tests {
     }
 
     fn failure(reason: &str, transient: bool) -> Failure {
-        Failure {
-            reason: reason.into(),
-            message: format!("{reason} happened"),
-            transient,
+        let message = format!("{reason} happened");
+        if transient {
+            Failure::transient(reason, message)
+        } else {
+            Failure::permanent(reason, message)
         }
     }
 
@@ -651,13 +687,24 @@ mod tests {
     }
 
     #[test]
+    fn rate_limits_carry_the_wait() {
+        let f = Failure::jira(&JiraError::RateLimited {
+            reason: "jira-quota-tenant-based".into(),
+            retry_after: Duration::from_secs(900),
+        });
+        assert_eq!(
+            (f.reason.as_str(), f.transient, f.retry_after),
+            ("RateLimited", true, Some(Duration::from_secs(900)))
+        );
+    }
+
+    #[test]
     fn failure_messages_read_as_sentences() {
         let mut st = synced_status();
-        let failure = Failure {
-            reason: "JiraUnavailable".into(),
-            message: "Jira is unavailable: Internal server error.".into(),
-            transient: true,
-        };
+        let failure = Failure::transient(
+            "JiraUnavailable",
+            "Jira is unavailable: Internal server error.",
+        );
         sync_failed(&mut st, &failure, None, Some(1), at(4));
         assert_eq!(
             cond(&st, SYNCED).message,
