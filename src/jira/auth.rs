@@ -103,6 +103,7 @@ impl OAuthTokens {
             body: Some(serde_json::to_vec(&body).expect("json").into()),
             content_type: "application/json",
             idempotent: true,
+            capped: false,
         };
         let resp = http.send(&req, None).await?;
         if !resp.status.is_success() {

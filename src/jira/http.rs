@@ -111,6 +111,9 @@ pub(crate) struct Request {
     /// False for requests whose repetition changes Jira (create): those are resent only when Jira did not
     /// process them (429, 503, connection refused).
     pub idempotent: bool,
+    /// False for requests that bypass the concurrency cap (OAuth token requests, made while a permit is
+    /// held).
+    pub capped: bool,
 }
 
 /// A response that was not retried away.
@@ -234,20 +237,47 @@ impl Http {
         req: &Request,
         auth: Option<&HeaderValue>,
     ) -> Result<Response, JiraError> {
+        let auth = auth.cloned();
+        self.send_with(req, || {
+            let auth = auth.clone();
+            async move { Ok(auth) }
+        })
+        .await
+        .map(|(resp, _)| resp)
+    }
+
+    /// Like [`Http::send`], with the `Authorization` value produced per attempt once the request holds
+    /// its concurrency permit (so that a token cannot expire while the request waits in the queue).
+    /// Returns the response and the value used.
+    pub async fn send_with<F, Fut>(
+        &self,
+        req: &Request,
+        auth: F,
+    ) -> Result<(Response, Option<HeaderValue>), JiraError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Option<HeaderValue>, JiraError>>,
+    {
         let mut failures = 0u32;
         let mut throttled = 0u32;
         loop {
             self.pace().await;
-            let attempt = {
-                let _permit = self
-                    .permits
-                    .acquire()
-                    .await
-                    .expect("semaphore never closed");
-                self.attempt(req, auth).await
+            let (attempt, used) = {
+                let _permit = if req.capped {
+                    Some(
+                        self.permits
+                            .acquire()
+                            .await
+                            .expect("semaphore never closed"),
+                    )
+                } else {
+                    None
+                };
+                let header = auth().await?;
+                (self.attempt(req, header.as_ref()).await, header)
             };
             match attempt {
-                Attempt::Done(resp) => return Ok(resp),
+                Attempt::Done(resp) => return Ok((resp, used)),
                 Attempt::Throttled { wait, reason } => {
                     throttled += 1;
                     if wait > self.limits.max_throttle_wait
@@ -501,8 +531,10 @@ mod tests {
 
     #[test]
     fn stats_difference() {
-        let mut a = RequestStats::default();
-        a.total = 3;
+        let mut a = RequestStats {
+            total: 3,
+            ..RequestStats::default()
+        };
         a.by_endpoint.insert(
             "GET /x".into(),
             EndpointStats {

@@ -522,6 +522,7 @@ fn to_request(base: &Url, call: &Call<'_>) -> Result<Request, JiraError> {
         body: call.body.clone().map(Into::into),
         content_type: "application/json",
         idempotent: call.idempotent,
+        capped: true,
     })
 }
 
@@ -536,15 +537,16 @@ async fn send_jira(inner: &Inner, call: &Call<'_>) -> Result<Response, JiraError
             Ok(resp)
         }
         JiraAuth::OAuth(tokens) => {
-            let h = tokens.header(&inner.http).await?;
-            let resp = inner.http.send(&req, Some(&h)).await?;
+            let header = || async { tokens.header(&inner.http).await.map(Some) };
+            let (resp, used) = inner.http.send_with(&req, header).await?;
             if resp.status != StatusCode::UNAUTHORIZED {
                 return Ok(resp);
             }
-            // The token may have expired early or been revoked: renew once and retry once.
-            tokens.invalidate(&h).await;
-            let h = tokens.header(&inner.http).await?;
-            let resp = inner.http.send(&req, Some(&h)).await?;
+            // The token expired early or was revoked: renew once and retry once.
+            if let Some(used) = used {
+                tokens.invalidate(&used).await;
+            }
+            let (resp, _) = inner.http.send_with(&req, header).await?;
             if resp.status == StatusCode::UNAUTHORIZED {
                 return Err(status_error(call.endpoint, &resp));
             }
