@@ -42,6 +42,11 @@ pub struct Operator {
 impl Operator {
     /// Starts the controller on `namespace` with every Atlassian service at `sim_url`.
     pub fn start(client: Client, namespace: &str, sim_url: &url::Url) -> Operator {
+        Operator::watching(client, vec![namespace.to_string()], sim_url)
+    }
+
+    /// Starts the controller on `namespaces` (all namespaces when empty).
+    pub fn watching(client: Client, namespaces: Vec<String>, sim_url: &url::Url) -> Operator {
         let settings = Settings {
             endpoints: Endpoints::same_as(sim_url),
             limits: Limits {
@@ -52,7 +57,7 @@ impl Operator {
                 ..Limits::default()
             },
             jira_timeout: Duration::from_secs(10),
-            watch_namespaces: vec![namespace.to_string()],
+            watch_namespaces: namespaces,
             ..Settings::default()
         };
         let ctx = Context::new(client, settings, Arc::new(Metrics::default()));

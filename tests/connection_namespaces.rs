@@ -1,0 +1,64 @@
+//! Which connections the controller reconciles: those of the watched namespaces (one watch each), or of all
+//! namespaces when none is listed. Its own test binary, so that the all-namespaces controller sees no other
+//! test's objects.
+
+mod common_sim;
+mod connection_support;
+mod support;
+
+use common_sim::handwritten;
+use connection_support::*;
+use jira_cloud_operator::api::JiraConnection;
+use kube::Api;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watched_namespaces_then_all_namespaces() {
+    let first = support::env("conn-ns-a").await;
+    let client = first.client.clone();
+    let second = support::env("conn-ns-b").await.namespace;
+    let outside = support::env("conn-ns-c").await.namespace;
+    let sim = jira_sim::start(jira_sim::SimConfig {
+        scenario: handwritten(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    for ns in [&first.namespace, &second, &outside] {
+        put_secret(
+            &client,
+            ns,
+            "jira-basic",
+            &[
+                ("email", "admin@example.com"),
+                ("apiToken", "classic-admin-token"),
+            ],
+        )
+        .await;
+        create_connection(&client, ns, "acme", basic_spec(&sim.url(), "jira-basic")).await;
+    }
+
+    let operator = Operator::watching(
+        client.clone(),
+        vec![first.namespace.clone(), second.clone()],
+        &sim.url(),
+    );
+    wait_ready(&client, &first.namespace, "acme", None).await;
+    wait_ready(&client, &second, "acme", None).await;
+    // Both watched connections are Ready; the other namespace is not watched: nothing was written there.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let api: Api<JiraConnection> = Api::namespaced(client.clone(), &outside);
+    assert!(
+        api.get("acme").await.unwrap().status.is_none(),
+        "an unwatched namespace is left alone"
+    );
+    assert!(jira_users(&client, &outside, "acme", "").await.is_empty());
+    operator.stop().await;
+
+    let operator = Operator::watching(client.clone(), Vec::new(), &sim.url());
+    let c = wait_ready(&client, &outside, "acme", None).await;
+    assert_eq!(c.status.unwrap().users.unwrap().total, 8);
+    wait_users(&client, &outside, "acme", "the inventory", |u| u.len() == 6).await;
+    operator.stop().await;
+    sim.shutdown().await;
+}
