@@ -81,6 +81,35 @@ pub fn unauthenticated(host: HostKind, failed: bool) -> Response {
     }
 }
 
+/// The 401 of an account locked behind a CAPTCHA after too many failed logins (only a browser login
+/// unlocks it in real life; clearing the faults does here).
+pub fn captcha_locked(host: HostKind) -> Response {
+    let mut r = unauthenticated(host, false);
+    let h = r.headers_mut();
+    h.insert(
+        "x-seraph-loginreason",
+        "AUTHENTICATION_DENIED".parse().expect("valid header"),
+    );
+    h.insert(
+        "x-authentication-denied-reason",
+        "CAPTCHA_CHALLENGE".parse().expect("valid header"),
+    );
+    r
+}
+
+/// The (lower-case) email of a Basic Authorization header.
+pub fn basic_email(headers: &HeaderMap) -> Option<String> {
+    let (scheme, value) = authorization(headers)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    Some(text.split_once(':')?.0.to_lowercase())
+}
+
 /// A stable key of the credential of a request (for per-credential rate limits); 0 = anonymous.
 pub fn credential_key(headers: &HeaderMap) -> u64 {
     let Some(v) = headers.get(header::AUTHORIZATION) else {

@@ -30,6 +30,9 @@ pub struct Faults {
     pub drop_connection: Option<DropFault>,
     /// Report this `deploymentType` in serverInfo (`Server` or `DataCenter`); tenant_info then answers 404.
     pub deployment_type: Option<String>,
+    /// After this many failed Basic logins of an email, that email gets 401 with
+    /// `X-Seraph-LoginReason: AUTHENTICATION_DENIED` (CAPTCHA lock), even with the right token.
+    pub captcha_after_failures: Option<u32>,
     /// Only requests whose path contains one of these strings are affected (empty = all).
     pub routes: Vec<String>,
 }
@@ -65,7 +68,8 @@ impl Default for RateLimitFault {
     }
 }
 
-/// Server errors: the next `count` affected requests, every Nth, or a share of them.
+/// Error answers (5xx, or e.g. 409 on `users/search` for a slow request): the next `count` affected
+/// requests, every Nth, or a share of them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerErrorFault {
@@ -115,6 +119,7 @@ struct Inner {
     errors_left: Option<u64>,
     drops_left: Option<u64>,
     buckets: HashMap<u64, Bucket>,
+    failed_logins: HashMap<String, u32>,
     rng: Rng,
 }
 
@@ -134,6 +139,7 @@ impl Default for FaultEngine {
                 errors_left: None,
                 drops_left: None,
                 buckets: HashMap::new(),
+                failed_logins: HashMap::new(),
                 rng: Rng::new(7),
             }),
         }
@@ -170,6 +176,7 @@ impl FaultEngine {
         i.seen_error = 0;
         i.seen_drop = 0;
         i.buckets.clear();
+        i.failed_logins.clear();
         i.faults = faults;
     }
 
@@ -181,6 +188,23 @@ impl FaultEngine {
     /// The deployment type to report, when disguised.
     pub(crate) fn deployment_type(&self) -> Option<String> {
         self.inner.lock().faults.deployment_type.clone()
+    }
+
+    /// Whether an email is locked behind a CAPTCHA.
+    pub(crate) fn captcha_locked(&self, email: &str) -> bool {
+        let i = self.inner.lock();
+        match i.faults.captcha_after_failures {
+            Some(n) => i.failed_logins.get(email).is_some_and(|&f| f >= n),
+            None => false,
+        }
+    }
+
+    /// Counts a failed Basic login (only while the CAPTCHA fault is set).
+    pub(crate) fn login_failed(&self, email: &str) {
+        let mut i = self.inner.lock();
+        if i.faults.captcha_after_failures.is_some() {
+            *i.failed_logins.entry(email.to_string()).or_default() += 1;
+        }
     }
 
     /// Whether to close this request's connection without an answer.
@@ -237,7 +261,12 @@ impl FaultEngine {
                 let body = if admin {
                     json!({"code": status.as_u16(), "message": "Service unavailable"})
                 } else {
-                    json!({"errorMessages": ["Internal server error (injected by the simulator)."], "errors": {}})
+                    let message = if status == StatusCode::CONFLICT {
+                        "The request took too long to process. Try again with a smaller page size."
+                    } else {
+                        "Internal server error (injected by the simulator)."
+                    };
+                    json!({"errorMessages": [message], "errors": {}})
                 };
                 Some((status, axum::Json(body)).into_response())
             }

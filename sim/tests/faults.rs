@@ -269,3 +269,38 @@ async fn stats_count_by_route_template_and_reset() {
     assert_eq!(sim.handle.stats().total, 0);
     sim.handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn too_many_failed_logins_lock_the_account_behind_a_captcha() {
+    let sim = start().await;
+    sim.handle.set_faults(Faults {
+        captcha_after_failures: Some(2),
+        ..Faults::default()
+    });
+    let wrong = Who::Basic("Admin@Example.com".into(), "wrong".into());
+    for _ in 0..2 {
+        let r = sim.get(&wrong, "/rest/api/3/myself").await;
+        assert_eq!(
+            r.header("x-seraph-loginreason").as_deref(),
+            Some("AUTHENTICATED_FAILED")
+        );
+    }
+    let locked = sim.get(&Who::Admin, "/rest/api/3/myself").await;
+    assert_eq!(locked.status, 401);
+    assert_eq!(
+        locked.header("x-seraph-loginreason").as_deref(),
+        Some("AUTHENTICATION_DENIED")
+    );
+    assert_eq!(
+        locked.header("x-authentication-denied-reason").as_deref(),
+        Some("CAPTCHA_CHALLENGE")
+    );
+    assert_eq!(
+        sim.get(&Who::Viewer, "/rest/api/3/myself").await.status,
+        200,
+        "other accounts are not locked"
+    );
+    sim.handle.set_faults(Faults::default());
+    assert_eq!(sim.get(&Who::Admin, "/rest/api/3/myself").await.status, 200);
+    sim.handle.shutdown().await;
+}

@@ -913,13 +913,24 @@ async fn serve(app: &App, mut req: Request, path: &str, next: Next) -> Response 
         }
         _ => origin.clone(),
     };
+    let login = auth::basic_email(req.headers());
+    if let Some(email) = &login
+        && app.faults.captcha_locked(email)
+    {
+        return auth::captcha_locked(host);
+    }
     let auth = {
         let st = app.state.read();
         auth::authenticate(&st, req.headers(), host, crate::format::now_ms())
     };
     let auth = match auth {
         Ok(a) => a,
-        Err(e) => return e.into_response(),
+        Err(e) => {
+            if let Some(email) = &login {
+                app.faults.login_failed(email);
+            }
+            return e.into_response();
+        }
     };
     let account = match &auth {
         Auth::User { user, .. } => Some(app.state.read().users[*user as usize].account_id.clone()),
