@@ -1020,6 +1020,29 @@ impl State {
         id
     }
 
+    /// Deletes an existing worklog at `at_ms`: it leaves `worklog/updated` and its issue, and shows in
+    /// `worklog/deleted`. `false` if there is no such live worklog.
+    pub fn delete_worklog(&mut self, id: u64, at_ms: i64) -> bool {
+        let Some(ix) = id.checked_sub(BASE_ID).map(|i| i as usize) else {
+            return false;
+        };
+        let Some(w) = self.worklogs.get_mut(ix).filter(|w| !w.deleted) else {
+            return false;
+        };
+        w.deleted = true;
+        let issue = w.issue;
+        if let Some(i) = self.issues[issue as usize].as_mut() {
+            i.worklogs.retain(|&x| x as usize != ix);
+            i.updated_ms = i.updated_ms.max(at_ms);
+        }
+        self.worklog_updates.retain(|&(_, x)| x != id);
+        let pos = self
+            .worklog_deletions
+            .partition_point(|&e| e <= (at_ms, id));
+        self.worklog_deletions.insert(pos, (at_ms, id));
+        true
+    }
+
     /// Records the deletion of a worklog at `at_ms` (a worklog that only exists as a deletion).
     pub fn add_worklog_deletion(&mut self, at_ms: i64) -> u64 {
         let id = self.next_deleted_worklog_id();
@@ -1092,10 +1115,15 @@ mod tests {
         assert!(st.groups[g as usize].members.contains(&noah));
         assert!(st.remove_member(g, noah));
         assert!(!st.remove_member(g, noah));
-        let ix = st.issue_ref("ENG-1").unwrap();
+        let w = st.worklogs[0].id;
+        assert!(st.delete_worklog(w, 1_795_773_600_000));
+        assert!(!st.delete_worklog(w, 1_795_773_600_000));
+        assert!(!st.worklog_updates.iter().any(|&(_, x)| x == w));
+        assert_eq!(st.worklog_deletions.last(), Some(&(1_795_773_600_000, w)));
+        let ix = st.issue_ref("ENG-2").unwrap();
         let before = st.worklog_deletions.len();
         st.delete_issue(ix, 1_795_773_600_000);
-        assert!(st.issue_ref("ENG-1").is_none());
+        assert!(st.issue_ref("ENG-2").is_none());
         assert_eq!(st.worklog_deletions.len(), before + 1);
     }
 }

@@ -562,3 +562,53 @@ async fn deleting_an_issue_while_paging_a_search_skips_it() {
     );
     sim.handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn control_plane_deletes_existing_worklogs() {
+    let sim = start().await;
+    let r = sim
+        .post(
+            &Who::Anon,
+            "/__sim/activity",
+            json!({"kind": "worklog_deleted", "worklog": 10001, "at": "5m"}),
+        )
+        .await;
+    assert_eq!(r.json()["ids"], json!([10001]));
+    let deleted = sim
+        .get(&Who::Admin, "/rest/api/3/worklog/deleted?since=0")
+        .await
+        .json();
+    assert!(
+        deleted["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["worklogId"] == 10001)
+    );
+    let updated = sim
+        .get(&Who::Admin, "/rest/api/3/worklog/updated?since=0")
+        .await
+        .json();
+    assert!(
+        !updated["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["worklogId"] == 10001)
+    );
+    assert_eq!(
+        sim.get(&Who::Admin, "/rest/api/3/issue/ENG-2/worklog")
+            .await
+            .json()["total"],
+        0
+    );
+    let again = sim
+        .post(
+            &Who::Anon,
+            "/__sim/activity",
+            json!({"kind": "worklog_deleted", "worklog": 10001}),
+        )
+        .await;
+    assert_eq!(again.status, 400);
+    sim.handle.shutdown().await;
+}

@@ -121,6 +121,8 @@ struct ActivityItem {
     to: Option<String>,
     seconds: Option<u64>,
     body: Option<String>,
+    /// For `worklog_deleted`: an existing worklog to delete (else a deletion of an unknown worklog).
+    worklog: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -149,7 +151,11 @@ pub(crate) async fn activity(AxState(app): AxState<App>, raw: Bytes) -> ApiResul
             None => None,
         };
         if it.kind == "worklog_deleted" {
-            ids.push(st.add_worklog_deletion(at));
+            match it.worklog {
+                Some(id) if st.delete_worklog(id, at) => ids.push(id),
+                Some(id) => return Err(ApiError::bad(format!("unknown worklog {id}"))),
+                None => ids.push(st.add_worklog_deletion(at)),
+            }
             continue;
         }
         let key = it
