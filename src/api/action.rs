@@ -15,13 +15,34 @@ use serde::{Deserialize, Serialize};
     category = "jira",
     doc = "One change in Jira (create or delete an issue, add or remove a group member, delete a user), executed exactly once.",
     selectable = ".spec.connectionRef.name",
-    printcolumn(name = "Connection", type_ = "string", json_path = ".spec.connectionRef.name"),
+    printcolumn(
+        name = "Connection",
+        type_ = "string",
+        json_path = ".spec.connectionRef.name"
+    ),
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
-    printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Succeeded\")].reason"),
-    printcolumn(name = "Result", type_ = "string", json_path = ".status.result.issueKey"),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Succeeded\")].reason"
+    ),
+    printcolumn(
+        name = "Result",
+        type_ = "string",
+        json_path = ".status.result.issueKey"
+    ),
     printcolumn(name = "Attempts", type_ = "integer", json_path = ".status.attempts"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
-    printcolumn(name = "Message", type_ = "string", priority = 1, json_path = ".status.message")
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        priority = 1,
+        json_path = ".status.message"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("self == oldSelf")
@@ -93,7 +114,10 @@ pub struct CreateIssue {
 #[serde(rename_all = "camelCase")]
 pub struct DeleteIssue {
     /// Key (`OPS-123`) or numeric ID of the issue.
-    #[schemars(length(min = 1, max = 255), regex(pattern = r"^([A-Za-z][A-Za-z0-9_]*-[0-9]+|[0-9]+)$"))]
+    #[schemars(
+        length(min = 1, max = 255),
+        regex(pattern = r"^([A-Za-z][A-Za-z0-9_]*-[0-9]+|[0-9]+)$")
+    )]
     pub issue: String,
     /// Also delete the issue's subtasks. Jira refuses to delete an issue with subtasks otherwise.
     #[serde(default)]
@@ -241,7 +265,10 @@ impl JiraActionSpec {
             (self.create_issue.is_some(), ActionKind::CreateIssue),
             (self.delete_issue.is_some(), ActionKind::DeleteIssue),
             (self.add_user_to_group.is_some(), ActionKind::AddUserToGroup),
-            (self.remove_user_from_group.is_some(), ActionKind::RemoveUserFromGroup),
+            (
+                self.remove_user_from_group.is_some(),
+                ActionKind::RemoveUserFromGroup,
+            ),
             (self.delete_user.is_some(), ActionKind::DeleteUser),
         ];
         let mut set = kinds.iter().filter(|(set, _)| *set).map(|(_, kind)| *kind);

@@ -76,10 +76,12 @@ pub fn settings(sim: &SimHandle, namespace: &str) -> Settings {
 impl Harness {
     /// A simulator with `config`, a namespace, and a Ready connection `acme` with the admin's credentials.
     pub async fn new(prefix: &str, config: SimConfig) -> Harness {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_test_writer()
-            .try_init();
+        if std::env::var_os("RUST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_test_writer()
+                .try_init();
+        }
         let sim = jira_sim::start(config).await.expect("the simulator starts");
         let env = support::env(prefix).await;
         let h = Harness {
@@ -305,4 +307,130 @@ pub fn counter(metrics: &str, series: &str) -> u64 {
         .lines()
         .find_map(|l| l.strip_prefix(series)?.trim().parse::<f64>().ok())
         .map_or(0, |v| v as u64)
+}
+
+/// Figures of a burst of actions.
+pub struct BurstReport {
+    /// Actions in the burst.
+    pub actions: usize,
+    /// From the first create request to the last action seen Succeeded.
+    pub wall: Duration,
+    /// Per action, from its create request to the watch event showing it Succeeded.
+    pub watched: Vec<Duration>,
+    /// Per action, from `creationTimestamp` to `completionTime` (one-second resolution).
+    pub recorded: Vec<Duration>,
+    /// The finished actions.
+    pub finished: Vec<JiraAction>,
+}
+
+impl BurstReport {
+    /// Actions finished per second over the whole burst.
+    pub fn throughput(&self) -> f64 {
+        self.actions as f64 / self.wall.as_secs_f64()
+    }
+}
+
+/// The `p`th percentile (0-100, nearest rank) of `values`.
+pub fn percentile(values: &[Duration], p: f64) -> Duration {
+    let mut sorted = values.to_vec();
+    sorted.sort();
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+/// Creates `count` createIssue actions named `<prefix>-<i>` at once (64 create requests in flight) and waits,
+/// by watching, until every one has finished; panics if any fails or the burst takes more than ten minutes.
+pub async fn burst(h: &Harness, prefix: &str, count: usize) -> BurstReport {
+    use futures::{StreamExt, TryStreamExt};
+    use kube::runtime::{WatchStreamExt, watcher};
+    use std::collections::HashMap;
+
+    let api = h.actions();
+    let (seen_tx, mut seen_rx) = tokio::sync::mpsc::unbounded_channel::<(String, Instant)>();
+    let watch = tokio::spawn({
+        let api = api.clone();
+        async move {
+            let mut events =
+                std::pin::pin!(watcher(api, watcher::Config::default()).applied_objects());
+            while let Some(action) = events.try_next().await.expect("the watch of actions") {
+                if matches!(
+                    phase(&action),
+                    Some(ActionPhase::Succeeded | ActionPhase::Failed)
+                ) {
+                    let _ = seen_tx.send((action.name_any(), Instant::now()));
+                }
+            }
+        }
+    });
+    // Let the watch establish before the burst.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let start = Instant::now();
+    let sent: HashMap<String, Instant> = futures::stream::iter(0..count)
+        .map(|i| {
+            let api = api.clone();
+            async move {
+                let name = format!("{prefix}-{i}");
+                let object = action_object(
+                    &name,
+                    "acme",
+                    json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": format!("Burst {i}")}}),
+                );
+                let at = Instant::now();
+                api.create(&PostParams::default(), &object)
+                    .await
+                    .unwrap_or_else(|e| panic!("create {name}: {e}"));
+                (name, at)
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+    let mut done: HashMap<String, Instant> = HashMap::new();
+    while done.len() < count {
+        match tokio::time::timeout_at(deadline, seen_rx.recv()).await {
+            Ok(Some((name, at))) => {
+                if sent.contains_key(&name) {
+                    done.entry(name).or_insert(at);
+                }
+            }
+            _ => panic!("only {} of {count} actions finished in time", done.len()),
+        }
+    }
+    let wall = done
+        .values()
+        .max()
+        .expect("some actions")
+        .duration_since(start);
+    watch.abort();
+
+    let finished: Vec<JiraAction> = api
+        .list(&ListParams::default())
+        .await
+        .expect("list the actions")
+        .items
+        .into_iter()
+        .filter(|a| sent.contains_key(&a.name_any()))
+        .collect();
+    let recorded = finished
+        .iter()
+        .filter_map(|a| {
+            let created = a.metadata.creation_timestamp.as_ref()?.0;
+            let completed = a.status.as_ref()?.completion_time.as_ref()?.0;
+            Duration::try_from(completed.duration_since(created)).ok()
+        })
+        .collect();
+    let watched = sent
+        .iter()
+        .map(|(name, at)| done[name].saturating_duration_since(*at))
+        .collect();
+    BurstReport {
+        actions: count,
+        wall,
+        watched,
+        recorded,
+        finished,
+    }
 }

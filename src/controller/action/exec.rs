@@ -86,8 +86,13 @@ pub async fn create_issue(
 }
 
 /// Deletes the issue; an issue already gone succeeds as `AlreadyDone`.
-pub async fn delete_issue(client: &JiraClient, spec: &crate::api::DeleteIssue) -> Result<Done, JiraError> {
-    let outcome = client.delete_issue(&spec.issue, spec.delete_subtasks).await?;
+pub async fn delete_issue(
+    client: &JiraClient,
+    spec: &crate::api::DeleteIssue,
+) -> Result<Done, JiraError> {
+    let outcome = client
+        .delete_issue(&spec.issue, spec.delete_subtasks)
+        .await?;
     let already_done = outcome == Outcome::AlreadyDone;
     Ok(Done {
         message: if already_done {
@@ -135,7 +140,11 @@ pub async fn membership(
 }
 
 /// Deletes the user, given by its resolved account ID, from Jira; a user already gone succeeds as `AlreadyDone`.
-pub async fn delete_user(client: &JiraClient, user: &UserReference, account_id: &str) -> Result<Done, JiraError> {
+pub async fn delete_user(
+    client: &JiraClient,
+    user: &UserReference,
+    account_id: &str,
+) -> Result<Done, JiraError> {
     let who = describe_user(user);
     let outcome = client.delete_user(account_id).await?;
     let already_done = outcome == Outcome::AlreadyDone;

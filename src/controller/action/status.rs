@@ -58,7 +58,14 @@ fn with_condition(
 ) -> JiraActionStatus {
     set_condition(
         &mut s.conditions,
-        condition(SUCCEEDED, cond_status, reason, message, generation, Time(now)),
+        condition(
+            SUCCEEDED,
+            cond_status,
+            reason,
+            message,
+            generation,
+            Time(now),
+        ),
     );
     s.observed_generation = generation;
     s.message = Some(message.to_string());
@@ -77,11 +84,22 @@ pub fn waiting_for_connection(
         next_attempt_time: None,
         ..prev.clone()
     };
-    with_condition(s, status::UNKNOWN, CONNECTION_NOT_READY, message, generation, now)
+    with_condition(
+        s,
+        status::UNKNOWN,
+        CONNECTION_NOT_READY,
+        message,
+        generation,
+        now,
+    )
 }
 
 /// The record of a new attempt, written before Jira is called: `Running`, attempts + 1, start times.
-pub fn attempt_started(prev: &JiraActionStatus, generation: Option<i64>, now: Timestamp) -> JiraActionStatus {
+pub fn attempt_started(
+    prev: &JiraActionStatus,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> JiraActionStatus {
     let attempts = prev.attempts + 1;
     let s = JiraActionStatus {
         phase: Some(ActionPhase::Running),
@@ -109,7 +127,11 @@ pub fn succeeded(
     generation: Option<i64>,
     now: Timestamp,
 ) -> JiraActionStatus {
-    let reason = if result.already_done { ALREADY_DONE } else { EXECUTED };
+    let reason = if result.already_done {
+        ALREADY_DONE
+    } else {
+        EXECUTED
+    };
     let s = JiraActionStatus {
         phase: Some(ActionPhase::Succeeded),
         completion_time: Some(Time(now)),
@@ -212,12 +234,27 @@ mod tests {
         assert_eq!(s1.phase, Some(ActionPhase::Running));
         assert_eq!(s1.start_time, Some(Time(at(100))));
         let cond = find_condition(&s1.conditions, SUCCEEDED).unwrap();
-        assert_eq!((cond.status.as_str(), cond.reason.as_str()), ("Unknown", RUNNING));
+        assert_eq!(
+            (cond.status.as_str(), cond.reason.as_str()),
+            ("Unknown", RUNNING)
+        );
 
-        let r = retrying(&s1, "JiraUnavailable", "HTTP 503", Duration::from_secs(2), Some(1), at(101));
+        let r = retrying(
+            &s1,
+            "JiraUnavailable",
+            "HTTP 503",
+            Duration::from_secs(2),
+            Some(1),
+            at(101),
+        );
         assert_eq!(r.phase, Some(ActionPhase::Pending));
         assert_eq!(r.next_attempt_time, Some(Time(at(103))));
-        assert!(r.message.as_deref().unwrap().starts_with("attempt 1 failed: HTTP 503"));
+        assert!(
+            r.message
+                .as_deref()
+                .unwrap()
+                .starts_with("attempt 1 failed: HTTP 503")
+        );
 
         let s2 = attempt_started(&r, Some(1), at(103));
         assert_eq!(s2.attempts, 2);
@@ -235,17 +272,35 @@ mod tests {
             already_done: true,
             ..Default::default()
         };
-        let ok = succeeded(&running, result, "x was already a member of g", Some(1), at(2));
+        let ok = succeeded(
+            &running,
+            result,
+            "x was already a member of g",
+            Some(1),
+            at(2),
+        );
         assert!(is_finished(Some(&ok)));
         let cond = find_condition(&ok.conditions, SUCCEEDED).unwrap();
-        assert_eq!((cond.status.as_str(), cond.reason.as_str()), ("True", ALREADY_DONE));
+        assert_eq!(
+            (cond.status.as_str(), cond.reason.as_str()),
+            ("True", ALREADY_DONE)
+        );
         assert_eq!(ok.completion_time, Some(Time(at(2))));
 
-        let bad = failed(&running, "GroupNotFound", "group g not found", Some(1), at(3));
+        let bad = failed(
+            &running,
+            "GroupNotFound",
+            "group g not found",
+            Some(1),
+            at(3),
+        );
         assert!(is_finished(Some(&bad)));
         assert_eq!(bad.phase, Some(ActionPhase::Failed));
         let cond = find_condition(&bad.conditions, SUCCEEDED).unwrap();
-        assert_eq!((cond.status.as_str(), cond.reason.as_str()), ("False", "GroupNotFound"));
+        assert_eq!(
+            (cond.status.as_str(), cond.reason.as_str()),
+            ("False", "GroupNotFound")
+        );
     }
 
     #[test]

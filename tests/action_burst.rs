@@ -1,0 +1,60 @@
+//! A burst of 1,000 JiraActions applied at once: all succeed, and the simulator holds exactly 1,000 effects
+//! (one issue per action, found by each action's marker label).
+
+mod action_support;
+mod support;
+
+use action_support::{Harness, burst, percentile, succeeded};
+use jira_sim::SimConfig;
+use std::collections::BTreeSet;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_1000_actions_has_exactly_1000_effects() {
+    const COUNT: usize = 1000;
+    let h = Harness::new("act-burst", SimConfig::default()).await;
+    let issues_before = h.sim.with_state(|st| st.issue_count());
+    let controller = h.start_controller().await;
+
+    let report = burst(&h, "burst", COUNT).await;
+    controller.stop().await;
+
+    assert_eq!(report.finished.len(), COUNT);
+    let mut keys = BTreeSet::new();
+    for action in &report.finished {
+        assert_eq!(
+            succeeded(action),
+            ("True".into(), "Executed".into()),
+            "{:?}",
+            action.status
+        );
+        let marked = h.marked_issues(action);
+        assert_eq!(
+            marked.len(),
+            1,
+            "{}: {marked:?}",
+            kube::ResourceExt::name_any(action)
+        );
+        let key = action
+            .status
+            .as_ref()
+            .and_then(|s| s.result.as_ref())
+            .and_then(|r| r.issue_key.clone());
+        assert_eq!(key.as_ref(), Some(&marked[0]));
+        keys.insert(marked[0].clone());
+    }
+    assert_eq!(keys.len(), COUNT);
+    assert_eq!(
+        h.sim.with_state(|st| st.issue_count()),
+        issues_before + COUNT
+    );
+    assert_eq!(
+        h.sim.stats().count_status("POST", "/rest/api/3/issue", 201),
+        COUNT as u64
+    );
+    println!(
+        "burst of {COUNT}: {:.1} actions/s; creation to Succeeded p50 {:?}, p99 {:?} (watched)",
+        report.throughput(),
+        percentile(&report.watched, 50.0),
+        percentile(&report.watched, 99.0),
+    );
+}
