@@ -318,6 +318,44 @@ async fn basic_auth_with_organization_end_to_end() {
         "only the removal was written, rewritten: {rewritten:?}"
     );
 
+    // A user whose product changed is rewritten, alone, with the stale product label gone.
+    sim.with_state(|s| {
+        let frank = s.user_by_account("u-frank").unwrap();
+        let software = s.group_ref(None, Some("jira-software-users")).unwrap();
+        let service_desk = s.group_ref(None, Some("jira-servicedesk-users")).unwrap();
+        s.remove_member(software, frank);
+        s.add_member(service_desk, frank);
+    });
+    request_sync(&client, ns, "acme", "frank-moved").await;
+    wait_ready(&client, ns, "acme", Some("frank-moved")).await;
+    let users = jira_users(&client, ns, "acme", "").await;
+    let frank = user(&users, "u-frank");
+    assert_eq!(
+        frank.status.as_ref().unwrap().products,
+        ["jira-servicedesk"]
+    );
+    assert_eq!(
+        frank
+            .labels()
+            .get("jiracloud.io/product.jira-servicedesk")
+            .map(String::as_str),
+        Some("true")
+    );
+    assert!(
+        !frank
+            .labels()
+            .contains_key("jiracloud.io/product.jira-software"),
+        "{:?}",
+        frank.labels()
+    );
+    let moved = resource_versions(&client, ns, "acme").await;
+    let rewritten: Vec<&String> = moved
+        .iter()
+        .filter(|(n, rv)| after.get(*n) != Some(rv))
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(rewritten, [&frank.name_any()]);
+
     // Summary mode keeps counts in the status and writes no JiraUser.
     patch_spec(
         &client,
