@@ -514,6 +514,24 @@ mod tests {
     }
 
     #[test]
+    fn tiny_orgs_load() {
+        for users in [0, 2, 10] {
+            let s = generate(&GenerateOptions {
+                users,
+                days: 3,
+                ..GenerateOptions::default()
+            });
+            let st = crate::state::State::from_scenario(s, 1_795_773_600_000)
+                .expect("a generated org loads");
+            assert!(
+                st.user_ref("admin@example.com").is_some()
+                    && st.user_ref("viewer@example.com").is_some()
+            );
+            assert!(st.issue_count() >= 1);
+        }
+    }
+
+    #[test]
     fn shapes_and_counts() {
         let o = GenerateOptions {
             users: 400,
