@@ -292,3 +292,26 @@ async fn jira_unavailable_keeps_the_last_figures_and_retries() {
     assert!(c.status.unwrap().last_sync_time > good.last_sync_time);
     case.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_that_cannot_label_its_users_is_rejected() {
+    let env = support::env("conn-longname").await;
+    let site = url::Url::parse("https://acme.atlassian.net").unwrap();
+    let api: kube::Api<JiraConnection> = kube::Api::namespaced(env.client.clone(), &env.namespace);
+    let long = "a".repeat(64);
+    let err = api
+        .create(
+            &Default::default(),
+            &JiraConnection::new(&long, basic_spec(&site, "s")),
+        )
+        .await
+        .expect_err("a 64-character name is rejected");
+    assert!(err.to_string().contains("at most 63 characters"), "{err}");
+    let ok = "a".repeat(63);
+    api.create(
+        &Default::default(),
+        &JiraConnection::new(&ok, basic_spec(&site, "s")),
+    )
+    .await
+    .expect("63 characters fit in a label value");
+}
