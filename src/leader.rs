@@ -26,7 +26,7 @@ use std::{
     future::Future,
     time::{Duration, Instant},
 };
-use tokio::sync::watch;
+use tokio::{sync::watch, task::JoinHandle};
 
 /// Settings of the election.
 #[derive(Clone, Debug)]
@@ -390,6 +390,26 @@ pub async fn when_set(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|stop| *stop).await;
 }
 
+/// Waits for `work` to finish. Once `shutdown` turns true, `work` (which is expected to be stopping) gets at most
+/// `grace` more; then it is aborted, as a crash would stop it, and a warning says so.
+pub async fn join_with_grace(
+    work: &mut JoinHandle<()>,
+    mut shutdown: watch::Receiver<bool>,
+    grace: Duration,
+) {
+    let overdue = async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        _ = &mut *work => {}
+        () = overdue => {
+            tracing::warn!(?grace, "in-flight reconciles did not finish in time after the shutdown request; stopping them");
+            work.abort();
+        }
+    }
+}
+
 /// How a [`run`] ended without error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ended {
@@ -400,13 +420,14 @@ pub enum Ended {
 }
 
 /// Stands by until this candidate holds the Lease, then runs `work` while renewing it. `work` gets a future that
-/// resolves when it must stop. A shutdown (`shutdown` turns true) stops the work, waits for it, and releases the
-/// Lease. When the Lease is lost the work is told to stop and gets until the Lease could expire for the
+/// resolves when it must stop. A shutdown (`shutdown` turns true) stops the work, waits for it (at most `grace`,
+/// see [`join_with_grace`]), and releases the Lease. When the Lease is lost the work is told to stop and gets until the Lease could expire for the
 /// standbys (lease duration − renew deadline), then the error is returned: the caller should exit.
 pub async fn run<W, F>(
     mut elector: Elector,
     mut shutdown: watch::Receiver<bool>,
     readiness: Readiness,
+    grace: Duration,
     work: W,
 ) -> Result<Ended, ElectionError>
 where
@@ -427,14 +448,11 @@ where
             let _ = stop.send(true);
         }
     };
-    let running = tokio::spawn(work(Box::pin(when_set(stopped))));
+    let mut running = tokio::spawn(work(Box::pin(when_set(stopped))));
     let forwarder = tokio::spawn(forward);
     readiness.set(true);
-    let mut running = std::pin::pin!(running);
     let held = elector
-        .hold(async {
-            let _ = (&mut running).await;
-        })
+        .hold(join_with_grace(&mut running, shutdown.clone(), grace))
         .await;
     forwarder.abort();
     match held {
@@ -582,6 +600,23 @@ mod tests {
         assert!(config(10, 10, 2).validate().is_err());
         assert!(config(15, 2, 2).validate().is_err());
         assert!(config(15, 10, 0).validate().is_err());
+    }
+
+    #[tokio::test]
+    async fn work_that_outlives_the_grace_after_shutdown_is_aborted() {
+        let (stop, stopped) = watch::channel(false);
+        let mut stuck = tokio::spawn(std::future::pending::<()>());
+        stop.send(true).unwrap();
+        join_with_grace(&mut stuck, stopped.clone(), Duration::from_millis(20)).await;
+        assert!(stuck.await.unwrap_err().is_cancelled());
+
+        let (finished_tx, finished_rx) = tokio::sync::oneshot::channel();
+        let mut finishing = tokio::spawn(async move {
+            let _ = finished_rx.await;
+        });
+        finished_tx.send(()).unwrap();
+        join_with_grace(&mut finishing, stopped, Duration::from_secs(3600)).await;
+        assert!(finishing.is_finished());
     }
 
     #[test]

@@ -107,6 +107,11 @@ struct Cli {
     #[arg(long, env = "JCO_RENEW_DEADLINE", default_value = "10s", value_parser = parse_duration)]
     renew_deadline: Duration,
 
+    /// After SIGTERM, how long in-flight reconciles may take to finish before they are stopped; keep it below
+    /// the pod's terminationGracePeriodSeconds.
+    #[arg(long, env = "JCO_SHUTDOWN_TIMEOUT", default_value = "50s", value_parser = parse_duration)]
+    shutdown_timeout: Duration,
+
     /// Time between attempts to acquire or renew the Lease.
     #[arg(long, env = "JCO_RETRY_PERIOD", default_value = "2s", value_parser = parse_duration)]
     retry_period: Duration,
@@ -315,17 +320,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
     let code = match election {
         None => {
+            let mut running = tokio::spawn(controller::runner::run(
+                ctx,
+                leader::when_set(stopped.clone()),
+            ));
             readiness.set(true);
-            controller::runner::run(ctx, leader::when_set(stopped)).await;
+            leader::join_with_grace(&mut running, stopped, cli.shutdown_timeout).await;
+            tracing::info!("controllers stopped");
             ExitCode::SUCCESS
         }
         Some(config) => {
             let elector = leader::Elector::new(client, config);
-            match leader::run(elector, stopped, readiness, move |stop| {
-                controller::runner::run(ctx, stop)
-            })
-            .await
-            {
+            let work = move |stop| controller::runner::run(ctx, stop);
+            match leader::run(elector, stopped, readiness, cli.shutdown_timeout, work).await {
                 Ok(ended) => {
                     tracing::info!(?ended, "controllers stopped");
                     ExitCode::SUCCESS

@@ -1,6 +1,6 @@
 //! Logging: structured JSON (the default in a cluster) or human-readable text, filtered by a level directive.
 
-use std::{fmt, str::FromStr};
+use std::{fmt, io::IsTerminal, str::FromStr};
 use tracing_subscriber::{EnvFilter, fmt::format::FmtSpan, prelude::*};
 
 /// How log lines are written.
@@ -54,7 +54,11 @@ pub fn init(format: LogFormat, filter: EnvFilter) -> anyhow::Result<()> {
             )
             .try_init()?,
         LogFormat::Text => registry
-            .with(tracing_subscriber::fmt::layer().compact())
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .compact()
+                    .with_ansi(std::io::stdout().is_terminal()),
+            )
             .try_init()?,
     }
     Ok(())

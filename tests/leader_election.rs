@@ -1,0 +1,219 @@
+//! Leader election between real operator processes on the test control plane: only the Lease holder acts (the
+//! standby starts no controller and runs no reconcile, yet reports ready); a leader killed with SIGKILL is
+//! replaced once its Lease expired, never earlier; a leader stopped with SIGTERM releases the Lease, so its
+//! standby takes over without waiting for the expiry; and every action, created before, during and after the
+//! handover, runs exactly once (one issue per action in the simulator).
+
+mod process_support;
+mod support;
+
+use jira_cloud_operator::{
+    api::{JiraAction, JiraConnection},
+    controller::action::status::marker_label,
+};
+use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
+use kube::{Api, ResourceExt};
+use process_support::*;
+use std::{path::Path, time::Instant};
+
+const LEASE: &str = "jira-operator-leader";
+const LEASE_SECONDS: i64 = 4;
+
+fn holder(lease: &Lease) -> &str {
+    lease
+        .spec
+        .as_ref()
+        .and_then(|s| s.holder_identity.as_deref())
+        .unwrap_or("")
+}
+
+fn spec(lease: &Lease) -> LeaseSpec {
+    lease.spec.clone().expect("a Lease spec")
+}
+
+fn micros(time: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime>) -> i64 {
+    time.expect("a timestamp").0.as_microsecond()
+}
+
+fn spawn(
+    name: &str,
+    kubeconfig: &Path,
+    sim: &jira_sim::SimHandle,
+    namespace: &str,
+) -> OperatorProcess {
+    OperatorProcess::spawn(
+        name,
+        kubeconfig,
+        &sim.url(),
+        &[
+            "--watch-namespaces",
+            namespace,
+            "--leader-elect",
+            "--leader-election-namespace",
+            namespace,
+            "--leader-election-id",
+            LEASE,
+            "--lease-duration",
+            &format!("{LEASE_SECONDS}s"),
+            "--renew-deadline",
+            "3s",
+            "--retry-period",
+            "500ms",
+        ],
+    )
+}
+
+/// Reconciles the process ran and actions it finished.
+async fn work_done(operator: &OperatorProcess) -> (f64, f64) {
+    let metrics = operator.metrics().await;
+    (
+        sample_sum(&metrics, "jira_operator_reconciles_total"),
+        sample_sum(&metrics, "jira_operator_actions_total"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_leader_acts_and_the_lease_moves_on_kill_and_on_shutdown() {
+    let env = support::env("leader").await;
+    let (admin, ns) = (env.client.clone(), env.namespace.as_str());
+    let kubeconfig = testenv::shared().kubeconfig_path();
+    let sim = jira_sim::start(jira_sim::SimConfig::default())
+        .await
+        .expect("the simulator starts");
+    let leases: Api<Lease> = Api::namespaced(admin.clone(), ns);
+    let actions: Api<JiraAction> = Api::namespaced(admin.clone(), ns);
+
+    // A leads; B, started second, stands by and is ready all the same.
+    let mut a = spawn("op-a", kubeconfig, &sim, ns);
+    wait_for(&leases, LEASE, "held by op-a", |l| {
+        holder(l).starts_with("op-a_")
+    })
+    .await;
+    a.wait_ready().await;
+    let mut b = spawn("op-b", kubeconfig, &sim, ns);
+    b.wait_ready().await;
+
+    create_connection(&admin, ns, &sim.url()).await;
+    let first = create_issue_action(&admin, ns, "first").await;
+    let connections: Api<JiraConnection> = Api::namespaced(admin.clone(), ns);
+    wait_for(&connections, "acme", "Ready", connection_ready).await;
+    wait_for(&actions, "first", "Succeeded", action_succeeded).await;
+
+    let (a_reconciles, a_actions) = work_done(&a).await;
+    assert!(
+        a_reconciles > 0.0 && a_actions == 1.0,
+        "the leader did the work"
+    );
+    assert_eq!(
+        work_done(&b).await,
+        (0.0, 0.0),
+        "the standby acted:\n{}",
+        b.log()
+    );
+    assert!(
+        !b.log().contains("leading: starting the controllers"),
+        "the standby led:\n{}",
+        b.log()
+    );
+    assert_eq!(
+        holder(&leases.get(LEASE).await.unwrap()).split('_').next(),
+        Some("op-a")
+    );
+
+    // SIGKILL the leader: no release, so B must wait for the Lease to expire, and not a moment less.
+    a.signal("KILL");
+    let killed = Instant::now();
+    assert!(!a.wait_exit().await.success());
+    let last_of_a = spec(&leases.get(LEASE).await.unwrap());
+    assert!(
+        last_of_a
+            .holder_identity
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("op-a_"),
+        "{last_of_a:?}"
+    );
+    let second = create_issue_action(&admin, ns, "second").await;
+    let taken = spec(
+        &wait_for(&leases, LEASE, "held by op-b", |l| {
+            holder(l).starts_with("op-b_")
+        })
+        .await,
+    );
+    let handover = killed.elapsed();
+    let waited = micros(taken.acquire_time.as_ref()) - micros(last_of_a.renew_time.as_ref());
+    assert!(
+        waited >= LEASE_SECONDS * 1_000_000,
+        "op-b took the Lease {waited} µs after op-a's last renewal, before it expired"
+    );
+    assert_eq!(
+        taken.lease_transitions,
+        Some(last_of_a.lease_transitions.unwrap_or(0) + 1)
+    );
+    println!(
+        "SIGKILL handover: op-b leads {:.2} s after the kill, {:.2} s after op-a's last renewal (lease {LEASE_SECONDS} s, \
+         retry 0.5 s)",
+        handover.as_secs_f64(),
+        waited as f64 / 1e6
+    );
+
+    wait_for(&actions, "second", "Succeeded", action_succeeded).await;
+    let third = create_issue_action(&admin, ns, "third").await;
+    wait_for(&actions, "third", "Succeeded", action_succeeded).await;
+    assert!(
+        work_done(&b).await.1 > 0.0,
+        "the new leader runs the controllers"
+    );
+
+    // SIGTERM the leader with C standing by: B finishes, releases the Lease and exits 0; C takes over at its
+    // next retry (a free Lease is no takeover, so the transition count stays).
+    let mut c = spawn("op-c", kubeconfig, &sim, ns);
+    c.wait_ready().await;
+    let before = spec(&leases.get(LEASE).await.unwrap());
+    b.signal("TERM");
+    let stopped = Instant::now();
+    let status = b.wait_exit().await;
+    assert!(
+        status.success(),
+        "op-b exited with {status} after SIGTERM:\n{}",
+        b.log()
+    );
+    let taken = spec(
+        &wait_for(&leases, LEASE, "held by op-c", |l| {
+            holder(l).starts_with("op-c_")
+        })
+        .await,
+    );
+    println!(
+        "SIGTERM handover: op-c leads {:.2} s after op-b was asked to stop",
+        stopped.elapsed().as_secs_f64()
+    );
+    assert_eq!(
+        taken.lease_transitions, before.lease_transitions,
+        "op-b released the Lease"
+    );
+    assert!(b.log().contains("released the leader Lease"), "{}", b.log());
+    assert!(
+        !b.log().contains("did not finish in time"),
+        "op-b's controllers hung:\n{}",
+        b.log()
+    );
+    let fourth = create_issue_action(&admin, ns, "fourth").await;
+    wait_for(&actions, "fourth", "Succeeded", action_succeeded).await;
+
+    // Every action ran once: one issue each, whatever the leader changes.
+    for action in [&first, &second, &third, &fourth] {
+        let issues =
+            sim.with_state(|st| st.issues_with_label(&marker_label(&action.uid().unwrap())));
+        assert_eq!(issues.len(), 1, "{} created {issues:?}", action.name_any());
+    }
+
+    c.signal("TERM");
+    assert!(c.wait_exit().await.success());
+    assert_eq!(
+        holder(&leases.get(LEASE).await.unwrap()),
+        "",
+        "the last leader released the Lease"
+    );
+    sim.shutdown().await;
+}
