@@ -19,9 +19,11 @@ test-bins: ## Build (or find in the cache) etcd, kube-apiserver, kube-controller
 crds: ## Regenerate crds/ and the chart's CRDs from the Rust types
 	@cargo run --quiet --bin crdgen
 
-lint: ## cargo fmt --check and clippy
+lint: ## cargo fmt --check, clippy, hadolint on the Dockerfile, helm lint on the chart
 	@cargo fmt --all -- --check
 	@cargo clippy --workspace --all-targets -- -D warnings
+	@bash hack/lint-docker.sh
+	@bash hack/chart-check.sh >/dev/null
 
 bench: ## Run the benchmarks (figures to stdout, JSON to target/bench.json)
 	@bash hack/bench.sh

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Lints the Helm chart and renders it with its default values and every values file under ci/; fails on any
-# error. Prints the directory holding the rendered manifests (one file per values file). HELM overrides the
+# error. Writes the rendered manifests (one file per values file) to CHART_RENDER_DIR (default
+# target/chart-render) and prints that directory. HELM overrides the
 # helm binary (by default the one hack/test-bins.sh builds).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 chart="$root/charts/jira-cloud-operator"
 helm=${HELM:-$(bash "$root/hack/test-bins.sh")/helm}
-out=${CHART_RENDER_DIR:-$(mktemp -d)}
+out=${CHART_RENDER_DIR:-$root/target/chart-render}
 mkdir -p "$out"
 
 "$helm" lint --strict "$chart" >&2
