@@ -473,19 +473,36 @@ pub fn matches(expr: &Expr, st: &State, issue: &Issue, now_ms: i64) -> Result<bo
     })
 }
 
-/// Checks operands that can be checked without issues (dates, keys of `key in`).
-pub fn validate(expr: &Expr, now_ms: i64) -> Result<(), String> {
-    match expr {
-        Expr::And(parts) | Expr::Or(parts) => parts.iter().try_for_each(|p| validate(p, now_ms)),
+/// Resolves date operands to epoch milliseconds once (checking them), so that evaluating the filter on
+/// many issues does not parse dates again.
+pub fn prepare(expr: &Expr, now_ms: i64) -> Result<Expr, String> {
+    Ok(match expr {
+        Expr::And(parts) => Expr::And(
+            parts
+                .iter()
+                .map(|p| prepare(p, now_ms))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Or(parts) => Expr::Or(
+            parts
+                .iter()
+                .map(|p| prepare(p, now_ms))
+                .collect::<Result<_, _>>()?,
+        ),
         Expr::Cmp {
-            field: Field::Updated | Field::Created,
+            field: field @ (Field::Updated | Field::Created),
+            op,
             values,
-            ..
-        } => values
-            .iter()
-            .try_for_each(|v| date_value(v, now_ms).map(|_| ())),
-        Expr::Cmp { .. } => Ok(()),
-    }
+        } => Expr::Cmp {
+            field: *field,
+            op: *op,
+            values: values
+                .iter()
+                .map(|v| date_value(v, now_ms).map(|ms| format!("{:013}", ms.max(0))))
+                .collect::<Result<_, _>>()?,
+        },
+        other => other.clone(),
+    })
 }
 
 #[cfg(test)]
@@ -508,6 +525,36 @@ mod tests {
         assert!(parse("project = ").is_err());
         assert!(parse("labels > x").is_err());
         assert!(parse("key in (A-1").is_err());
+    }
+
+    #[test]
+    fn prepared_dates_are_epoch_millis() {
+        let now = 1_795_773_600_000;
+        let q = parse("updated >= -1d AND project = ENG").unwrap();
+        let p = prepare(q.filter.as_ref().unwrap(), now).unwrap();
+        let Expr::And(parts) = p else {
+            panic!("an AND")
+        };
+        assert_eq!(
+            parts[0],
+            Expr::Cmp {
+                field: Field::Updated,
+                op: Op::Ge,
+                values: vec![(now - 86_400_000).to_string()]
+            }
+        );
+        assert_eq!(date_value(&format!("{:013}", 0), now).unwrap(), 0);
+        assert!(
+            prepare(
+                parse("created > nonsense")
+                    .unwrap()
+                    .filter
+                    .as_ref()
+                    .unwrap(),
+                now
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub(crate) fn role_json(st: &State, base: &str, key: &str, with_counts: bool) ->
         "defaultGroupsDetails": defaults,
         "selectedByDefault": false,
         "defined": false,
-        "numberOfSeats": p.seats.unwrap_or(-1i32 as u32) as i32,
+        "numberOfSeats": p.seats.map_or(-1, i64::from),
         "hasUnlimitedSeats": p.seats.is_none(),
         "platform": p.key == "jira-core",
     });

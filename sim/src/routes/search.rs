@@ -63,8 +63,11 @@ fn parse_bounded(text: &str, now: i64) -> Result<jql::Query, ApiError> {
     let Some(f) = &q.filter else {
         return Err(ApiError::bad(UNBOUNDED));
     };
-    jql::validate(f, now).map_err(ApiError::bad)?;
-    Ok(q)
+    let filter = Some(jql::prepare(f, now).map_err(ApiError::bad)?);
+    Ok(jql::Query {
+        filter,
+        order: q.order,
+    })
 }
 
 fn run(st: &State, q: &jql::Query, reconcile: &[u64], now: i64) -> Result<Vec<IssueIx>, ApiError> {
