@@ -1,7 +1,7 @@
 //! The Helm chart on the real apiserver: each values file under `ci/` is rendered, applied with a server-side
 //! dry run (the apiserver validates every object, including the CRDs' structural schemas and the pod security
 //! fields, and stores nothing), then applied for real into fresh namespaces, then applied again (an upgrade
-//! that changes nothing).
+//! that changes nothing). Before that, the operator started without its CRDs exits with an actionable message.
 
 mod process_support;
 
@@ -14,7 +14,7 @@ use k8s_openapi::{
     apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
 };
 use kube::{Api, Client};
-use process_support::{apply, chart_dir, helm_template};
+use process_support::{OperatorProcess, apply, chart_dir, helm_template};
 
 /// A minimal ServiceMonitor CRD, standing in for the Prometheus Operator's, so the optional ServiceMonitor can
 /// be applied too.
@@ -64,6 +64,20 @@ async fn wait_established(client: &Client, name: &str) {
 async fn every_values_file_applies_with_a_server_dry_run_then_for_real() {
     let plane = testenv::shared();
     let client = plane.client().await;
+    // Before the chart is applied the CRDs are missing: the operator refuses to start and says how to install
+    // them.
+    let sim_url = url::Url::parse("http://127.0.0.1:9/").unwrap();
+    let mut early = OperatorProcess::spawn("no-crds", plane.kubeconfig_path(), &sim_url, &[]);
+    let status = early.wait_exit().await;
+    assert!(!status.success(), "the operator started without its CRDs");
+    assert!(
+        early
+            .log()
+            .contains("is not installed: install the chart with crds.install=true"),
+        "{}",
+        early.log()
+    );
+
     apply(SERVICE_MONITOR_CRD, false);
     wait_established(&client, "servicemonitors.monitoring.coreos.com").await;
 

@@ -3,7 +3,7 @@
 //! the ServiceAccount) with only the Roles the chart renders, and a JiraConnection gets Ready (a full sync,
 //! with its JiraUser inventory) and a JiraAction succeeds, in both scopes. In namespace-scoped mode the same
 //! identity cannot read Secrets, or anything else of the operator's, outside the watched namespaces, and in no
-//! mode may it change CRDs.
+//! mode may it change CRDs. Without any RBAC the operator refuses to start and names what it lacks.
 
 mod process_support;
 mod support;
@@ -252,5 +252,36 @@ async fn the_charts_rbac_is_enough_and_no_more() {
             .list(&ListParams::default())
             .await,
         "list CRDs",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_rbac_the_operator_exits_with_an_actionable_message() {
+    let env = support::env("rbac-none").await;
+    let kubeconfig = testenv::shared()
+        .kubeconfig_for(
+            &format!("system:serviceaccount:{}:nobody", env.namespace),
+            &[
+                "system:serviceaccounts",
+                &format!("system:serviceaccounts:{}", env.namespace),
+            ],
+        )
+        .unwrap();
+    let sim_url = url::Url::parse("http://127.0.0.1:9/").unwrap();
+    let mut operator = OperatorProcess::spawn(
+        "nobody",
+        &kubeconfig,
+        &sim_url,
+        &["--watch-namespaces", &env.namespace],
+    );
+    let status = operator.wait_exit().await;
+    assert!(!status.success());
+    let log = operator.log();
+    assert!(
+        log.contains(&format!(
+            "not allowed to list jiraconnections.jiracloud.io in namespace {}",
+            env.namespace
+        )) && log.contains("check the chart's RBAC"),
+        "{log}"
     );
 }
