@@ -4,8 +4,9 @@
 # Reproducible: the toolchain and base images are pinned, dependencies come from Cargo.lock (--locked), paths
 # are remapped, symbols stripped, and SOURCE_DATE_EPOCH (a build argument) sets the image timestamps.
 
-# The official Rust image on Alpine: musl is the native target, and it ships gcc and musl-dev, which ring needs.
-FROM rust:1.95.0-alpine AS builder
+# The official Rust image on Alpine (the toolchain of rust-version in Cargo.toml): musl is its native target, and
+# it ships gcc and musl-dev, which ring needs, so nothing is installed here.
+FROM rust:1.95.0-alpine3.23 AS builder
 ARG SOURCE_DATE_EPOCH=0
 ENV CARGO_INCREMENTAL=0 \
     CARGO_TERM_COLOR=never \
