@@ -7,7 +7,8 @@
 # Interactive by default: it keeps everything running until Ctrl-C, then cleans up. With CI set, with
 # DEMO_NONINTERACTIVE=1, or without a terminal, it prints the results and stops.
 #
-# Settings (environment): DEMO_USERS (default 400), DEMO_SEED (default 7), DEMO_TIMEOUT seconds (default 600).
+# Settings (environment): DEMO_USERS (default 400), DEMO_SEED (default 7), DEMO_TIMEOUT seconds (default 600),
+# DEMO_BIN_DIR (a directory with prebuilt jira-cloud-operator, jira-sim and testenv binaries: skips the build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,9 +44,13 @@ bin=$(bash hack/test-bins.sh)
 info "$("$bin/kube-apiserver" --version), etcd $("$bin/etcd" --version | sed -n 's/^etcd Version: //p')"
 kubectl() { "$bin/kubectl" --kubeconfig "$work/kubeconfig" "$@"; }
 
-step "Building the operator, the simulator and the control plane runner"
-cargo build --quiet --workspace --bins
-target=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/debug
+if [ -n "${DEMO_BIN_DIR:-}" ]; then
+  target=$DEMO_BIN_DIR
+else
+  step "Building the operator, the simulator and the control plane runner"
+  cargo build --quiet --workspace --bins
+  target=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/debug
+fi
 
 step "Starting the local control plane"
 "$target/testenv" --kubeconfig-out "$work/kubeconfig" --crds crds/jiracloud.io.yaml >"$work/testenv.out" 2>"$work/testenv.log" &
@@ -145,8 +150,8 @@ EOF
 kubectl get jira -n "$ns"
 
 step "Running the operator"
-"$target/jira-cloud-operator" --jira-api-url "$sim" --jira-auth-url "$sim" --log-format text \
-  --metrics-addr 127.0.0.1:0 --health-addr 127.0.0.1:0 >"$work/operator.log" 2>&1 &
+KUBECONFIG="$work/kubeconfig" "$target/jira-cloud-operator" --jira-api-url "$sim" --jira-auth-url "$sim" --log-format text \
+  --jira-requests-per-second 200 --metrics-addr 127.0.0.1:0 --health-addr 127.0.0.1:0 >"$work/operator.log" 2>&1 &
 pids+=($!)
 operator=${pids[-1]}
 
@@ -157,15 +162,17 @@ while :; do
   ready=$(kubectl get jconn -n "$ns" -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}')
   phases=$(kubectl get jact -n "$ns" -o jsonpath='{range .items[*]}{.status.phase}{" "}{end}')
   info "connections Ready: [${ready% }]  actions: [${phases% }]"
-  n_ready=$(grep -o True <<<"$ready" | wc -l)
-  n_done=$(grep -oE 'Succeeded|Failed' <<<"$phases" | wc -l)
+  n_ready=$(grep -o True <<<"$ready" | wc -l || true)
+  n_done=$(grep -oE 'Succeeded|Failed' <<<"$phases" | wc -l || true)
   [ "$n_ready" -eq 2 ] && [ "$n_done" -eq 4 ] && break
   [ "$(date +%s)" -lt "$deadline" ] || fail "timed out waiting"
   sleep 2
 done
 
-step "kubectl get jira -n $ns"
-kubectl get jira -n "$ns"
+step "kubectl get jira -n $ns   (connections, actions, and one JiraUser per synced user: the first lines)"
+kubectl get jira -n "$ns" >"$work/get-jira.txt"
+head -n 20 "$work/get-jira.txt"
+echo "    ... $(grep -c '^jirauser' "$work/get-jira.txt" || true) JiraUsers in all"
 
 for conn in acme acme-service-account; do
   step "Licenses and usage of $conn"
@@ -179,10 +186,11 @@ kubectl get jconn acme -n "$ns" -o jsonpath='{"    roles of acme: "}{.status.rol
 step "Inactive license holders per product (JiraUsers of acme, by label)"
 for product in $(kubectl get jconn acme -n "$ns" -o jsonpath='{.status.licenses[*].product}'); do
   selector="jiracloud.io/connection=acme,jiracloud.io/active=false,jiracloud.io/product.$product=true"
-  count=$(kubectl get juser -n "$ns" -l "$selector" --no-headers 2>/dev/null | wc -l)
+  count=$(kubectl get juser -n "$ns" -l "$selector" --no-headers 2>/dev/null | wc -l || true)
   info "$product: $count inactive holders   (kubectl get juser -n $ns -l $selector)"
 done
-kubectl get juser -n "$ns" -l "jiracloud.io/connection=acme,jiracloud.io/active=false" 2>/dev/null | head -n 6
+kubectl get juser -n "$ns" -l "jiracloud.io/connection=acme,jiracloud.io/active=false" >"$work/inactive.txt"
+head -n 6 "$work/inactive.txt"
 
 step "Sample actions"
 kubectl get jact -n "$ns" -o wide
