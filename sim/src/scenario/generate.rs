@@ -506,6 +506,12 @@ mod tests {
             ..GenerateOptions::default()
         };
         assert_eq!(generate(&o), generate(&o));
+        let s = generate(&o);
+        assert_eq!(
+            super::Scenario::from_yaml(&s.to_yaml()).unwrap(),
+            s,
+            "the file format round-trips"
+        );
         let other = generate(&GenerateOptions {
             seed: 7,
             ..o.clone()
