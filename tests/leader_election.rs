@@ -2,7 +2,8 @@
 //! standby starts no controller and runs no reconcile, yet reports ready); a leader killed with SIGKILL is
 //! replaced once its Lease expired, never earlier; a leader stopped with SIGTERM releases the Lease, so its
 //! standby takes over without waiting for the expiry; and every action, created before, during and after the
-//! handover, runs exactly once (one issue per action in the simulator).
+//! handover, runs exactly once (one issue per action in the simulator). A leader that can no longer renew its
+//! Lease (its RBAC on the Lease revoked) stops and exits before the Lease expires for its standby.
 
 mod process_support;
 mod support;
@@ -215,5 +216,118 @@ async fn only_the_leader_acts_and_the_lease_moves_on_kill_and_on_shutdown() {
         "",
         "the last leader released the Lease"
     );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_that_cannot_renew_exits_before_its_lease_expires() {
+    let env = support::env("leader-lost").await;
+    let plane = testenv::shared();
+    let release_ns = plane.namespace("leader-lost-operator").await;
+    let release = "lost";
+    let account = format!("{release}-jira-cloud-operator");
+    let manifests = helm_template(
+        release,
+        &release_ns,
+        &[
+            "--set",
+            "crds.install=false",
+            "--set",
+            &format!("watchNamespaces={{{}}}", env.namespace),
+            "--set",
+            "leaderElection.enabled=true",
+            "--show-only",
+            "templates/serviceaccount.yaml",
+            "--show-only",
+            "templates/rbac.yaml",
+        ],
+    );
+    apply(&manifests, false);
+    let service_account = plane
+        .kubeconfig_for(
+            &format!("system:serviceaccount:{release_ns}:{account}"),
+            &[
+                "system:serviceaccounts",
+                &format!("system:serviceaccounts:{release_ns}"),
+            ],
+        )
+        .unwrap();
+    let sim = jira_sim::start(jira_sim::SimConfig::default())
+        .await
+        .expect("the simulator starts");
+    let args = [
+        "--watch-namespaces",
+        &env.namespace,
+        "--leader-elect",
+        "--leader-election-namespace",
+        &release_ns,
+        "--leader-election-id",
+        &account,
+        "--lease-duration",
+        "6s",
+        "--renew-deadline",
+        "3s",
+        "--retry-period",
+        "500ms",
+    ];
+    let leases: Api<Lease> = Api::namespaced(env.client.clone(), &release_ns);
+
+    // A leads with the chart's RBAC; B (admin) stands by.
+    let mut a = OperatorProcess::spawn("op-a", &service_account, &sim.url(), &args);
+    wait_for(&leases, &account, "held by op-a", |l| {
+        holder(l).starts_with("op-a_")
+    })
+    .await;
+    a.wait_ready().await;
+    let mut b = OperatorProcess::spawn("op-b", plane.kubeconfig_path(), &sim.url(), &args);
+    b.wait_ready().await;
+
+    // A loses its permission on the Lease: it cannot renew, gives up after the renew deadline and exits
+    // non-zero while its Lease is still valid, so B takes over only once A is gone.
+    let revoked = kubectl(
+        &[
+            "delete",
+            "rolebinding",
+            "-n",
+            &release_ns,
+            &format!("{account}-leader-election"),
+        ],
+        "",
+    );
+    assert!(
+        revoked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+    let status = a.wait_exit().await;
+    assert!(!status.success(), "op-a exited with {status}");
+    assert!(a.log().contains("lost the leader Lease"), "{}", a.log());
+    let last_of_a = spec(&leases.get(&account).await.unwrap());
+    assert!(
+        last_of_a
+            .holder_identity
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("op-a_"),
+        "op-b took the Lease while op-a still ran: {last_of_a:?}"
+    );
+    let taken = spec(
+        &wait_for(&leases, &account, "held by op-b", |l| {
+            holder(l).starts_with("op-b_")
+        })
+        .await,
+    );
+    let waited = micros(taken.acquire_time.as_ref()) - micros(last_of_a.renew_time.as_ref());
+    assert!(
+        waited >= 6_000_000,
+        "op-b took the Lease {waited} µs after op-a's last renewal"
+    );
+    println!(
+        "renewal lost: op-a exited, op-b leads {:.2} s after op-a's last renewal (lease 6 s)",
+        waited as f64 / 1e6
+    );
+
+    b.signal("TERM");
+    assert!(b.wait_exit().await.success());
     sim.shutdown().await;
 }
