@@ -172,6 +172,10 @@ async fn delete_issue_survives_a_crash_with_one_deletion() {
     let done = crash_then_restart(&h, "delete", json!({"deleteIssue": {"issue": "ENG-3"}})).await;
     assert!(h.sim.with_state(|st| st.issue_ref("ENG-3").is_none()));
     assert_eq!(succeeded(&done).1, "AlreadyDone");
+    assert_eq!(
+        action_support::message(&done),
+        "ENG-3 was already gone (an earlier, interrupted attempt may have done it)"
+    );
     let stats = h.sim.stats();
     assert_eq!(
         stats.count_status("DELETE", "/rest/api/3/issue/{issueIdOrKey}", 204),

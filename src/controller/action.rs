@@ -437,7 +437,11 @@ async fn finish(
                 result.account_id = started.result.as_ref().and_then(|r| r.account_id.clone());
             }
             let already_done = result.already_done;
-            let new = status::succeeded(started, result, &done.message, generation, now);
+            let mut message = done.message;
+            if already_done && started.attempts > 1 {
+                message.push_str(" (an earlier, interrupted attempt may have done it)");
+            }
+            let new = status::succeeded(started, result, &message, generation, now);
             write_status(ctx, api, action, &new, false).await?;
             count(if already_done {
                 "already_done"
@@ -449,8 +453,8 @@ async fn finish(
             } else {
                 status::EXECUTED
             };
-            tracing::info!(kind = kind.as_str(), reason, message = %done.message, "action succeeded");
-            publish(ctx, action, EventType::Normal, reason, &done.message).await;
+            tracing::info!(kind = kind.as_str(), reason, message = %message, "action succeeded");
+            publish(ctx, action, EventType::Normal, reason, &message).await;
             expire(api, action, &new, now).await
         }
         Err(e) if e.is_transient() => {
