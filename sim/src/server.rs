@@ -52,6 +52,7 @@ pub(crate) struct Shared {
     pub(crate) faults: FaultEngine,
     pub(crate) token_lifetime: Duration,
     pub(crate) search_cache: Mutex<SearchCache>,
+    pub(crate) request_counter: std::sync::atomic::AtomicU64,
 }
 
 /// A running simulator. Dropping it without [`SimHandle::shutdown`] leaves the server running until the
@@ -75,6 +76,7 @@ pub async fn start(config: SimConfig) -> io::Result<SimHandle> {
         faults,
         token_lifetime: config.token_lifetime,
         search_cache: Mutex::new(SearchCache::default()),
+        request_counter: std::sync::atomic::AtomicU64::new(1),
     });
     let listener = TcpListener::bind(SocketAddr::new(config.bind, config.port)).await?;
     let addr = listener.local_addr()?;

@@ -18,6 +18,7 @@ async fn classic_token_works_on_site_and_gateway_and_names_the_caller() {
         assert_eq!(r.status, 200, "{url}");
         assert_eq!(r.json()["accountId"], ADMIN_ID);
         assert_eq!(r.header("x-aaccountid").as_deref(), Some(ADMIN_ID));
+        assert!(r.header("x-arequestid").is_some() && r.header("atl-traceid").is_some());
     }
     sim.handle.shutdown().await;
 }

@@ -951,6 +951,13 @@ async fn serve(app: &App, mut req: Request, path: &str, next: Next) -> Response 
     }
     app.faults
         .after(path, credential_key, response.headers_mut());
+    let n = app
+        .request_counter
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if let Ok(v) = HeaderValue::from_str(&format!("{n:016x}")) {
+        response.headers_mut().insert("x-arequestid", v.clone());
+        response.headers_mut().insert("atl-traceid", v);
+    }
     response
 }
 
