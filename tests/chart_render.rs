@@ -176,6 +176,10 @@ fn defaults_are_cluster_wide_hardened_and_single_replica() {
 
     let deployment = one(&objects, "Deployment");
     assert_eq!(deployment["spec"]["replicas"], 1);
+    assert_eq!(
+        deployment["spec"]["strategy"]["type"], "Recreate",
+        "no rollout surge without leader election"
+    );
     let pod = &deployment["spec"]["template"]["spec"];
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
     assert_eq!(
@@ -326,6 +330,10 @@ fn namespace_scoped_ha_install_uses_roles_a_lease_and_every_optional_resource() 
         json!(["jco-jira-cloud-operator"])
     );
     assert_eq!(env(&objects, "JCO_LEADER_ELECT").as_deref(), Some("true"));
+    assert_eq!(
+        one(&objects, "Deployment")["spec"]["strategy"]["type"],
+        "RollingUpdate"
+    );
     assert_eq!(
         env(&objects, "JCO_LEADER_ELECTION_NAMESPACE").as_deref(),
         Some("jira-operator")
