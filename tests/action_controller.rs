@@ -494,3 +494,42 @@ async fn status_applies_with_an_old_resource_version_are_refused() {
     }
     assert_eq!(attempts(&h.actions().get("idle").await.unwrap()), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_keep_the_action_pending_with_a_visible_next_attempt() {
+    let h = Harness::new("act-429", SimConfig::default()).await;
+    let mut settings = action_support::settings(&h.sim, &h.namespace);
+    // A Retry-After longer than this reaches the controller as `RateLimited` instead of being waited out.
+    settings.limits.max_throttle_wait = Duration::from_secs(1);
+    let controller = h.start_controller_with(settings).await;
+    h.sim.set_faults(Faults {
+        rate_limit: Some(jira_sim::RateLimitFault {
+            every_nth: Some(1),
+            retry_after_secs: 30,
+            ..Default::default()
+        }),
+        routes: vec!["/rest/api/3/group/user".into()],
+        ..Default::default()
+    });
+    h.create("add", json!({"addUserToGroup": {"user": {"accountId": AVA}, "group": "devs"}})).await;
+    let throttled = h
+        .wait_for("add", "to be throttled", |a| {
+            succeeded(a) == ("Unknown".to_string(), "RateLimited".to_string())
+                && phase(a) == Some(ActionPhase::Pending)
+        })
+        .await;
+    let status = throttled.status.clone().unwrap();
+    assert!(status.attempts >= 1);
+    assert!(status.next_attempt_time.is_some());
+    assert!(status.completion_time.is_none());
+    assert!(message(&throttled).contains("retrying at"), "{}", message(&throttled));
+    assert!(!groups_of(&h.sim, AVA).contains(&"devs".to_string()));
+
+    h.sim.set_faults(Faults::default());
+    let done = h.finished("add").await;
+    ok(succeeded(&done), "Executed");
+    assert!(attempts(&done) >= 2);
+    assert!(done.status.unwrap().next_attempt_time.is_none());
+    assert!(groups_of(&h.sim, AVA).contains(&"devs".to_string()));
+    controller.stop().await;
+}
