@@ -511,7 +511,11 @@ async fn rate_limits_keep_the_action_pending_with_a_visible_next_attempt() {
         routes: vec!["/rest/api/3/group/user".into()],
         ..Default::default()
     });
-    h.create("add", json!({"addUserToGroup": {"user": {"accountId": AVA}, "group": "devs"}})).await;
+    h.create(
+        "add",
+        json!({"addUserToGroup": {"user": {"accountId": AVA}, "group": "devs"}}),
+    )
+    .await;
     let throttled = h
         .wait_for("add", "to be throttled", |a| {
             succeeded(a) == ("Unknown".to_string(), "RateLimited".to_string())
@@ -522,7 +526,11 @@ async fn rate_limits_keep_the_action_pending_with_a_visible_next_attempt() {
     assert!(status.attempts >= 1);
     assert!(status.next_attempt_time.is_some());
     assert!(status.completion_time.is_none());
-    assert!(message(&throttled).contains("retrying at"), "{}", message(&throttled));
+    assert!(
+        message(&throttled).contains("retrying at"),
+        "{}",
+        message(&throttled)
+    );
     assert!(!groups_of(&h.sim, AVA).contains(&"devs".to_string()));
 
     h.sim.set_faults(Faults::default());
