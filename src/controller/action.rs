@@ -442,7 +442,7 @@ async fn finish(
                 message.push_str(" (an earlier, interrupted attempt may have done it)");
             }
             let new = status::succeeded(started, result, &message, generation, now);
-            write_status(ctx, api, action, &new, false).await?;
+            write_result(ctx, api, action, &new).await?;
             count(if already_done {
                 "already_done"
             } else {
@@ -460,7 +460,7 @@ async fn finish(
         Err(e) if e.is_transient() => {
             let delay = status::backoff(started.attempts, jitter());
             let new = status::retrying(started, e.reason(), &e.to_string(), delay, generation, now);
-            write_status(ctx, api, action, &new, false).await?;
+            write_result(ctx, api, action, &new).await?;
             count("retried");
             tracing::info!(kind = kind.as_str(), error = %e, retry_in = ?delay, "attempt failed, retrying");
             let message = new.message.clone().unwrap_or_default();
@@ -471,7 +471,7 @@ async fn finish(
             let message = e.to_string();
             let reason = failure_reason(&e);
             let new = status::failed(started, reason, &message, generation, now);
-            write_status(ctx, api, action, &new, false).await?;
+            write_result(ctx, api, action, &new).await?;
             count("failed");
             tracing::info!(kind = kind.as_str(), reason, error = %e, "action failed");
             publish(ctx, action, EventType::Warning, reason, &message).await;
@@ -569,6 +569,28 @@ async fn expire(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Writes the outcome of an attempt, retrying a failing apiserver a few times: the outcome is lost otherwise,
+/// and although the next attempt is idempotent, it costs Jira calls (and, for a create, the search wait).
+async fn write_result(
+    ctx: &Context,
+    api: &Api<JiraAction>,
+    action: &JiraAction,
+    status: &JiraActionStatus,
+) -> Result<JiraAction, Error> {
+    let mut delay = Duration::from_millis(200);
+    for _ in 0..4 {
+        match write_status(ctx, api, action, status, false).await {
+            Err(Error::Kubernetes(e)) => {
+                tracing::warn!(error = %e, retry_in = ?delay, "writing the outcome failed, retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+    write_status(ctx, api, action, status, false).await
 }
 
 /// Server-side apply of the status. With `conditional`, the write carries the resourceVersion of `action` and
