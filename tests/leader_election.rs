@@ -3,7 +3,8 @@
 //! replaced once its Lease expired, never earlier; a leader stopped with SIGTERM releases the Lease, so its
 //! standby takes over without waiting for the expiry; and every action, created before, during and after the
 //! handover, runs exactly once (one issue per action in the simulator). A leader that can no longer renew its
-//! Lease (its RBAC on the Lease revoked) stops and exits before the Lease expires for its standby.
+//! Lease (its RBAC on the Lease revoked) stops and exits before the Lease expires for its standby. A leader
+//! asked to stop while an action's Jira call is in flight finishes that action before it exits and hands over.
 
 mod process_support;
 mod support;
@@ -326,6 +327,75 @@ async fn a_leader_that_cannot_renew_exits_before_its_lease_expires() {
         "renewal lost: op-a exited, op-b leads {:.2} s after op-a's last renewal (lease 6 s)",
         waited as f64 / 1e6
     );
+
+    b.signal("TERM");
+    assert!(b.wait_exit().await.success());
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_stopped_mid_action_finishes_it_before_handing_over() {
+    let env = support::env("leader-drain").await;
+    let (admin, ns) = (env.client.clone(), env.namespace.as_str());
+    let kubeconfig = testenv::shared().kubeconfig_path();
+    let sim = jira_sim::start(jira_sim::SimConfig::default())
+        .await
+        .expect("the simulator starts");
+    let leases: Api<Lease> = Api::namespaced(admin.clone(), ns);
+    let actions: Api<JiraAction> = Api::namespaced(admin.clone(), ns);
+    let connections: Api<JiraConnection> = Api::namespaced(admin.clone(), ns);
+
+    let mut a = spawn("op-a", kubeconfig, &sim, ns);
+    wait_for(&leases, LEASE, "held by op-a", |l| {
+        holder(l).starts_with("op-a_")
+    })
+    .await;
+    a.wait_ready().await;
+    let mut b = spawn("op-b", kubeconfig, &sim, ns);
+    b.wait_ready().await;
+    create_connection(&admin, ns, &sim.url()).await;
+    wait_for(&connections, "acme", "Ready", connection_ready).await;
+
+    // Creating the issue takes 3 s; SIGTERM arrives while the call is in flight.
+    sim.set_faults(jira_sim::Faults {
+        latency_ms: 3000,
+        routes: vec!["/rest/api/3/issue".into()],
+        ..Default::default()
+    });
+    let slow = create_issue_action(&admin, ns, "slow").await;
+    wait_for(&actions, "slow", "started", |a| {
+        a.status.as_ref().is_some_and(|s| s.attempts == 1)
+    })
+    .await;
+    a.signal("TERM");
+    let at_signal = actions.get("slow").await.unwrap();
+    assert!(
+        !action_succeeded(&at_signal),
+        "the action finished before SIGTERM"
+    );
+    let status = a.wait_exit().await;
+    assert!(status.success(), "op-a exited with {status}:\n{}", a.log());
+
+    // op-a finished the action itself before it exited; op-b ran nothing of it.
+    let done = actions.get("slow").await.unwrap();
+    assert!(
+        action_succeeded(&done),
+        "op-a exited before its in-flight action finished: {:?}",
+        done.status
+    );
+    assert!(!a.log().contains("did not finish in time"), "{}", a.log());
+    wait_for(&leases, LEASE, "held by op-b", |l| {
+        holder(l).starts_with("op-b_")
+    })
+    .await;
+    assert_eq!(
+        work_done(&b).await.1,
+        0.0,
+        "op-b ran an action:\n{}",
+        b.log()
+    );
+    let issues = sim.with_state(|st| st.issues_with_label(&marker_label(&slow.uid().unwrap())));
+    assert_eq!(issues.len(), 1, "{issues:?}");
 
     b.signal("TERM");
     assert!(b.wait_exit().await.success());
