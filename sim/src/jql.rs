@@ -1,5 +1,6 @@
-//! A small JQL subset: `AND`/`OR`/parentheses over `updated`, `created`, `project`, `labels`, `key`,
-//! `id`, `reporter`, `assignee`, `issuetype`, `status` with `= != > >= < <= IN NOT IN`, and `ORDER BY`.
+//! A small JQL subset: `AND`/`OR`/parentheses over `updated`, `created`, `worklogDate`, `project`,
+//! `labels`, `key`, `id`, `reporter`, `assignee`, `issuetype`, `status` with `= != > >= < <= IN NOT IN`,
+//! and `ORDER BY`.
 //! Dates: `-30d` (also `w`, `h`, `m`), `"2026-09-01"`, `"2026-09-01 10:00"`, epoch milliseconds.
 
 use crate::state::{ISSUE_TYPES, Issue, State};
@@ -27,9 +28,15 @@ pub enum Field {
     IssueType,
     /// `status`.
     Status,
+    /// `worklogDate`: the work date (`started`) of any worklog of the issue.
+    WorklogDate,
 }
 
 impl Field {
+    fn is_date(self) -> bool {
+        matches!(self, Field::Updated | Field::Created | Field::WorklogDate)
+    }
+
     fn parse(name: &str) -> Result<Field, String> {
         Ok(match name.to_ascii_lowercase().as_str() {
             "updated" | "updateddate" => Field::Updated,
@@ -42,6 +49,7 @@ impl Field {
             "assignee" => Field::Assignee,
             "issuetype" | "type" => Field::IssueType,
             "status" => Field::Status,
+            "worklogdate" => Field::WorklogDate,
             _ => {
                 return Err(format!(
                     "Field '{name}' does not exist or you do not have permission to view it."
@@ -286,10 +294,10 @@ impl Parser {
         } else {
             vec![self.value()?]
         };
-        if matches!(field, Field::Updated | Field::Created) && matches!(op, Op::In | Op::NotIn) {
+        if field.is_date() && matches!(op, Op::In | Op::NotIn) {
             return Err("Error in the JQL Query: IN is not supported for date fields.".into());
         }
-        if !matches!(field, Field::Updated | Field::Created | Field::Id)
+        if !(field.is_date() || field == Field::Id)
             && matches!(op, Op::Gt | Op::Ge | Op::Lt | Op::Le)
         {
             return Err(format!(
@@ -410,7 +418,19 @@ fn eq_value(st: &State, issue: &Issue, field: Field, v: &str) -> bool {
             t.name.eq_ignore_ascii_case(v) || t.id.to_string() == v
         }
         Field::Status => issue.status.eq_ignore_ascii_case(v),
-        Field::Updated | Field::Created => false,
+        Field::Updated | Field::Created | Field::WorklogDate => false,
+    }
+}
+
+fn compare(at: i64, op: Op, v: i64) -> bool {
+    match op {
+        Op::Eq => at == v,
+        Op::Ne => at != v,
+        Op::Gt => at > v,
+        Op::Ge => at >= v,
+        Op::Lt => at < v,
+        Op::Le => at <= v,
+        Op::In | Op::NotIn => false,
     }
 }
 
@@ -440,16 +460,23 @@ pub fn matches(expr: &Expr, st: &State, issue: &Issue, now_ms: i64) -> Result<bo
                 } else {
                     issue.created_ms
                 };
+                compare(at, *op, date_value(&values[0], now_ms)?)
+            }
+            Field::WorklogDate => {
                 let v = date_value(&values[0], now_ms)?;
-                match op {
-                    Op::Eq => at == v,
-                    Op::Ne => at != v,
-                    Op::Gt => at > v,
-                    Op::Ge => at >= v,
-                    Op::Lt => at < v,
-                    Op::Le => at <= v,
-                    Op::In | Op::NotIn => false,
-                }
+                issue
+                    .worklogs
+                    .iter()
+                    .map(|&w| &st.worklogs[w as usize])
+                    .filter(|w| !w.deleted)
+                    .any(|w| match op {
+                        // A work date is a day: `=` matches the whole UTC day.
+                        Op::Eq => {
+                            crate::format::start_of_day(w.started_ms)
+                                == crate::format::start_of_day(v)
+                        }
+                        _ => compare(w.started_ms, *op, v),
+                    })
             }
             Field::Id if matches!(op, Op::Gt | Op::Ge | Op::Lt | Op::Le) => {
                 let v: u64 = values[0]
@@ -490,7 +517,7 @@ pub fn prepare(expr: &Expr, now_ms: i64) -> Result<Expr, String> {
                 .collect::<Result<_, _>>()?,
         ),
         Expr::Cmp {
-            field: field @ (Field::Updated | Field::Created),
+            field: field @ (Field::Updated | Field::Created | Field::WorklogDate),
             op,
             values,
         } => Expr::Cmp {

@@ -367,6 +367,30 @@ async fn jql_subset_filters_and_bounded_queries() {
         ),
         ["OPS-1", "ENG-3"]
     );
+    assert_eq!(
+        keys(
+            sim.post(
+                &Who::Admin,
+                "/rest/api/3/search/jql",
+                q("worklogDate >= -30d ORDER BY key")
+            )
+            .await
+            .json()
+        ),
+        ["ENG-1", "ENG-2"]
+    );
+    assert_eq!(
+        keys(
+            sim.post(
+                &Who::Admin,
+                "/rest/api/3/search/jql",
+                q("worklogDate >= -30d AND project = OPS")
+            )
+            .await
+            .json()
+        ),
+        Vec::<String>::new()
+    );
     for unbounded in ["", "ORDER BY updated DESC"] {
         let r = sim
             .post(&Who::Admin, "/rest/api/3/search/jql", q(unbounded))
