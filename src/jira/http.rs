@@ -410,10 +410,10 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 pub(crate) fn throttle_wait(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     if let Some(v) = header_str(headers, "retry-after") {
         if let Ok(secs) = v.parse::<f64>()
-            && secs.is_finite()
             && secs >= 0.0
+            && let Ok(wait) = Duration::try_from_secs_f64(secs)
         {
-            return Some(Duration::from_secs_f64(secs));
+            return Some(wait);
         }
         if let Ok(at) = DateTime::parse_from_rfc2822(v) {
             return Some((at.with_timezone(&Utc) - now).to_std().unwrap_or_default());
@@ -469,9 +469,11 @@ pub(crate) fn backoff(base: Duration, max: Duration, n: u32) -> Duration {
     raw.mul_f64(rand::random_range(0.7..1.3))
 }
 
-/// Adds 0..30 % so that parallel waiters do not return at the same instant.
+/// Adds 0..30 % so that parallel waiters do not return at the same instant (saturating: an absurd wait asked
+/// by a header stays absurd instead of overflowing).
 fn jitter_up(d: Duration) -> Duration {
-    d.mul_f64(rand::random_range(1.0..1.3))
+    Duration::try_from_secs_f64(d.as_secs_f64() * rand::random_range(1.0..1.3))
+        .unwrap_or(Duration::MAX)
 }
 
 #[cfg(test)]
