@@ -92,7 +92,7 @@ const A: SpecDoc = SpecDoc::Admin;
 const PAGE: &[&str] = &["startAt", "maxResults"];
 const ISSUE: &str = "/rest/api/3/issue/{issueIdOrKey}";
 
-/// Every route the simulator serves. The router is built from this table (see [`router`]).
+/// Every route the simulator serves; the router is built from this table.
 pub const ROUTES: &[RouteSpec] = &[
     // The v2 serverInfo has the v3 shape; the v3 document describes it.
     r(
