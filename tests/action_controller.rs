@@ -541,3 +541,27 @@ async fn rate_limits_keep_the_action_pending_with_a_visible_next_attempt() {
     assert!(groups_of(&h.sim, AVA).contains(&"devs".to_string()));
     controller.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_watched_namespaces_are_served() {
+    let a = Harness::new("act-ns-a", SimConfig::default()).await;
+    let b = a.sibling("act-ns-b").await;
+    let c = a.sibling("act-ns-c").await;
+    let mut settings = action_support::settings(&a.sim, &a.namespace);
+    settings.watch_namespaces = vec![a.namespace.clone(), c.namespace.clone()];
+    let controller = a.start_controller_with(settings).await;
+    let kind =
+        |n: &str| json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": n}});
+    let in_a = a.create("one", kind("in a")).await;
+    let in_b = b.create("one", kind("in b")).await;
+    let in_c = c.create("one", kind("in c")).await;
+    ok(succeeded(&a.finished("one").await), "Executed");
+    ok(succeeded(&c.finished("one").await), "Executed");
+    // The unwatched namespace's action is left alone, however long the others take.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(b.actions().get("one").await.unwrap().status, None);
+    assert_eq!(a.marked_issues(&in_a).len(), 1);
+    assert_eq!(a.marked_issues(&in_b).len(), 0);
+    assert_eq!(a.marked_issues(&in_c).len(), 1);
+    controller.stop().await;
+}

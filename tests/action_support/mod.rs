@@ -51,8 +51,8 @@ pub struct Harness {
     pub client: Client,
     /// The test's namespace.
     pub namespace: String,
-    /// The simulator.
-    pub sim: SimHandle,
+    /// The simulator (shared with sibling harnesses).
+    pub sim: Arc<SimHandle>,
 }
 
 /// Settings for a controller talking to `sim` and watching `namespace` only: requests unpaced and more
@@ -87,7 +87,20 @@ impl Harness {
         let h = Harness {
             client: env.client,
             namespace: env.namespace,
-            sim,
+            sim: Arc::new(sim),
+        };
+        h.connection("acme", ADMIN).await;
+        h.set_ready("acme", true).await;
+        h
+    }
+
+    /// Another namespace, with its own Ready connection `acme`, on the same simulator.
+    pub async fn sibling(&self, prefix: &str) -> Harness {
+        let env = support::env(prefix).await;
+        let h = Harness {
+            client: env.client,
+            namespace: env.namespace,
+            sim: self.sim.clone(),
         };
         h.connection("acme", ADMIN).await;
         h.set_ready("acme", true).await;
