@@ -2,9 +2,10 @@
 //! choose), run with `cargo bench --bench sync`.
 //!
 //! The simulator runs in this process; each sync runs in a child process (this binary with `--child`) so
-//! that its peak RSS (`VmHWM`) measures the operator's sync alone. Printed per scenario: requests made, the
-//! minimal request count for the scenario (from its sizes and the endpoints' page caps), their ratio, wall
-//! time and peak RSS.
+//! that its peak RSS (`VmHWM`) measures the operator's sync alone. Printed per scenario: requests made by
+//! the full sync, the minimal request count for the scenario (from its sizes and the endpoints' page caps),
+//! their ratio, wall time, the child's peak RSS, and the requests and wall time of the incremental sync
+//! that follows at once (what a daily sync of an unchanged site costs).
 
 use std::time::{Duration, Instant};
 
@@ -32,8 +33,18 @@ fn main() {
         .collect();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     println!(
-        "{:>7} {:>8} {:>8} {:>9} {:>9} {:>6} {:>9} {:>10}",
-        "users", "accounts", "issues", "requests", "minimal", "ratio", "wall s", "peak RSS"
+        "{:>7} {:>8} {:>8} {:>9} {:>9} {:>6} {:>9} {:>10} {:>10} {:>7} {:>10}",
+        "users",
+        "accounts",
+        "issues",
+        "requests",
+        "minimal",
+        "ratio",
+        "wall s",
+        "peak RSS",
+        "next sync",
+        "wall s",
+        "RSS both"
     );
     for users in sizes {
         let mut scenario = jira_sim::generate(&GenerateOptions {
@@ -85,7 +96,7 @@ async fn run_one(scenario: Scenario, users: usize) {
     };
     let requests = field("requests");
     println!(
-        "{:>7} {:>8} {:>8} {:>9} {:>9} {:>6.3} {:>9.1} {:>7.1} MB",
+        "{:>7} {:>8} {:>8} {:>9} {:>9} {:>6.3} {:>9.1} {:>7.1} MB {:>10} {:>7.1} {:>7.1} MB",
         users,
         accounts,
         issues,
@@ -93,11 +104,14 @@ async fn run_one(scenario: Scenario, users: usize) {
         minimal,
         requests / minimal as f64,
         field("secs"),
-        field("vmhwm_kb") / 1024.0
+        field("vmhwm_kb") / 1024.0,
+        field("incr_requests"),
+        field("incr_secs"),
+        field("end_kb") / 1024.0
     );
 }
 
-/// Child process: connect, run one full sync, print the figures.
+/// Child process: connect, run a full sync then an incremental one, print the figures.
 fn child(url: &str) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let url = url::Url::parse(url).expect("url");
@@ -131,14 +145,30 @@ fn child(url: &str) {
         .expect("sync");
         let secs = started.elapsed().as_secs_f64();
         let inv = &out.inventory;
+        let (total, synced, active) = (inv.users.total, inv.users.synced, inv.usage.active_users);
+        let full_kb = vmhwm_kb();
+        drop(out.inventory);
+        // The next (daily) sync is incremental: it reads only what changed since this one.
+        let started = Instant::now();
+        let next = sync::run(
+            &client,
+            &SyncOptions {
+                window_days: WINDOW_DAYS,
+                now: Utc::now(),
+            },
+            Some(out.cache),
+        )
+        .await
+        .expect("incremental sync");
         println!(
-            "RESULT requests={} throttled={} secs={secs:.2} users={} synced={} active={} vmhwm_kb={}",
+            "RESULT requests={} throttled={} secs={secs:.2} users={total} synced={synced} active={active} \
+             vmhwm_kb={full_kb} end_kb={} incr_requests={} incr_secs={:.2} incremental={}",
             out.stats.api_requests,
             out.stats.throttled,
-            inv.users.total,
-            inv.users.synced,
-            inv.usage.active_users,
-            vmhwm_kb()
+            vmhwm_kb(),
+            next.stats.api_requests,
+            started.elapsed().as_secs_f64(),
+            next.stats.incremental,
         );
     });
 }

@@ -242,13 +242,16 @@ impl JiraClient {
             "GET /rest/api/3/issue/createmeta/{project}/issuetypes",
             &resp.body,
         )?;
-        let available = page
-            .issue_types
-            .iter()
-            .filter(|t| !t.subtask)
-            .map(|t| t.name.clone())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let available = super::error::clip(
+            &page
+                .issue_types
+                .iter()
+                .filter(|t| !t.subtask)
+                .map(|t| t.name.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+            super::error::QUOTE_MAX,
+        );
         page.issue_types
             .into_iter()
             .find(|t| t.id == wanted || t.name.eq_ignore_ascii_case(wanted))

@@ -120,7 +120,7 @@ impl OAuthTokens {
         let t: TokenResponse =
             serde_json::from_slice(&resp.body).map_err(|e| JiraError::UnexpectedResponse {
                 operation: "POST /oauth/token".into(),
-                detail: e.to_string(),
+                detail: super::error::clip(&e.to_string(), super::error::QUOTE_MAX),
             })?;
         let lifetime = Duration::from_secs(t.expires_in.unwrap_or(3600));
         Ok(Token {

@@ -3,6 +3,22 @@
 use std::fmt;
 use std::time::Duration;
 
+/// Longest piece of text from a response (or a request built from one) that an error message quotes.
+pub(crate) const QUOTE_MAX: usize = 300;
+
+/// `text`, cut to at most `max` bytes (on a character boundary) with `…` when it was longer: a garbled or hostile
+/// answer must not turn into a megabyte-long condition message, Event or log line.
+pub(crate) fn clip(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 /// The error body Jira platform endpoints return (`ErrorCollection`), the gateway's `{code, message}`
 /// shape, and the Admin API's `{errors: [{code, title, detail}]}` shape, flattened into readable text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -65,9 +81,13 @@ impl ErrorDetail {
             messages.extend(b.message.into_iter().chain(b.error_description));
         } else if let Ok(text) = std::str::from_utf8(body) {
             let text = text.trim();
-            if !text.is_empty() && text.len() <= 300 && !text.starts_with('<') {
+            if !text.is_empty() && text.len() <= QUOTE_MAX && !text.starts_with('<') {
                 messages.push(text.to_owned());
             }
+        }
+        messages.truncate(10);
+        for m in &mut messages {
+            *m = clip(m, QUOTE_MAX);
         }
         ErrorDetail { messages }
     }

@@ -288,7 +288,10 @@ fn is_loopback(url: &Url) -> bool {
 pub(crate) fn parse_json<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T, JiraError> {
     serde_json::from_slice(body).map_err(|e| JiraError::UnexpectedResponse {
         operation: endpoint.to_owned(),
-        detail: format!("could not parse the response: {e}"),
+        detail: error::clip(
+            &format!("could not parse the response: {e}"),
+            error::QUOTE_MAX,
+        ),
     })
 }
 

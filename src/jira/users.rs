@@ -154,11 +154,16 @@ impl JiraClient {
     /// not the end (Jira may return fewer items than asked and caps `maxResults` silently).
     pub async fn all_users(&self) -> Result<Vec<JiraUser>, JiraError> {
         let mut all = Vec::new();
+        let mut start = 0;
         loop {
-            let page = self.users_page(all.len(), USERS_PAGE).await?;
+            let page = self.users_page(start, USERS_PAGE).await?;
             if page.is_empty() {
+                // Accounts created while paging shift the offsets: drop the duplicates this causes.
+                all.sort_unstable_by(|a: &JiraUser, b: &JiraUser| a.account_id.cmp(&b.account_id));
+                all.dedup_by(|a, b| a.account_id == b.account_id);
                 return Ok(all);
             }
+            start += page.len();
             all.extend(page);
         }
     }

@@ -50,14 +50,26 @@ pub struct SyncStats {
     pub incremental: bool,
 }
 
-/// State carried from one sync to the next (in memory).
-#[derive(Debug, Clone)]
+/// State carried from one sync to the next (in memory). `Debug` prints a summary.
+#[derive(Clone)]
 pub struct SyncCache {
     cloud_id: String,
     window_days: u32,
     horizon: DateTime<Utc>,
     activity: ActivityStore,
     worklog_authors: HashMap<u64, u32>,
+}
+
+impl std::fmt::Debug for SyncCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncCache")
+            .field("cloud_id", &self.cloud_id)
+            .field("window_days", &self.window_days)
+            .field("horizon", &self.horizon)
+            .field("accounts", &self.activity.iter().count())
+            .field("worklogs", &self.worklog_authors.len())
+            .finish()
+    }
 }
 
 impl SyncCache {
