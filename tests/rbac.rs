@@ -155,6 +155,21 @@ async fn sync_and_act(install: &Install, admin: &Client, namespace: &str, extra_
         !lower.contains("forbidden"),
         "the operator was refused something:\n{log}"
     );
+    if extra_args.contains(&"--log-format") {
+        // JSON logs: one object per line, the reconciled resource's namespace and name as top-level keys.
+        let lines: Vec<serde_json::Value> = log
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))
+            })
+            .collect();
+        assert!(
+            lines.iter().any(|l| l["namespace"] == namespace
+                && l["name"] == "acme"
+                && l["level"] == "INFO"),
+            "no log line names the connection:\n{log}"
+        );
+    }
     sim.shutdown().await;
 }
 
@@ -164,7 +179,7 @@ async fn the_charts_rbac_is_enough_and_no_more() {
     let env = support::env("rbac-cluster").await;
     let admin = env.client.clone();
     let cluster = Install::new("rbac-cluster", &[]).await;
-    sync_and_act(&cluster, &admin, &env.namespace, &[]).await;
+    sync_and_act(&cluster, &admin, &env.namespace, &["--log-format", "json"]).await;
     let as_operator = cluster.client().await;
     let crds: Api<CustomResourceDefinition> = Api::all(as_operator.clone());
     let patch = json!({"metadata": {"labels": {"changed": "yes"}}});

@@ -125,7 +125,8 @@ pub struct OperatorProcess {
 }
 
 impl OperatorProcess {
-    /// Starts the operator with `kubeconfig`, every Atlassian service at `sim_url`, text logs, and `args`.
+    /// Starts the operator with `kubeconfig`, every Atlassian service at `sim_url`, text logs (unless `args`
+    /// choose a `--log-format`), and `args`.
     /// `name` becomes its POD_NAME (the prefix of its leader-election identity).
     pub fn spawn(
         name: &str,
@@ -150,7 +151,12 @@ impl OperatorProcess {
                 sim_url.as_str(),
             ])
             .args(["--jira-requests-per-second", "0", "--jira-timeout", "10s"])
-            .args(["--log-format", "text", "--log-level", "info"])
+            .args(if args.contains(&"--log-format") {
+                &[][..]
+            } else {
+                &["--log-format", "text"][..]
+            })
+            .args(["--log-level", "info"])
             .arg(format!("--metrics-addr=127.0.0.1:{metrics_port}"))
             .arg(format!("--health-addr=127.0.0.1:{health_port}"))
             .args(args)
