@@ -6,7 +6,7 @@ mod common_sim;
 use common_sim::*;
 use jira_cloud_operator::jira::JiraClient;
 use jira_cloud_operator::sync::{self, Inventory, RoleCounts, UserCounts};
-use jira_sim::{Faults, RateLimitFault, ServerErrorFault};
+use jira_sim::{DropFault, Faults, RateLimitFault, ServerErrorFault};
 
 fn license(inv: &Inventory, product: &str) -> (i64, u64, u64, u64) {
     let l = inv
@@ -347,6 +347,18 @@ async fn server_error_bursts_are_retried() {
     let out = sync::run(&client, &opts(), None).await.unwrap();
     assert!(sim.stats().server_errors > 0);
     assert!(client.request_stats().failed > 0);
+    assert_eq!(out.inventory, calm.inventory);
+
+    // Dropped connections are network errors: retried the same way.
+    sim.set_faults(Faults {
+        drop_connection: Some(DropFault {
+            every_nth: Some(5),
+            ..DropFault::default()
+        }),
+        ..Faults::default()
+    });
+    let out = sync::run(&client, &opts(), None).await.unwrap();
+    assert!(sim.stats().dropped_connections > 0);
     assert_eq!(out.inventory, calm.inventory);
 
     // A burst longer than the retry budget surfaces as a transient JiraUnavailable.

@@ -485,7 +485,7 @@ impl JiraClient {
     }
 
     /// Removes a user from Jira; an unknown user gives `AlreadyDone`; a referenced user (reporter, lead)
-    /// gives `UserIsReporter` with Jira's message.
+    /// gives `UserIsReporter` with Jira's message; other refusals `InvalidRequest`.
     pub async fn delete_user(&self, account_id: &str) -> Result<Outcome, JiraError> {
         let resp = self
             .jira(
@@ -501,7 +501,16 @@ impl JiraClient {
             s if s.is_success() => Ok(Outcome::Changed),
             StatusCode::NOT_FOUND => Ok(Outcome::AlreadyDone),
             StatusCode::BAD_REQUEST => {
-                Err(JiraError::UserIsReporter(ErrorDetail::parse(&resp.body)))
+                let detail = ErrorDetail::parse(&resp.body);
+                // Jira's text is undocumented; it names what references the user.
+                if ["report", "lead", "referenc", "cannot be removed"]
+                    .iter()
+                    .any(|w| detail.mentions(w))
+                {
+                    Err(JiraError::UserIsReporter(detail))
+                } else {
+                    Err(action_error("DELETE /rest/api/3/user", &resp))
+                }
             }
             _ => Err(action_error("DELETE /rest/api/3/user", &resp)),
         }
