@@ -437,6 +437,13 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_namespace_list_watches_all_namespaces() {
+        // The chart passes JCO_WATCH_NAMESPACES="" for a cluster-wide install.
+        let cli = Cli::try_parse_from(["jira-cloud-operator", "--watch-namespaces", ""]).unwrap();
+        assert!(cli.settings().watch_namespaces.is_empty());
+    }
+
+    #[test]
     fn flags_set_the_settings() {
         let cli = Cli::try_parse_from([
             "jira-cloud-operator",
