@@ -61,7 +61,7 @@ struct Cli {
     jira_max_concurrency: u16,
 
     /// Requests started per second towards one Jira site; 0 disables pacing (429s are still honoured).
-    #[arg(long, env = "JCO_JIRA_REQUESTS_PER_SECOND", default_value_t = 20.0)]
+    #[arg(long, env = "JCO_JIRA_REQUESTS_PER_SECOND", default_value_t = 20.0, value_parser = parse_rate)]
     jira_requests_per_second: f64,
 
     /// Address of the Prometheus endpoint (/metrics).
@@ -115,6 +115,16 @@ struct Cli {
     /// Time between attempts to acquire or renew the Lease.
     #[arg(long, env = "JCO_RETRY_PERIOD", default_value = "2s", value_parser = parse_duration)]
     retry_period: Duration,
+}
+
+/// Parses a finite, non-negative rate.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate >= 0.0 => Ok(rate),
+        _ => Err(format!(
+            "{text:?} is not a number of requests per second (0 or more)"
+        )),
+    }
 }
 
 /// Parses `500ms`, `30s`, `2m`, `1h`, or a plain number of seconds.
@@ -397,6 +407,10 @@ mod tests {
         assert!(parse_duration("10d").is_err());
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("-1s").is_err());
+        assert_eq!(parse_rate("2.5"), Ok(2.5));
+        assert!(
+            parse_rate("-1").is_err() && parse_rate("NaN").is_err() && parse_rate("fast").is_err()
+        );
     }
 
     #[test]
