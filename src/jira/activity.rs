@@ -312,6 +312,7 @@ impl JiraClient {
         }
         let mut out = Vec::new();
         let mut since = since_ms;
+        let mut stalled = 0;
         loop {
             let since_s = since.to_string();
             let page: Page = self
@@ -328,6 +329,14 @@ impl JiraClient {
             }
             // `nextPage` re-encodes since=until; build it here so the gateway prefix is kept.
             let next = page.until.or(max_seen).unwrap_or(since);
+            // A feed that keeps saying "not the last page" without moving forward would be read forever.
+            stalled = if next > since { 0 } else { stalled + 1 };
+            if stalled > 3 {
+                return Err(JiraError::UnexpectedResponse {
+                    operation: endpoint.to_owned(),
+                    detail: format!("the feed does not move past since={since}"),
+                });
+            }
             since = if next > since { next } else { since + 1 };
         }
     }

@@ -125,6 +125,9 @@ struct Member {
     account_id: String,
 }
 
+/// Most pages of one group's members (a larger `total` is a garbled answer, not a group).
+const MAX_MEMBER_PAGES: usize = 100_000;
+
 /// Offsets of the pages after the first one, from the first page's `total` and the page size Jira applied.
 pub(crate) fn remaining_offsets(total: usize, first_len: usize, page: usize) -> Vec<usize> {
     if page == 0 || first_len == 0 {
@@ -271,7 +274,17 @@ impl JiraClient {
         if last {
             return Ok(ids);
         }
-        let offsets = remaining_offsets(first.total.unwrap_or(0), ids.len(), page);
+        let total = first.total.unwrap_or(0);
+        if total.div_ceil(page) > MAX_MEMBER_PAGES {
+            return Err(JiraError::UnexpectedResponse {
+                operation: "GET /rest/api/3/group/member".into(),
+                detail: format!(
+                    "group {} claims {total} members in pages of {page}",
+                    super::error::clip(&group.name, super::error::QUOTE_MAX)
+                ),
+            });
+        }
+        let offsets = remaining_offsets(total, ids.len(), page);
         let mut next = ids.len();
         if let Some(&last_offset) = offsets.last() {
             let pages: Vec<PageBean<Member>> = stream::iter(offsets.iter().copied())
@@ -288,11 +301,23 @@ impl JiraClient {
             next = last_offset + last_len;
         }
         // `total` may change between pages: keep going sequentially until Jira says it was the last page.
+        ids.sort_unstable();
+        ids.dedup();
         while !last {
             let p = self.members_page(group, next).await?;
             last = p.last();
             next += p.values.len();
+            let before = ids.len();
             ids.extend(p.values.into_iter().map(|m| m.account_id));
+            ids.sort_unstable();
+            ids.dedup();
+            // A page that brings no new member would repeat forever.
+            if !last && ids.len() == before {
+                return Err(JiraError::UnexpectedResponse {
+                    operation: "GET /rest/api/3/group/member".into(),
+                    detail: format!("page at {next} repeats members already listed"),
+                });
+            }
         }
         ids.sort_unstable();
         ids.dedup();
