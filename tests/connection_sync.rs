@@ -277,6 +277,12 @@ async fn basic_auth_with_organization_end_to_end() {
             "{name} = {value} in\n{metrics}"
         );
     }
+    assert!(
+        metrics.contains(
+            "jira_operator_jira_requests_total{endpoint=\"GET /rest/api/3/users/search\",status=\"answered\"}"
+        ),
+        "Jira requests are counted by endpoint:\n{metrics}"
+    );
 
     // A second sync of the unchanged site writes no JiraUser.
     let before = resource_versions(&client, ns, "acme").await;

@@ -346,6 +346,7 @@ async fn reconcile(connection: Arc<JiraConnection>, state: Arc<State>) -> Result
     .run()
     .instrument(span)
     .await;
+    state.ctx.clients.report_requests(&state.ctx.metrics);
     if result.is_ok() {
         state
             .failures

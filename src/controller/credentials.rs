@@ -4,7 +4,11 @@
 use super::Context;
 use crate::{
     api::JiraConnection,
-    jira::{AdminCredentials, ClientConfig, Credentials, JiraClient, JiraError, SecretString},
+    jira::{
+        AdminCredentials, ClientConfig, Credentials, JiraClient, JiraError, RequestStats,
+        SecretString,
+    },
+    metrics::{ConnectionLabels, Metrics, RequestLabels},
 };
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, ResourceExt};
@@ -256,6 +260,47 @@ pub async fn load_config(
 struct Entry {
     fingerprint: [u8; 32],
     client: JiraClient,
+    /// The client's counters when they were last added to the metrics.
+    reported: RequestStats,
+}
+
+impl Entry {
+    /// Adds the requests made since the last report to the metrics.
+    fn report(&mut self, connection: &(String, String), metrics: &Metrics) {
+        let now = self.client.request_stats();
+        let delta = now.since(&self.reported);
+        self.reported = now;
+        for (endpoint, counts) in &delta.by_endpoint {
+            let add = |status: &str, n: u64| {
+                if n > 0 {
+                    metrics
+                        .jira_requests
+                        .get_or_create(&RequestLabels {
+                            endpoint: endpoint.clone(),
+                            status: status.into(),
+                        })
+                        .inc_by(n);
+                }
+            };
+            add("throttled", counts.throttled);
+            add("failed", counts.failed);
+            add(
+                "answered",
+                counts
+                    .requests
+                    .saturating_sub(counts.throttled + counts.failed),
+            );
+        }
+        if delta.throttled > 0 {
+            metrics
+                .jira_throttled
+                .get_or_create(&ConnectionLabels {
+                    namespace: connection.0.clone(),
+                    connection: connection.1.clone(),
+                })
+                .inc_by(delta.throttled);
+        }
+    }
 }
 
 /// Connected Jira clients by connection (namespace, name).
@@ -283,13 +328,15 @@ impl ClientCache {
             return Ok(entry.client.clone());
         }
         let client = JiraClient::connect(config).await?;
-        self.entries.lock().expect("not poisoned").insert(
-            key,
-            Entry {
-                fingerprint,
-                client: client.clone(),
-            },
-        );
+        let entry = Entry {
+            fingerprint,
+            client: client.clone(),
+            reported: RequestStats::default(),
+        };
+        let mut entries = self.entries.lock().expect("not poisoned");
+        if let Some(mut old) = entries.insert(key.clone(), entry) {
+            old.report(&key, &ctx.metrics);
+        }
         Ok(client)
     }
 
@@ -299,6 +346,14 @@ impl ClientCache {
             .lock()
             .expect("not poisoned")
             .remove(&(namespace.to_string(), name.to_string()));
+    }
+
+    /// Adds the Jira requests of every connection since the last report to `jira_requests` (by endpoint and
+    /// status: `answered`, `throttled`, `failed`) and `jira_throttled` (by connection).
+    pub fn report_requests(&self, metrics: &Metrics) {
+        for (key, entry) in self.entries.lock().expect("not poisoned").iter_mut() {
+            entry.report(key, metrics);
+        }
     }
 }
 
