@@ -1,10 +1,10 @@
 //! jira-cloud-operator: brings Jira Cloud users, licenses and usage under declarative management.
 
 pub mod api;
-pub mod jira;
-pub mod sync;
 pub mod controller;
+pub mod jira;
 pub mod leader;
 pub mod metrics;
 pub mod server;
+pub mod sync;
 pub mod telemetry;

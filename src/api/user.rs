@@ -14,14 +14,35 @@ use serde::{Deserialize, Serialize};
     category = "jira",
     doc = "One synced user of a Jira Cloud site (inventory). Written by the operator; owned by its JiraConnection.",
     selectable = ".spec.connectionRef.name",
-    printcolumn(name = "Connection", type_ = "string", json_path = ".spec.connectionRef.name"),
+    printcolumn(
+        name = "Connection",
+        type_ = "string",
+        json_path = ".spec.connectionRef.name"
+    ),
     printcolumn(name = "Name", type_ = "string", json_path = ".status.displayName"),
     printcolumn(name = "Email", type_ = "string", json_path = ".status.email"),
-    printcolumn(name = "Account Active", type_ = "boolean", json_path = ".status.accountActive"),
+    printcolumn(
+        name = "Account Active",
+        type_ = "boolean",
+        json_path = ".status.accountActive"
+    ),
     printcolumn(name = "Products", type_ = "string", json_path = ".status.products"),
-    printcolumn(name = "Last Active", type_ = "string", json_path = ".status.lastActiveDate"),
-    printcolumn(name = "Active Days", type_ = "integer", json_path = ".status.activeDays"),
-    printcolumn(name = "Account ID", type_ = "string", priority = 1, json_path = ".spec.accountId")
+    printcolumn(
+        name = "Last Active",
+        type_ = "string",
+        json_path = ".status.lastActiveDate"
+    ),
+    printcolumn(
+        name = "Active Days",
+        type_ = "integer",
+        json_path = ".status.activeDays"
+    ),
+    printcolumn(
+        name = "Account ID",
+        type_ = "string",
+        priority = 1,
+        json_path = ".spec.accountId"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct JiraUserSpec {
