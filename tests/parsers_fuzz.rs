@@ -626,10 +626,10 @@ async fn case(
         Ok(Err(e)) => panic!("the operations were cancelled ({what}): {e}"),
         Ok(Ok(o)) => o,
     };
-    let p = plan.lock().unwrap();
-    let seen = p.seen.clone();
-    let spoiled = p.spoiled;
-    drop(p);
+    let (seen, spoiled) = {
+        let p = plan.lock().unwrap();
+        (p.seen.clone(), p.spoiled)
+    };
     sim.shutdown().await;
     (outcomes, seen, spoiled)
 }
