@@ -537,21 +537,7 @@ impl Reconcile<'_> {
             window_days,
             now: Utc::now(),
         };
-        // The sync's future borrows through closures for which the compiler cannot prove `Send` (rustc's
-        // higher-ranked auto-trait limitation), so it runs on a blocking-pool thread driven by this runtime.
-        // The semaphore above bounds those threads.
-        let client = client.clone();
-        let runtime = tokio::runtime::Handle::current();
-        let result = tokio::task::spawn_blocking(move || {
-            runtime.block_on(sync::run(&client, &options, cache))
-        })
-        .await
-        .map_err(|e| {
-            Failure::transient(
-                "SyncPanicked",
-                format!("the sync stopped unexpectedly: {e}"),
-            )
-        })?;
+        let result = sync::run(client, &options, cache).await;
         match result {
             Ok(outcome) => {
                 self.state

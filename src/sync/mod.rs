@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, TryStreamExt, future, stream};
 
 pub use activity::{ActivityStore, DayCounts, EventKind};
 pub use inventory::{
@@ -311,10 +311,10 @@ async fn collect_activity(
 ) -> Result<(), JiraError> {
     let issues_part = async {
         let ids: Vec<u64> = client.issue_ids_updated_since(range.lo).await?;
-        let changelogs = stream::iter(ids.chunks(BULKFETCH_IDS))
-            .map(|chunk| client.changelogs(chunk))
+        let changelogs = stream::iter(ids.chunks(BULKFETCH_IDS).map(<[u64]>::to_vec))
+            .map(|chunk| async move { client.changelogs(&chunk).await })
             .buffer_unordered(client.concurrency())
-            .try_for_each(|entries| async move {
+            .try_for_each(|entries| {
                 for e in entries {
                     add_event(
                         state,
@@ -324,12 +324,12 @@ async fn collect_activity(
                         EventKind::Changelog,
                     );
                 }
-                Ok(())
+                future::ready(Ok(()))
             });
         let comments = stream::iter(ids.iter().copied())
             .map(|id| client.comments_since(id, range.lo))
             .buffer_unordered(client.concurrency())
-            .try_for_each(|comments| async move {
+            .try_for_each(|comments| {
                 for c in comments {
                     add_event(
                         state,
@@ -348,7 +348,7 @@ async fn collect_activity(
                         );
                     }
                 }
-                Ok(())
+                future::ready(Ok(()))
             });
         futures::try_join!(changelogs, comments).map(|_| ())
     };
@@ -364,10 +364,10 @@ async fn collect_activity(
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        let details = stream::iter(ids.chunks(WORKLOG_LIST_IDS))
-            .map(|chunk| client.worklog_details(chunk))
+        let details = stream::iter(ids.chunks(WORKLOG_LIST_IDS).map(<[u64]>::to_vec))
+            .map(|chunk| async move { client.worklog_details(&chunk).await })
             .buffer_unordered(client.concurrency())
-            .try_for_each(|details| async move {
+            .try_for_each(|details| {
                 for d in details {
                     add_event(
                         state,
@@ -391,7 +391,7 @@ async fn collect_activity(
                         s.worklog_authors.insert(d.id, idx);
                     }
                 }
-                Ok(())
+                future::ready(Ok(()))
             });
         let deleted = async {
             // Deletions carry no author: only worklogs seen by an earlier sync can be attributed.
