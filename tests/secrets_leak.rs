@@ -1,0 +1,465 @@
+//! Credentials never leak. The simulator serves a scenario whose every credential is a recognisable canary
+//! (`LEAKCANARY-...`: classic and scoped API tokens, an OAuth client secret, an Admin API key), and the operator
+//! binary runs at trace level with JSON logs through the success and failure paths: Basic auth with an
+//! organization, a scoped token through the gateway, an OAuth service account whose tokens expire every few
+//! seconds, a wrong token, a missing key, a rotated Secret, a wrong client secret, 5xx and 429 answers, and
+//! actions that succeed, fail and wait for a connection. Then the logs, every Event of the namespace, the status
+//! of every JiraConnection, JiraUser and JiraAction, and the /metrics text are searched for each canary, its
+//! base64 form (as in a Secret's data), the base64 of each `email:token` pair, and any `Basic `/`Bearer `
+//! credential or `Authorization` header value.
+
+mod reliability_support;
+mod support;
+
+use base64::Engine;
+use jira_cloud_operator::api::{JiraAction, JiraConnection, JiraUser, find_condition};
+use jira_sim::{
+    Faults, RateLimitFault, ServerErrorFault, SimConfig,
+    scenario::{ApiTokenSpec, OAuthClientSpec, all_scopes},
+};
+use k8s_openapi::api::{core::v1::Secret, events::v1::Event};
+use kube::{
+    Api, Client, ResourceExt,
+    api::{ListParams, Patch, PatchParams, PostParams},
+};
+use reliability_support::{Binary, eventually};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const EMAIL: &str = "admin@example.com";
+const TOKEN: &str = "LEAKCANARY-token-7f3a9c0e41";
+const SCOPED: &str = "LEAKCANARY-scoped-5d21b8f6aa";
+const CLIENT_SECRET: &str = "LEAKCANARY-oauth-91be7d3c55";
+const ADMIN_KEY: &str = "LEAKCANARY-adminkey-33c0f19e02";
+const WRONG: &str = "LEAKCANARY-wrong-0c1d2e3f44";
+const ROTATED_OLD: &str = "LEAKCANARY-rotated-aa11bb22cc";
+const MISSING_KEY: &str = "LEAKCANARY-missingkey-99de01";
+const WRONG_CLIENT_SECRET: &str = "LEAKCANARY-oauthwrong-6f6e7d";
+const CLIENT_ID: &str = "leak-client-id";
+const LIMIT: Duration = Duration::from_secs(120);
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// Every string that must never be seen.
+fn forbidden() -> Vec<String> {
+    let secrets = [
+        TOKEN,
+        SCOPED,
+        CLIENT_SECRET,
+        ADMIN_KEY,
+        WRONG,
+        ROTATED_OLD,
+        MISSING_KEY,
+        WRONG_CLIENT_SECRET,
+    ];
+    let mut out = vec!["LEAKCANARY".to_string()];
+    for s in secrets {
+        out.push(s.to_string());
+        out.push(b64(s));
+        out.push(b64(&format!("{EMAIL}:{s}")));
+    }
+    out
+}
+
+/// Credential-looking text: `Basic <base64>`, `Bearer <token>`, or an Authorization header with a value.
+fn credential_patterns(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for scheme in ["Basic ", "Bearer "] {
+        for (i, _) in text.match_indices(scheme) {
+            let rest: String = text[i + scheme.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || "+/=._-".contains(*c))
+                .collect();
+            if rest.len() >= 8 {
+                found.push(format!("{scheme}{rest}"));
+            }
+        }
+    }
+    let lower = text.to_ascii_lowercase();
+    for (i, _) in lower.match_indices("authorization") {
+        let after = &text[i + "authorization".len()..];
+        let value: String = after
+            .trim_start_matches(['"', ':', '=', ' '])
+            .chars()
+            .take(40)
+            .collect();
+        if !value.starts_with("Sensitive")
+            && value
+                .split_whitespace()
+                .next()
+                .is_some_and(|w| w.len() > 12)
+        {
+            found.push(format!("authorization{}", &after[..after.len().min(60)]));
+        }
+    }
+    found
+}
+
+fn scenario() -> jira_sim::Scenario {
+    let mut s = jira_sim::default_scenario();
+    s.credentials.api_tokens = vec![
+        ApiTokenSpec {
+            email: EMAIL.into(),
+            token: TOKEN.into(),
+            scopes: None,
+        },
+        ApiTokenSpec {
+            email: EMAIL.into(),
+            token: SCOPED.into(),
+            scopes: Some(all_scopes()),
+        },
+    ];
+    s.credentials.oauth_clients = vec![OAuthClientSpec {
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        account: "sim-service-account".into(),
+        scopes: all_scopes(),
+    }];
+    s.credentials.admin_keys = vec![ADMIN_KEY.into()];
+    s
+}
+
+struct World {
+    client: Client,
+    ns: String,
+    site: String,
+    cloud_id: String,
+    org_id: String,
+}
+
+impl World {
+    async fn secret(&self, name: &str, data: Value) {
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), &self.ns);
+        let secret: Secret =
+            serde_json::from_value(json!({"metadata": {"name": name}, "stringData": data}))
+                .expect("a Secret");
+        let _ = api.delete(name, &Default::default()).await;
+        eventually("the Secret to be written", LIMIT, || async {
+            api.create(&PostParams::default(), &secret).await.ok()
+        })
+        .await;
+    }
+
+    async fn connection(&self, name: &str, auth: Value, organization: Option<&str>) {
+        let mut spec = json!({"siteUrl": self.site, "auth": auth});
+        if let Some(secret) = organization {
+            spec["organization"] = json!({"id": self.org_id, "secretRef": {"name": secret}});
+        }
+        let c: JiraConnection = serde_json::from_value(json!({
+            "apiVersion": "jiracloud.io/v1alpha1", "kind": "JiraConnection",
+            "metadata": {"name": name}, "spec": spec,
+        }))
+        .expect("a JiraConnection");
+        Api::<JiraConnection>::namespaced(self.client.clone(), &self.ns)
+            .create(&PostParams::default(), &c)
+            .await
+            .expect("create the JiraConnection");
+    }
+
+    async fn action(&self, name: &str, connection: &str, kind: Value) {
+        let mut spec = json!({"connectionRef": {"name": connection}});
+        for (k, v) in kind.as_object().expect("a fragment") {
+            spec[k] = v.clone();
+        }
+        let a: JiraAction = serde_json::from_value(json!({
+            "apiVersion": "jiracloud.io/v1alpha1", "kind": "JiraAction",
+            "metadata": {"name": name}, "spec": spec,
+        }))
+        .expect("a JiraAction");
+        Api::<JiraAction>::namespaced(self.client.clone(), &self.ns)
+            .create(&PostParams::default(), &a)
+            .await
+            .expect("create the JiraAction");
+    }
+
+    async fn ready(&self, name: &str, status: &str, reason: &str) {
+        let api: Api<JiraConnection> = Api::namespaced(self.client.clone(), &self.ns);
+        eventually(
+            &format!("{name} Ready={status}/{reason}"),
+            LIMIT,
+            || async {
+                let c = api.get(name).await.ok()?;
+                let cond = find_condition(&c.status?.conditions, "Ready")?.clone();
+                (cond.status == status && cond.reason == reason).then_some(())
+            },
+        )
+        .await;
+    }
+
+    async fn action_reason(&self, name: &str, reason: &str) {
+        let api: Api<JiraAction> = Api::namespaced(self.client.clone(), &self.ns);
+        eventually(
+            &format!("action {name} with reason {reason}"),
+            LIMIT,
+            || async {
+                let a = api.get(name).await.ok()?;
+                let cond = find_condition(&a.status?.conditions, "Succeeded")?.clone();
+                (cond.reason == reason).then_some(())
+            },
+        )
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_never_appear_in_logs_events_status_or_metrics() {
+    let env = support::env("leak").await;
+    let sim = jira_sim::start(SimConfig {
+        scenario: scenario(),
+        token_lifetime: Duration::from_secs(4),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("the simulator starts");
+    let w = World {
+        client: env.client,
+        ns: env.namespace,
+        site: sim.url().as_str().trim_end_matches('/').to_string(),
+        cloud_id: sim.cloud_id(),
+        org_id: sim.org_id(),
+    };
+    let dir = tempfile::tempdir().expect("a directory");
+    let log = dir.path().join("operator.log");
+    let mut operator = Binary::start(
+        &w.ns,
+        &sim.url(),
+        &log,
+        &[
+            "--log-format",
+            "json",
+            "--log-level",
+            "trace",
+            "--jira-timeout",
+            "5s",
+        ],
+    );
+
+    let basic = |secret: &str| json!({"basic": {"secretRef": {"name": secret}}});
+    w.secret("good", json!({"email": EMAIL, "apiToken": TOKEN}))
+        .await;
+    w.secret("scoped", json!({"email": EMAIL, "apiToken": SCOPED}))
+        .await;
+    w.secret("org", json!({"apiKey": ADMIN_KEY})).await;
+    w.secret(
+        "oauth",
+        json!({"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET}),
+    )
+    .await;
+    w.secret("wrong", json!({"email": EMAIL, "apiToken": WRONG}))
+        .await;
+    w.secret("missing", json!({"mail": EMAIL, "apiToken": MISSING_KEY}))
+        .await;
+    w.secret("rotated", json!({"email": EMAIL, "apiToken": ROTATED_OLD}))
+        .await;
+    w.secret(
+        "oauth-wrong",
+        json!({"clientId": CLIENT_ID, "clientSecret": WRONG_CLIENT_SECRET}),
+    )
+    .await;
+    let sa = |secret: &str| json!({"serviceAccount": {"cloudId": w.cloud_id, "secretRef": {"name": secret}}});
+    w.connection("basic-org", basic("good"), Some("org")).await;
+    w.connection("scoped", basic("scoped"), None).await;
+    w.connection("oauth", sa("oauth"), None).await;
+    w.connection("wrong", basic("wrong"), None).await;
+    w.connection("missing", basic("missing"), None).await;
+    w.connection("rotated", basic("rotated"), None).await;
+    w.connection("oauth-wrong", sa("oauth-wrong"), None).await;
+
+    w.ready("basic-org", "True", "Synced").await;
+    w.ready("scoped", "True", "Synced").await;
+    w.ready("oauth", "True", "Synced").await;
+    w.ready("wrong", "False", "InvalidCredentials").await;
+    w.ready("missing", "False", "SecretKeyMissing").await;
+    w.ready("rotated", "False", "InvalidCredentials").await;
+    w.ready("oauth-wrong", "False", "InvalidCredentials").await;
+
+    // Actions: success (through Basic and through OAuth after token expiries), a permanent failure, one waiting
+    // for a connection that is not Ready.
+    w.action(
+        "create",
+        "basic-org",
+        json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": "Leak test"}}),
+    )
+    .await;
+    w.action(
+        "add",
+        "oauth",
+        json!({"addUserToGroup": {"user": {"email": "ava@example.com"}, "group": "devs"}}),
+    )
+    .await;
+    w.action(
+        "no-project",
+        "basic-org",
+        json!({"createIssue": {"project": "NOPE", "issueType": "Task", "summary": "x"}}),
+    )
+    .await;
+    w.action(
+        "waiting",
+        "wrong",
+        json!({"deleteIssue": {"issue": "ENG-3"}}),
+    )
+    .await;
+    w.action_reason("create", "Executed").await;
+    w.action_reason("add", "Executed").await;
+    w.action_reason("no-project", "ProjectNotFound").await;
+    w.action_reason("waiting", "ConnectionNotReady").await;
+
+    // Error answers with bodies during syncs: 5xx, then 429s.
+    sim.set_faults(Faults {
+        server_error: Some(ServerErrorFault {
+            status: 500,
+            every_nth: Some(3),
+            ..Default::default()
+        }),
+        rate_limit: Some(RateLimitFault {
+            every_nth: Some(4),
+            retry_after_secs: 1,
+            ..Default::default()
+        }),
+        ..Faults::default()
+    });
+    let connections: Api<JiraConnection> = Api::namespaced(w.client.clone(), &w.ns);
+    for name in ["basic-org", "oauth"] {
+        let patch = json!({"metadata": {"annotations": {"jiracloud.io/sync-requested": "faults"}}});
+        connections
+            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .expect("request a sync");
+    }
+    for name in ["basic-org", "oauth"] {
+        eventually(&format!("{name} to handle the request"), LIMIT, || async {
+            let c = connections.get(name).await.ok()?;
+            (c.status?.last_sync_request.as_deref() == Some("faults")).then_some(())
+        })
+        .await;
+    }
+    sim.set_faults(Faults::default());
+
+    // The rotated Secret is picked up.
+    w.secret("rotated", json!({"email": EMAIL, "apiToken": TOKEN}))
+        .await;
+    w.ready("rotated", "True", "Synced").await;
+
+    let metrics = operator.metrics().await;
+    assert!(
+        metrics.contains("jira_operator"),
+        "no metrics: {metrics:.200}"
+    );
+    assert!(
+        operator.terminate().await,
+        "the operator did not stop cleanly"
+    );
+
+    // Collect everything the operator wrote.
+    let mut places: Vec<(String, String)> =
+        vec![("logs".into(), operator.log()), ("metrics".into(), metrics)];
+    let events: Api<Event> = Api::namespaced(w.client.clone(), &w.ns);
+    for e in events
+        .list(&ListParams::default())
+        .await
+        .expect("Events")
+        .items
+    {
+        places.push((
+            format!("Event {}", e.name_any()),
+            serde_json::to_string(&e).unwrap(),
+        ));
+    }
+    for c in connections
+        .list(&ListParams::default())
+        .await
+        .expect("connections")
+        .items
+    {
+        places.push((
+            format!("JiraConnection {}", c.name_any()),
+            serde_json::to_string(&c.status).unwrap(),
+        ));
+    }
+    let actions: Api<JiraAction> = Api::namespaced(w.client.clone(), &w.ns);
+    for a in actions
+        .list(&ListParams::default())
+        .await
+        .expect("actions")
+        .items
+    {
+        places.push((
+            format!("JiraAction {}", a.name_any()),
+            serde_json::to_string(&a.status).unwrap(),
+        ));
+    }
+    let users: Api<JiraUser> = Api::namespaced(w.client.clone(), &w.ns);
+    let users = users
+        .list(&ListParams::default())
+        .await
+        .expect("JiraUsers")
+        .items;
+    assert!(!users.is_empty(), "no JiraUser was written");
+    for u in users {
+        places.push((
+            format!("JiraUser {}", u.name_any()),
+            serde_json::to_string(&u).unwrap(),
+        ));
+    }
+
+    let log_lines = places[0].1.lines().count();
+    assert!(log_lines > 100, "only {log_lines} log lines at trace level");
+    assert!(
+        places[0].1.contains("\"level\":\"TRACE\""),
+        "the logs hold no trace-level line"
+    );
+    // Dependencies log at trace level too (HTTP clients of Jira and of the apiserver).
+    for target in [
+        "\"target\":\"hyper",
+        "\"target\":\"reqwest",
+        "\"target\":\"kube",
+    ] {
+        let seen = places[0].1.contains(target);
+        eprintln!("log lines of {target}: {seen}");
+    }
+    // Failure paths were logged (their messages are part of what is searched).
+    assert!(
+        places[0].1.contains("InvalidCredentials"),
+        "no credential failure was logged"
+    );
+
+    let forbidden = forbidden();
+    let mut leaks = Vec::new();
+    for (place, text) in &places {
+        for f in &forbidden {
+            if let Some(i) = text.find(f.as_str()) {
+                let from = i.saturating_sub(120);
+                let context: String = text[from..].chars().take(300).collect();
+                leaks.push(format!("{place}: {f:?} in …{context}…"));
+            }
+        }
+        for c in credential_patterns(text) {
+            leaks.push(format!("{place}: credential-looking {c:?}"));
+        }
+    }
+    assert!(
+        leaks.is_empty(),
+        "{} leaks:\n{}",
+        leaks.len(),
+        leaks.join("\n")
+    );
+    eprintln!(
+        "searched {} places ({log_lines} log lines at trace level) for {} forbidden strings: none found",
+        places.len(),
+        forbidden.len()
+    );
+    sim.shutdown().await;
+}
+
+#[test]
+fn the_search_finds_what_it_looks_for() {
+    let header = format!("Basic {}", b64(&format!("{EMAIL}:{TOKEN}")));
+    assert!(!credential_patterns(&header).is_empty());
+    assert!(!credential_patterns("authorization: Bearer abcdefghijklmnop").is_empty());
+    assert!(!credential_patterns("{\"authorization\":\"xyzxyzxyzxyzxyzxyz\"}").is_empty());
+    assert!(credential_patterns("authorization: Sensitive").is_empty());
+    assert!(credential_patterns("Basic auth (email + API token)").is_empty());
+    assert!(forbidden().iter().any(|f| header.contains(f.as_str())));
+}
