@@ -203,7 +203,7 @@ async fn reconcile(action: Arc<JiraAction>, shared: Arc<Shared>) -> Result<Actio
     let namespace = action.namespace().unwrap_or_default();
     let name = action.name_any();
     let span = tracing::info_span!("reconcile", namespace = %namespace, name = %name);
-    async {
+    let result = async {
         // Readiness is judged from the cache of connections: wait for its first list.
         tracing::debug!("reconcile started");
         // One waiter at a time: the store's readiness signal wakes only the task that polled it last.
@@ -235,7 +235,9 @@ async fn reconcile(action: Arc<JiraAction>, shared: Arc<Shared>) -> Result<Actio
         Ok(Action::requeue(Duration::from_secs(1)))
     }
     .instrument(span)
-    .await
+    .await;
+    shared.ctx.clients.report_requests(&shared.ctx.metrics);
+    result
 }
 
 fn error_policy(action: Arc<JiraAction>, error: &Error, shared: Arc<Shared>) -> Action {
