@@ -1,0 +1,298 @@
+//! The fault matrix on the Jira side, with the operator's controllers in-process on the real apiserver and a
+//! generated org in the simulator. First a fault-free sync of a Basic-auth connection (with an organization)
+//! and of an OAuth service-account connection gives the reference figures. Then, for each fault, both
+//! connections sync and JiraActions run while the fault is in force:
+//! - absorbed faults (429 storms, every Nth request or a token bucket; 5xx bursts; 500s on every 4th request;
+//!   dropped connections; a mix of 502s, drops and 429s): every sync ends with the reference figures, every
+//!   action succeeds with exactly one issue in Jira;
+//! - outages (Jira answering 503 for longer than a sync and its retries; responses slower than the client's
+//!   timeout; the OAuth token endpoint failing): the sync fails with a transient reason, the status keeps the
+//!   reference figures (nothing is lost or wiped), actions wait; once the fault ends the operator recovers by
+//!   itself (no sync request, no restart) with the reference figures, and every action ran exactly once.
+
+mod reliability_support;
+mod support;
+#[path = "reliability_support/world.rs"]
+mod world;
+
+use jira_cloud_operator::api::{ActionPhase, JiraAction};
+use jira_sim::{DropFault, Faults, GenerateOptions, RateLimitFault, ServerErrorFault, SimConfig};
+use kube::ResourceExt;
+use serde_json::{Value, json};
+use std::time::Duration;
+use world::{World, condition, figures};
+
+const BASIC: &str = "acme";
+const OAUTH: &str = "robot";
+
+fn absorbed() -> Vec<(&'static str, Faults)> {
+    vec![
+        (
+            "429 storm (every 3rd request, Retry-After 1 s)",
+            Faults {
+                rate_limit: Some(RateLimitFault {
+                    every_nth: Some(3),
+                    retry_after_secs: 1,
+                    ..Default::default()
+                }),
+                ..Faults::default()
+            },
+        ),
+        (
+            "429 from a token bucket (15/s, burst 5)",
+            Faults {
+                rate_limit: Some(RateLimitFault {
+                    rate_per_sec: Some(15.0),
+                    burst: Some(5.0),
+                    reason: "jira-quota-tenant-based".into(),
+                    ..Default::default()
+                }),
+                ..Faults::default()
+            },
+        ),
+        (
+            "5xx burst (the next 6 requests answer 503)",
+            Faults {
+                server_error: Some(ServerErrorFault {
+                    status: 503,
+                    count: Some(6),
+                    ..Default::default()
+                }),
+                ..Faults::default()
+            },
+        ),
+        (
+            "500 on every 4th request",
+            Faults {
+                server_error: Some(ServerErrorFault {
+                    status: 500,
+                    every_nth: Some(4),
+                    ..Default::default()
+                }),
+                ..Faults::default()
+            },
+        ),
+        (
+            "dropped connections (every 4th request)",
+            Faults {
+                drop_connection: Some(DropFault {
+                    every_nth: Some(4),
+                    ..Default::default()
+                }),
+                ..Faults::default()
+            },
+        ),
+        (
+            "mix: 10 % 502, 10 % dropped, every 7th request 429",
+            Faults {
+                server_error: Some(ServerErrorFault {
+                    status: 502,
+                    ratio: Some(0.1),
+                    ..Default::default()
+                }),
+                drop_connection: Some(DropFault {
+                    ratio: Some(0.1),
+                    ..Default::default()
+                }),
+                rate_limit: Some(RateLimitFault {
+                    every_nth: Some(7),
+                    retry_after_secs: 1,
+                    ..Default::default()
+                }),
+                ..Faults::default()
+            },
+        ),
+    ]
+}
+
+fn outages() -> Vec<(&'static str, Faults, &'static [&'static str])> {
+    vec![
+        (
+            "Jira down (every request answers 503) for longer than a sync",
+            Faults {
+                server_error: Some(ServerErrorFault {
+                    status: 503,
+                    every_nth: Some(1),
+                    ..Default::default()
+                }),
+                ..Faults::default()
+            },
+            &[BASIC, OAUTH],
+        ),
+        (
+            "responses slower than the client's timeout (3 s against 2 s)",
+            Faults {
+                latency_ms: 3000,
+                ..Faults::default()
+            },
+            &[BASIC, OAUTH],
+        ),
+        (
+            "OAuth token endpoint failing (500)",
+            Faults {
+                server_error: Some(ServerErrorFault {
+                    status: 500,
+                    every_nth: Some(1),
+                    ..Default::default()
+                }),
+                routes: vec!["/oauth/token".into()],
+                ..Faults::default()
+            },
+            &[OAUTH],
+        ),
+    ]
+}
+
+/// Creates one createIssue action per connection, named after `round`.
+async fn actions(w: &World, round: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for connection in [BASIC, OAUTH] {
+        let name = format!("{round}-{connection}");
+        w.action(
+            &name,
+            connection,
+            json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": format!("Fault round {round}")}}),
+        )
+        .await;
+        names.push(name);
+    }
+    names
+}
+
+/// Every action succeeded with exactly one issue carrying its marker.
+fn exactly_once(w: &World, what: &str, done: &[JiraAction]) {
+    for a in done {
+        let status = a.status.as_ref().expect("a status");
+        assert_eq!(
+            status.phase,
+            Some(ActionPhase::Succeeded),
+            "{what}: action {} did not succeed: {:?}",
+            a.name_any(),
+            status
+        );
+        let issues = w.marked_issues(a);
+        assert_eq!(
+            issues.len(),
+            1,
+            "{what}: action {} made {issues:?}",
+            a.name_any()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jira_faults_keep_the_figures_and_run_each_action_once() {
+    let w = World::new(
+        "faults-jira",
+        SimConfig {
+            scenario: jira_sim::generate(&GenerateOptions {
+                seed: 11,
+                users: 120,
+                ..Default::default()
+            }),
+            token_lifetime: Duration::from_secs(3),
+            ..SimConfig::default()
+        },
+    )
+    .await;
+    let operator = w.start(w.settings(Duration::from_secs(2)));
+    w.basic_connection(BASIC).await;
+    w.oauth_connection(OAUTH).await;
+    let mut reference: Vec<Value> = Vec::new();
+    for name in [BASIC, OAUTH] {
+        let c = w
+            .wait_connection(name, "a first sync", |c| {
+                condition(c, "Synced") == Some(("True".into(), "Complete".into()))
+            })
+            .await;
+        reference.push(figures(&c));
+    }
+    assert!(
+        reference[0]["users"]["total"].as_u64().unwrap_or(0) >= 100,
+        "{}",
+        reference[0]
+    );
+    assert!(reference[0]["roles"].is_object(), "{}", reference[0]);
+
+    for (i, (what, faults)) in absorbed().into_iter().enumerate() {
+        let round = format!("absorbed-{i}");
+        w.sim.reset_stats();
+        w.sim.set_faults(faults);
+        let names = actions(&w, &round).await;
+        for name in [BASIC, OAUTH] {
+            w.request_sync(name, &round).await;
+        }
+        for (k, name) in [BASIC, OAUTH].into_iter().enumerate() {
+            let c = w.synced_after(name, &round).await;
+            assert_eq!(figures(&c), reference[k], "{what}: {name} figures differ");
+        }
+        let done = w.finished(&names).await;
+        exactly_once(&w, what, &done);
+        let stats = w.sim.stats();
+        w.sim.set_faults(Faults::default());
+        eprintln!(
+            "{what}: figures identical, {} actions once; simulator saw {} requests, {} answered 429, {} 5xx, {} dropped",
+            done.len(),
+            stats.total,
+            stats.rate_limited,
+            stats.server_errors,
+            stats.dropped_connections
+        );
+    }
+
+    for (i, (what, faults, affected)) in outages().into_iter().enumerate() {
+        let round = format!("outage-{i}");
+        w.sim.set_faults(faults);
+        if affected.contains(&OAUTH) {
+            // Cached OAuth tokens expire, so the token endpoint is needed at once.
+            reqwest::Client::new()
+                .post(w.sim.url().join("__sim/oauth/expire").unwrap())
+                .send()
+                .await
+                .expect("expire the OAuth tokens");
+        }
+        let names = actions(&w, &round).await;
+        for name in affected.iter().copied() {
+            w.request_sync(name, &round).await;
+        }
+        for name in affected.iter().copied() {
+            let k = usize::from(name == OAUTH);
+            let c = w
+                .wait_connection(name, &format!("{what}: a failed sync"), |c| {
+                    c.status
+                        .as_ref()
+                        .is_some_and(|s| s.last_sync_request.as_deref() == Some(round.as_str()))
+                        && condition(c, "Synced").is_some_and(|(s, _)| s == "False")
+                })
+                .await;
+            let (_, reason) = condition(&c, "Synced").expect("a Synced condition");
+            assert!(
+                ["JiraUnavailable", "RateLimited", "UnexpectedResponse"].contains(&reason.as_str()),
+                "{what}: {name} failed with {reason}"
+            );
+            assert_eq!(figures(&c), reference[k], "{what}: {name} lost its figures");
+        }
+        w.sim.set_faults(Faults::default());
+        for name in affected.iter().copied() {
+            let k = usize::from(name == OAUTH);
+            let c = w
+                .wait_connection(name, &format!("{what}: recovery by itself"), |c| {
+                    condition(c, "Synced") == Some(("True".into(), "Complete".into()))
+                        && condition(c, "Ready").is_some_and(|(s, _)| s == "True")
+                })
+                .await;
+            assert_eq!(
+                figures(&c),
+                reference[k],
+                "{what}: {name} figures after recovery"
+            );
+        }
+        let done = w.finished(&names).await;
+        exactly_once(&w, what, &done);
+        eprintln!(
+            "{what}: failed with a transient reason, figures kept, recovered by itself, actions once"
+        );
+    }
+    operator.stop().await;
+    w.sim.shutdown().await;
+}
