@@ -36,7 +36,7 @@ pub struct Config {
     /// (`BENCH_NAIVE_MEASURED_MAX`, default 10000).
     pub naive_measured_max: usize,
     /// Rate enforced by the simulator (token bucket per credential) and used by the client's pacing in the
-    /// rate-limited sync: `BENCH_RATE` (default 50 requests per second).
+    /// rate-limited sync: `BENCH_RATE` (default 50 requests per second; 200 in quick mode).
     pub rate: f64,
     /// Size of the rate-limited scenario: `BENCH_RATE_USERS` (default 1000).
     pub rate_users: usize,
@@ -84,7 +84,7 @@ impl Config {
                 |s| s.parse().ok(),
             ),
             naive_measured_max: number("BENCH_NAIVE_MEASURED_MAX", 10_000),
-            rate: number("BENCH_RATE", 50.0),
+            rate: number("BENCH_RATE", if quick { 200.0 } else { 50.0 }),
             rate_users: number("BENCH_RATE_USERS", 1000),
             operator_runs: list(
                 "BENCH_OPERATOR",
