@@ -67,7 +67,11 @@ pub struct ControlPlane {
     pki: Pki,
     processes: Vec<Supervised>,
     kubeconfig_path: PathBuf,
+    apiserver_args: Vec<String>,
 }
+
+/// Index of kube-apiserver in `ControlPlane::processes` (etcd is 0).
+const APISERVER: usize = 1;
 
 /// What to start.
 #[derive(Clone, Debug)]
@@ -161,27 +165,28 @@ impl ControlPlane {
         let port = free_port()?;
         let url = format!("https://127.0.0.1:{port}");
         let p = |name: &str| dir.path().join(name).display().to_string();
+        let apiserver_args: Vec<String> = vec![
+            format!("--etcd-servers={etcd_url}"),
+            format!("--cert-dir={}", dir.path().display()),
+            format!("--secure-port={port}"),
+            "--bind-address=127.0.0.1".into(),
+            "--advertise-address=127.0.0.1".into(),
+            "--service-cluster-ip-range=10.0.0.0/24".into(),
+            "--allow-privileged=true".into(),
+            "--authorization-mode=RBAC".into(),
+            format!("--tls-cert-file={}", p("serving.crt")),
+            format!("--tls-private-key-file={}", p("serving.key")),
+            format!("--client-ca-file={}", p("ca.crt")),
+            format!("--service-account-issuer={url}/"),
+            format!("--service-account-key-file={}", p("sa.pub")),
+            format!("--service-account-signing-key-file={}", p("sa.key")),
+            "--disable-admission-plugins=ServiceAccount".into(),
+            "--v=0".into(),
+        ];
         processes.push(Supervised::spawn(
             "kube-apiserver",
             dir.path(),
-            Command::new(bin.join("kube-apiserver")).args([
-                format!("--etcd-servers={etcd_url}"),
-                format!("--cert-dir={}", dir.path().display()),
-                format!("--secure-port={port}"),
-                "--bind-address=127.0.0.1".into(),
-                "--advertise-address=127.0.0.1".into(),
-                "--service-cluster-ip-range=10.0.0.0/24".into(),
-                "--allow-privileged=true".into(),
-                "--authorization-mode=RBAC".into(),
-                format!("--tls-cert-file={}", p("serving.crt")),
-                format!("--tls-private-key-file={}", p("serving.key")),
-                format!("--client-ca-file={}", p("ca.crt")),
-                format!("--service-account-issuer={url}/"),
-                format!("--service-account-key-file={}", p("sa.pub")),
-                format!("--service-account-signing-key-file={}", p("sa.key")),
-                "--disable-admission-plugins=ServiceAccount".into(),
-                "--v=0".into(),
-            ]),
+            Command::new(bin.join("kube-apiserver")).args(&apiserver_args),
         )?);
 
         let admin = pki.identity("admin", &["system:masters"])?;
@@ -194,6 +199,7 @@ impl ControlPlane {
             pki,
             processes,
             kubeconfig_path,
+            apiserver_args,
         };
         plane.wait_ready(options.start_timeout).await?;
 
@@ -298,6 +304,18 @@ impl ControlPlane {
     /// The version the apiserver reports (`v1.34.4`).
     pub async fn server_version(&self) -> Result<String> {
         Ok(self.client().await?.apiserver_version().await?.git_version)
+    }
+
+    /// Stops kube-apiserver (SIGTERM) and starts it again on the same port and etcd, then waits until it is
+    /// ready: clients see their connections and watches break, and must re-list.
+    pub async fn restart_apiserver(&mut self, timeout: Duration) -> Result<()> {
+        self.processes[APISERVER].stop();
+        self.processes[APISERVER] = Supervised::spawn(
+            "kube-apiserver",
+            self.dir.path(),
+            Command::new(bin_dir()?.join("kube-apiserver")).args(&self.apiserver_args),
+        )?;
+        self.wait_ready(timeout).await
     }
 
     /// Stops every process (also done on drop).
