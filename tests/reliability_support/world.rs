@@ -123,7 +123,7 @@ impl World {
         .await;
         self.secret(&format!("{name}-org"), json!({"apiKey": "sim-admin-key"}))
             .await;
-        self.connection(
+        self.create_connection(
             name,
             json!({
                 "siteUrl": self.site(),
@@ -141,7 +141,7 @@ impl World {
             json!({"clientId": "sim-client-id", "clientSecret": "sim-client-secret"}),
         )
         .await;
-        self.connection(
+        self.create_connection(
             name,
             json!({
                 "siteUrl": self.site(),
@@ -155,7 +155,8 @@ impl World {
         self.sim.url().as_str().trim_end_matches('/').to_string()
     }
 
-    async fn connection(&self, name: &str, spec: Value) {
+    /// Creates a connection `name` with `spec`.
+    pub async fn create_connection(&self, name: &str, spec: Value) {
         let c: JiraConnection = serde_json::from_value(json!({
             "apiVersion": "jiracloud.io/v1alpha1", "kind": "JiraConnection",
             "metadata": {"name": name}, "spec": spec,
@@ -216,6 +217,37 @@ impl World {
                 && condition(c, "Synced") == Some(("True".into(), "Complete".into()))
         })
         .await
+    }
+
+    /// Waits until the action satisfies `ok`.
+    pub async fn wait_action(
+        &self,
+        name: &str,
+        what: &str,
+        ok: impl Fn(&JiraAction) -> bool,
+    ) -> JiraAction {
+        let api = self.actions();
+        eventually(&format!("action {name}: {what}"), LIMIT, || async {
+            api.get(name).await.ok().filter(|a| ok(a))
+        })
+        .await
+    }
+
+    /// The note of a Warning Event with `reason` about the object `name`, if one exists.
+    pub async fn warning_note(&self, name: &str, reason: &str) -> Option<String> {
+        let api: Api<k8s_openapi::api::events::v1::Event> =
+            Api::namespaced(self.client.clone(), &self.ns);
+        api.list(&Default::default())
+            .await
+            .ok()?
+            .items
+            .into_iter()
+            .find(|e| {
+                e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name)
+                    && e.type_.as_deref() == Some("Warning")
+                    && e.reason.as_deref() == Some(reason)
+            })
+            .and_then(|e| e.note)
     }
 
     /// Waits until every action of `names` finished and returns them.
