@@ -1,9 +1,10 @@
 //! Credentials never leak. The simulator serves a scenario whose every credential is a recognisable canary
-//! (`LEAKCANARY-...`: classic and scoped API tokens, an OAuth client secret, an Admin API key), and the operator
-//! binary runs at trace level with JSON logs through the success and failure paths: Basic auth with an
-//! organization, a scoped token through the gateway, an OAuth service account whose tokens expire every few
-//! seconds, a wrong token, a missing key, a rotated Secret, a wrong client secret, 5xx and 429 answers, and
-//! actions that succeed, fail and wait for a connection. Then the logs, every Event of the namespace, the status
+//! (`LEAKCANARY-...`: classic and scoped API tokens, an OAuth client secret, an Admin API key; the OAuth access
+//! tokens the simulator issues are searched for too), and the operator binary runs at trace level with JSON
+//! logs through the success and failure paths: Basic auth with an organization, a scoped token through the
+//! gateway, an OAuth service account whose tokens expire every few seconds, a wrong token, a missing key, a
+//! rotated Secret, a wrong client secret, 5xx and 429 answers, and actions that succeed, fail and wait for a
+//! connection. Then the logs, every Event of the namespace, the status
 //! of every JiraConnection, JiraUser and JiraAction, and the /metrics text are searched for each canary, its
 //! base64 form (as in a Secret's data), the base64 of each `email:token` pair, and any `Basic `/`Bearer `
 //! credential or `Authorization` header value.
@@ -420,7 +421,11 @@ async fn credentials_never_appear_in_logs_events_status_or_metrics() {
         "no credential failure was logged"
     );
 
-    let forbidden = forbidden();
+    // The OAuth access tokens the simulator issued (several: they expire every 4 s) are credentials too.
+    let issued: Vec<String> = sim.with_state(|st| st.tokens.keys().cloned().collect());
+    assert!(issued.len() > 1, "the OAuth tokens were never renewed");
+    let mut forbidden = forbidden();
+    forbidden.extend(issued);
     let mut leaks = Vec::new();
     for (place, text) in &places {
         for f in &forbidden {
