@@ -463,3 +463,63 @@ fn the_search_finds_what_it_looks_for() {
     assert!(credential_patterns("Basic auth (email + API token)").is_empty());
     assert!(forbidden().iter().any(|f| header.contains(f.as_str())));
 }
+
+/// The client's errors (Display and Debug) and configuration (Debug) never carry a credential, whatever failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_errors_and_configuration_never_carry_credentials() {
+    use jira_cloud_operator::jira::{
+        AdminCredentials, ClientConfig, Credentials, Endpoints, JiraClient, Limits, SecretString,
+    };
+    let sim = jira_sim::start(SimConfig {
+        scenario: scenario(),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("the simulator starts");
+    let config = |credentials: Credentials, admin: Option<&str>| ClientConfig {
+        site_url: sim.url(),
+        credentials,
+        admin: admin.map(|key| AdminCredentials {
+            org_id: sim.org_id(),
+            api_key: SecretString::from(key.to_owned()),
+        }),
+        endpoints: Endpoints::same_as(&sim.url()),
+        limits: Limits {
+            requests_per_second: None,
+            max_retries: 0,
+            ..Limits::default()
+        },
+        timeout: Duration::from_secs(5),
+    };
+    let basic = |token: &str| Credentials::Basic {
+        email: EMAIL.into(),
+        api_token: SecretString::from(token.to_owned()),
+    };
+    let oauth = |secret: &str| Credentials::ServiceAccount {
+        cloud_id: sim.cloud_id(),
+        client_id: CLIENT_ID.into(),
+        client_secret: SecretString::from(secret.to_owned()),
+    };
+    let cases = [
+        config(basic(WRONG), None),
+        config(basic(TOKEN), Some(WRONG)),
+        config(oauth(WRONG_CLIENT_SECRET), None),
+        config(basic("LEAKCANARY\u{7f}-not-a-header"), None),
+    ];
+    for c in cases {
+        let shown = format!("{c:?}");
+        let error = JiraClient::connect(c).await.expect_err("refused");
+        let text = format!("{shown} {error} {error:?}");
+        for f in forbidden() {
+            assert!(!text.contains(&f), "{f:?} in {text}");
+        }
+        assert!(credential_patterns(&text).is_empty(), "{text}");
+    }
+    // Successful clients print no credential either.
+    let client = JiraClient::connect(config(basic(TOKEN), Some(ADMIN_KEY)))
+        .await
+        .expect("connects");
+    let text = format!("{client:?}");
+    assert!(!text.contains("LEAKCANARY"), "{text}");
+    sim.shutdown().await;
+}
