@@ -388,6 +388,21 @@ async fn operator_section(config: &Config, table: &mut Vec<String>) -> Value {
     Value::Array(rows)
 }
 
+/// Splits apiserver writes into the operator's (JiraUsers, JiraConnections without the bench's own create or
+/// annotation, Events) and the control plane's own (leases, endpoints of kube-controller-manager).
+fn operator_writes(
+    mut writes: BTreeMap<String, u64>,
+) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+    writes.remove("jiraconnections");
+    let background = writes
+        .iter()
+        .filter(|(k, _)| !(k.starts_with("jira") || *k == "events"))
+        .map(|(k, v)| (k.clone(), *v))
+        .collect::<BTreeMap<_, _>>();
+    writes.retain(|k, _| !background.contains_key(k));
+    (writes, background)
+}
+
 fn jirauser_writes(writes: &BTreeMap<String, u64>) -> u64 {
     writes
         .iter()
@@ -471,12 +486,8 @@ async fn operator_run(users: usize, mode: Inventory) -> Value {
     let c = wait_synced(&connections, None).await;
     let first_ready = started.elapsed();
     let first_kb = vmhwm_kb(operator.pid());
-    let mut first_writes = difference(&apiserver_writes(&client).await, &before);
-    // The bench's own create of the connection.
-    if let Some(n) = first_writes.get_mut("jiraconnections") {
-        *n -= 1;
-    }
-    first_writes.retain(|_, v| *v > 0);
+    let (first_writes, first_background) =
+        operator_writes(difference(&apiserver_writes(&client).await, &before));
     let first_stats = c.status.as_ref().and_then(|s| s.last_sync_stats.clone());
     let synced = c
         .status
@@ -500,11 +511,8 @@ async fn operator_run(users: usize, mode: Inventory) -> Value {
         .expect("request a sync");
     let c = wait_synced(&connections, Some("bench-resync")).await;
     let resync_ready = started.elapsed();
-    let mut resync_writes = difference(&apiserver_writes(&client).await, &before);
-    if let Some(n) = resync_writes.get_mut("jiraconnections") {
-        *n -= 1;
-    }
-    resync_writes.retain(|_, v| *v > 0);
+    let (resync_writes, resync_background) =
+        operator_writes(difference(&apiserver_writes(&client).await, &before));
     let after = resource_versions(&jirausers).await;
     let changed = after
         .iter()
@@ -542,6 +550,7 @@ async fn operator_run(users: usize, mode: Inventory) -> Value {
             "sync_seconds": first_sync["sync_seconds"],
             "jirauser_writes": jirauser_writes(&first_writes),
             "writes": first_writes,
+            "control_plane_writes": first_background,
             "jirausers": versions.len(),
         },
         "resync": {
@@ -551,6 +560,7 @@ async fn operator_run(users: usize, mode: Inventory) -> Value {
             "jirauser_writes": jirauser_writes(&resync_writes),
             "jirausers_changed": changed,
             "writes": resync_writes,
+            "control_plane_writes": resync_background,
         },
     })
 }
@@ -560,8 +570,16 @@ async fn actions_section(config: &Config, table: &mut Vec<String>) -> Value {
     table.push(String::new());
     table.push("ACTIONS: bursts of createIssue JiraActions, creation to Succeeded (watched: create request to watch event; recorded: creationTimestamp to completionTime, 1 s resolution)".into());
     table.push(format!(
-        "{:>7} {:>10} {:>8} {:>9} {:>9} {:>12} {:>12} {:>10}",
-        "actions", "actions/s", "wall s", "p50 s", "p99 s", "rec. p50 s", "rec. p99 s", "Jira rq/a"
+        "{:>7} {:>10} {:>8} {:>9} {:>9} {:>12} {:>12} {:>10} {:>10}",
+        "actions",
+        "actions/s",
+        "wall s",
+        "p50 s",
+        "p99 s",
+        "rec. p50 s",
+        "rec. p99 s",
+        "Jira rq/a",
+        "k8s w/a"
     ));
     let mut rows = Vec::new();
     for &count in &config.bursts {
@@ -570,12 +588,19 @@ async fn actions_section(config: &Config, table: &mut Vec<String>) -> Value {
         let controller = h
             .start_controller_with(action_support::settings(&h.sim, &h.namespace))
             .await;
+        let before = apiserver_writes(&h.client).await;
         let report = action_support::burst(&h, "bench", count).await;
+        let writes = difference(&apiserver_writes(&h.client).await, &before);
+        let operator_writes: u64 = writes
+            .iter()
+            .filter(|(k, _)| k.starts_with("jiraactions/") || *k == "events")
+            .map(|(_, v)| v)
+            .sum();
         let requests = h.sim.stats().total;
         controller.stop().await;
         let p = |v: &[Duration], q: f64| action_support::percentile(v, q).as_secs_f64();
         table.push(format!(
-            "{:>7} {:>10.1} {:>8.2} {:>9.3} {:>9.3} {:>12.0} {:>12.0} {:>10.1}",
+            "{:>7} {:>10.1} {:>8.2} {:>9.3} {:>9.3} {:>12.0} {:>12.0} {:>10.1} {:>10.1}",
             count,
             report.throughput(),
             report.wall.as_secs_f64(),
@@ -583,7 +608,8 @@ async fn actions_section(config: &Config, table: &mut Vec<String>) -> Value {
             p(&report.watched, 99.0),
             p(&report.recorded, 50.0),
             p(&report.recorded, 99.0),
-            requests as f64 / count as f64
+            requests as f64 / count as f64,
+            operator_writes as f64 / count as f64
         ));
         rows.push(json!({
             "actions": count,
@@ -594,6 +620,8 @@ async fn actions_section(config: &Config, table: &mut Vec<String>) -> Value {
             "recorded_p50_seconds": p(&report.recorded, 50.0),
             "recorded_p99_seconds": p(&report.recorded, 99.0),
             "jira_requests_per_action": ratio(requests as f64, count as f64),
+            "operator_writes_per_action": ratio(operator_writes as f64, count as f64),
+            "apiserver_writes": writes,
         }));
     }
     Value::Array(rows)
