@@ -62,30 +62,38 @@ fn main() {
         "quick": config.quick,
     });
     let mut table = Vec::new();
+    // The JSON is rewritten after each section, so a failing section keeps the figures of the earlier ones.
     runtime.block_on(async {
         if config.runs("sync") {
             report["sync"] = sync_section(&config, &mut table).await;
+            save(&config, &report);
         }
         if config.runs("rate") {
             report["rate_limited"] = rate_section(&config, &mut table).await;
+            save(&config, &report);
         }
         if config.runs("operator") {
             report["operator"] = operator_section(&config, &mut table).await;
+            save(&config, &report);
         }
         if config.runs("actions") {
             report["actions"] = actions_section(&config, &mut table).await;
+            save(&config, &report);
         }
     });
     println!("{}", table.join("\n"));
+    println!("\nJSON: {}", config.json_path.display());
+}
+
+fn save(config: &Config, report: &Value) {
     if let Some(dir) = config.json_path.parent() {
         std::fs::create_dir_all(dir).expect("the JSON's directory");
     }
     std::fs::write(
         &config.json_path,
-        serde_json::to_string_pretty(&report).expect("JSON") + "\n",
+        serde_json::to_string_pretty(report).expect("JSON") + "\n",
     )
     .expect("write the JSON");
-    println!("\nJSON: {}", config.json_path.display());
 }
 
 fn progress(text: impl std::fmt::Display) {
