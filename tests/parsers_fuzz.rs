@@ -4,7 +4,7 @@
 //! and arrays, absurd numbers, deep nesting, unexpected statuses, 429s with absurd rate-limit headers, paging
 //! that claims an endless listing). For each
 //! endpoint the client uses and each kind of garbage (seeded, so a failure names the seed that reproduces it),
-//! connect, a full sync and every action must end with `Ok` or a clear `Err` (a known reason, a bounded
+//! connect, a full then an incremental sync and every action must end with `Ok` or a clear `Err` (a known reason, a bounded
 //! message), never a panic and never a hang.
 //!
 //! `PARSER_FUZZ_ROUNDS` (default 1) repeats the whole matrix with further seeds; `PARSER_FUZZ_GARBAGE=HugeArray`
@@ -476,8 +476,19 @@ async fn start_proxy(sim: &SimHandle) -> (url::Url, Arc<Mutex<Plan>>) {
     (url, plan)
 }
 
-fn config(url: &url::Url, sim: &SimHandle, oauth: bool) -> ClientConfig {
-    let credentials = if oauth {
+/// How the client authenticates, and which Admin API the organization offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Basic auth (classic token), organization on the new user-management experience (Admin API v2).
+    Basic,
+    /// OAuth service account through the gateway.
+    OAuth,
+    /// Basic auth, organization on the original user-management experience (Admin API v1 listing).
+    LegacyOrg,
+}
+
+fn config(url: &url::Url, sim: &SimHandle, mode: Mode) -> ClientConfig {
+    let credentials = if mode == Mode::OAuth {
         Credentials::ServiceAccount {
             cloud_id: sim.cloud_id(),
             client_id: "sim-client-id".into(),
@@ -530,20 +541,37 @@ async fn operations(config: ClientConfig) -> Outcomes {
     out.push(("connect", Ok(())));
     let synced = {
         let client = client.clone();
-        let options = SyncOptions {
-            window_days: 30,
-            now: Utc::now(),
-        };
-        // The sync's future is not `Send` (see the JiraConnection controller): drive it on a blocking thread.
+        // The sync's future is not `Send` (see the JiraConnection controller): drive it on a blocking thread. A
+        // full sync, then an incremental one from its cache.
         let runtime = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || runtime.block_on(sync::run(&client, &options, None)))
-            .await
+        tokio::task::spawn_blocking(move || {
+            runtime.block_on(async {
+                let options = || SyncOptions {
+                    window_days: 30,
+                    now: Utc::now(),
+                };
+                let full = sync::run(&client, &options(), None).await;
+                let incremental = match &full {
+                    Ok(outcome) => {
+                        Some(sync::run(&client, &options(), Some(outcome.cache.clone())).await)
+                    }
+                    Err(_) => None,
+                };
+                (full.map(|_| ()), incremental.map(|r| r.map(|_| ())))
+            })
+        })
+        .await
     };
     match synced {
-        Ok(r) => out.push((
-            "sync",
-            r.map(|_| ()).map_err(|e| format!("{}: {e}", e.reason())),
-        )),
+        Ok((full, incremental)) => {
+            out.push(("sync", full.map_err(|e| format!("{}: {e}", e.reason()))));
+            if let Some(r) = incremental {
+                out.push((
+                    "incremental sync",
+                    r.map_err(|e| format!("{}: {e}", e.reason())),
+                ));
+            }
+        }
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
     check(
@@ -599,19 +627,24 @@ async fn operations(config: ClientConfig) -> Outcomes {
 async fn case(
     target: Option<&str>,
     garbage: Option<(Garbage, u64)>,
-    oauth: bool,
+    mode: Mode,
 ) -> (Outcomes, BTreeSet<String>, u64) {
-    let sim = jira_sim::start(SimConfig::default())
-        .await
-        .expect("the simulator starts");
+    let mut scenario = jira_sim::default_scenario();
+    scenario.settings.new_user_management = mode != Mode::LegacyOrg;
+    let sim = jira_sim::start(SimConfig {
+        scenario,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("the simulator starts");
     let (url, plan) = start_proxy(&sim).await;
     {
         let mut p = plan.lock().unwrap();
         p.target = target.map(str::to_owned);
         p.garbage = garbage;
     }
-    let run = tokio::spawn(operations(config(&url, &sim, oauth)));
-    let what = format!("target {target:?}, garbage {garbage:?}, oauth {oauth}");
+    let run = tokio::spawn(operations(config(&url, &sim, mode)));
+    let what = format!("target {target:?}, garbage {garbage:?}, mode {mode:?}");
     let outcomes = match tokio::time::timeout(CASE_LIMIT, run).await {
         Err(_) => panic!("hang: the operations did not finish within {CASE_LIMIT:?} ({what})"),
         Ok(Err(e)) if e.is_panic() => {
@@ -664,17 +697,18 @@ async fn garbage_answers_give_clear_errors_never_panics_or_hangs() {
     let only = std::env::var("PARSER_FUZZ_GARBAGE").ok();
 
     // Fault-free baselines: every operation succeeds, and they list the endpoints the client uses.
-    // Endpoints both methods use are spoiled with Basic auth; the OAuth-only ones (token, gateway) with OAuth.
-    let mut endpoints: Vec<(String, bool)> = Vec::new();
-    for oauth in [false, true] {
-        let (outcomes, seen, _) = case(None, None, oauth).await;
+    // Each endpoint is spoiled in the first mode that uses it: the OAuth-only ones (token, gateway) with OAuth,
+    // the Admin API v1 listing with the legacy organization, the rest with Basic auth.
+    let mut endpoints: Vec<(String, Mode)> = Vec::new();
+    for mode in [Mode::Basic, Mode::OAuth, Mode::LegacyOrg] {
+        let (outcomes, seen, _) = case(None, None, mode).await;
         for (op, r) in &outcomes {
-            assert!(r.is_ok(), "baseline {op} (oauth {oauth}) failed: {r:?}");
+            assert!(r.is_ok(), "baseline {op} ({mode:?}) failed: {r:?}");
         }
-        assert_eq!(outcomes.len(), 9, "{outcomes:?}");
+        assert_eq!(outcomes.len(), 10, "{outcomes:?}");
         for e in seen {
             if !endpoints.iter().any(|(known, _)| *known == e) {
-                endpoints.push((e, oauth));
+                endpoints.push((e, mode));
             }
         }
     }
@@ -687,6 +721,7 @@ async fn garbage_answers_give_clear_errors_never_panics_or_hangs() {
         "GET /rest/api/3/users/search",
         "POST /rest/api/3/issue",
         "DELETE /rest/api/3/user",
+        "GET /rest/api/3/worklog/deleted",
     ] {
         assert!(names.contains(needed), "{needed} not used: {names:?}");
     }
@@ -696,14 +731,14 @@ async fn garbage_answers_give_clear_errors_never_panics_or_hangs() {
     let mut errors = 0;
     let mut by_reason = std::collections::BTreeMap::<String, u32>::new();
     for round in 0..rounds {
-        for (i, (endpoint, oauth)) in endpoints.iter().enumerate() {
+        for (i, (endpoint, mode)) in endpoints.iter().enumerate() {
             for (g, garbage) in ALL.iter().enumerate() {
                 if only.as_deref().is_some_and(|o| o != format!("{garbage:?}")) {
                     continue;
                 }
                 let seed = round * 1_000_003 + (i as u64) * 1009 + g as u64;
                 let (outcomes, _, spoiled) =
-                    case(Some(endpoint), Some((*garbage, seed)), *oauth).await;
+                    case(Some(endpoint), Some((*garbage, seed)), *mode).await;
                 assert!(
                     spoiled > 0,
                     "{endpoint} was never called in case {garbage:?}"
