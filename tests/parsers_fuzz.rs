@@ -2,10 +2,9 @@
 //! the simulator and replaces the answers of one endpoint with generated garbage (truncated JSON, random bytes,
 //! HTML, empty bodies, a node of the right answer turned into another type or null, keys removed, huge strings
 //! and arrays, absurd numbers, deep nesting, unexpected statuses, 429s with absurd rate-limit headers, paging
-//! that claims an endless listing). For each
-//! endpoint the client uses and each kind of garbage (seeded, so a failure names the seed that reproduces it),
-//! connect, a full then an incremental sync and every action must end with `Ok` or a clear `Err` (a known reason, a bounded
-//! message), never a panic and never a hang.
+//! that claims an endless listing). For each endpoint the client uses and each kind of garbage (seeded, so a
+//! failure names the seed that reproduces it), connect, a full then an incremental sync and every action must
+//! end with `Ok` or a clear `Err` (a known reason, a bounded message), never a panic and never a hang.
 //!
 //! `PARSER_FUZZ_ROUNDS` (default 1) repeats the whole matrix with further seeds; `PARSER_FUZZ_GARBAGE=HugeArray`
 //! (a kind's name) runs only that kind.
