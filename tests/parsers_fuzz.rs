@@ -537,7 +537,21 @@ async fn operations(config: ClientConfig) -> Outcomes {
             return out;
         }
     };
-    out.push(("connect", Ok(())));
+    // What connect learned ends up in the status: it must be bounded too.
+    let site = client.site_info();
+    let sizes = [
+        site.cloud_id.len(),
+        site.account_id.len(),
+        site.display_name.len(),
+    ];
+    out.push((
+        "connect",
+        if sizes.iter().all(|n| *n <= 1024) {
+            Ok(())
+        } else {
+            Err(format!("Oversized: site information of {sizes:?} bytes"))
+        },
+    ));
     let synced = {
         let client = client.clone();
         // The sync's future is not `Send` (see the JiraConnection controller): drive it on a blocking thread. A

@@ -592,8 +592,8 @@ async fn discover(http: &Http, site: &Url) -> Result<Option<String>, JiraError> 
         if !dt.eq_ignore_ascii_case("cloud") && !dt.is_empty() {
             return Err(JiraError::UnsupportedDeployment {
                 site: site.to_string(),
-                deployment: dt.to_owned(),
-                version: info.version.clone().unwrap_or_else(|| "unknown".into()),
+                deployment: error::clip(dt, 40),
+                version: error::clip(info.version.as_deref().unwrap_or("unknown"), 40),
             });
         }
     }
@@ -605,8 +605,16 @@ async fn discover(http: &Http, site: &Url) -> Result<Option<String>, JiraError> 
     struct TenantInfo {
         cloud_id: String,
     }
+    // A cloudId is a UUID; anything else (it ends up in URLs and the status) is no cloudId at all.
     let tenant = if resp.status.is_success() {
-        serde_json::from_slice::<TenantInfo>(&resp.body).ok()
+        serde_json::from_slice::<TenantInfo>(&resp.body)
+            .ok()
+            .filter(|t| {
+                (1..=64).contains(&t.cloud_id.len())
+                    && t.cloud_id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
     } else {
         None
     };
@@ -656,18 +664,19 @@ async fn fetch_myself(inner: &Inner) -> Result<Me, JiraError> {
     }
     let me: Myself = parse_json(call.endpoint, &resp.body)?;
     // Server/DC answers /myself without an accountId; an anonymous answer has none either.
-    let account_id =
-        me.account_id
-            .filter(|a| !a.is_empty())
-            .ok_or_else(|| JiraError::InvalidCredentials {
-                what: "Jira credentials",
-                detail: ErrorDetail {
-                    messages: vec!["/myself did not identify an Atlassian account".into()],
-                },
-            })?;
+    let account_id = me
+        .account_id
+        .filter(|a| !a.is_empty() && a.len() <= 128)
+        .ok_or_else(|| JiraError::InvalidCredentials {
+            what: "Jira credentials",
+            detail: ErrorDetail {
+                messages: vec!["/myself did not identify an Atlassian account".into()],
+            },
+        })?;
     Ok(Me {
         account_id,
-        display_name: me.display_name,
+        // Shown in the CredentialsValid condition: bounded like any text quoted from an answer.
+        display_name: error::clip(&me.display_name, error::QUOTE_MAX),
     })
 }
 
