@@ -532,11 +532,12 @@ async fn operator_run(users: usize, mode: Inventory) -> Value {
     operator.signal("TERM");
     operator.wait_exit().await;
     drop(sim);
-    // Free the control plane for the next run.
-    jirausers
-        .delete_collection(&Default::default(), &ListParams::default())
-        .await
-        .expect("delete the JiraUsers");
+    // Free the control plane for the next run: the namespace controller deletes the JiraUsers in the
+    // background (a delete of tens of thousands of objects in one request outlives the apiserver's timeout).
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    if let Err(e) = namespaces.delete(&ns, &Default::default()).await {
+        progress(format!("deleting namespace {ns}: {e}"));
+    }
 
     let stats_json = |s: &Option<jira_cloud_operator::api::SyncStats>| {
         s.as_ref().map_or(Value::Null, |s| {
