@@ -129,6 +129,31 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The file, in a control plane's directory, holding the process id of its owner.
+const OWNER_FILE: &str = "owner.pid";
+
+/// Removes the directories of control planes whose owner process is gone. The shared control plane of a test
+/// binary lives until the process exits, so nothing removes its directory (etcd data, logs) but this sweep.
+fn remove_abandoned_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !entry.file_name().to_string_lossy().starts_with("testenv-") {
+            continue;
+        }
+        let owner = std::fs::read_to_string(path.join(OWNER_FILE))
+            .ok()
+            .and_then(|pid| pid.trim().parse::<u32>().ok());
+        if let Some(pid) = owner
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
 fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -140,7 +165,9 @@ impl ControlPlane {
     /// that lives as long as the process.
     pub async fn start(options: Options) -> Result<Self> {
         let bin = bin_dir()?;
+        remove_abandoned_dirs();
         let dir = tempfile::Builder::new().prefix("testenv-").tempdir()?;
+        std::fs::write(dir.path().join(OWNER_FILE), std::process::id().to_string())?;
         let pki = Pki::generate(dir.path())?;
         let mut processes = Vec::new();
 
