@@ -129,42 +129,26 @@ pub fn instant(t: &Time) -> DateTime<Utc> {
     DateTime::from_timestamp(t.0.as_second(), 0).expect("a valid timestamp")
 }
 
+/// Longest accepted sync interval.
+const MAX_INTERVAL: Duration = Duration::from_secs(10 * 365 * 86400);
+
 /// Parses a Go duration (`24h`, `1h30m`, `90m`, `1.5h`, `300s`), as `spec.sync.interval` holds.
 pub fn parse_interval(text: &str) -> Result<Duration, String> {
-    let bad = || format!("sync.interval {text:?} is not a duration such as 24h, 6h or 90m");
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return Err(bad());
+    let parsed: kube::core::Duration = text
+        .trim()
+        .parse()
+        .ok()
+        .filter(|d: &kube::core::Duration| !d.is_negative() && Duration::from(*d) > Duration::ZERO)
+        .ok_or_else(|| {
+            format!("sync.interval {text:?} is not a duration such as 24h, 6h or 90m")
+        })?;
+    let interval = Duration::from(parsed);
+    if interval > MAX_INTERVAL {
+        return Err(format!(
+            "sync.interval {text:?} is longer than 10 years; use 24h for a daily sync"
+        ));
     }
-    let mut total = 0f64;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        if digits == 0 {
-            return Err(bad());
-        }
-        let number: f64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let seconds = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
-        rest = &rest[unit_len..];
-        total += number * seconds;
-    }
-    if !total.is_finite() || total > 10.0 * 365.0 * 86400.0 {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs_f64(total))
+    Ok(interval)
 }
 
 /// The interval moved by `unit * JITTER` of itself; `unit` is drawn from `[-1, 1]` by the caller.
@@ -828,8 +812,18 @@ mod tests {
         assert_eq!(parse_interval("300s").unwrap(), Duration::from_secs(300));
         assert_eq!(parse_interval("500ms").unwrap(), Duration::from_millis(500));
         for bad in ["", "h", "24", "1d", "-1h", "1h-", "abc"] {
-            assert!(parse_interval(bad).is_err(), "{bad:?}");
+            assert!(
+                parse_interval(bad)
+                    .unwrap_err()
+                    .contains("is not a duration"),
+                "{bad:?}"
+            );
         }
+        assert!(
+            parse_interval("100000h")
+                .unwrap_err()
+                .contains("longer than 10 years")
+        );
     }
 
     #[test]
