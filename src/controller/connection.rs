@@ -590,7 +590,7 @@ impl Reconcile<'_> {
         if let Err(e) = self.finish(prev, st, None).await {
             return e;
         }
-        let note = truncate(&failure.message);
+        let note = crate::jira::clip(&failure.message, NOTE_MAX);
         self.publish(EventType::Warning, &failure.reason, "Reconcile", note)
             .await;
         Error::Reported(failure)
@@ -756,17 +756,6 @@ fn until(at: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
         .max(Duration::from_secs(1))
 }
 
-fn truncate(text: &str) -> String {
-    if text.len() <= NOTE_MAX {
-        return text.to_string();
-    }
-    let mut end = NOTE_MAX;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -870,8 +859,5 @@ mod tests {
         assert!(throttled.is_transient());
         assert_eq!(throttled.retry_after(), Some(Duration::from_secs(900)));
         assert_eq!(until(Utc::now(), Utc::now()), Duration::from_secs(1));
-        let long = "é".repeat(800);
-        let t = truncate(&long);
-        assert!(t.len() <= NOTE_MAX + '…'.len_utf8() && t.ends_with('…'));
     }
 }

@@ -12,6 +12,7 @@ use crate::{
         JiraConnection, JiraUser, JiraUserSpec, JiraUserStatus, LABEL_ACTIVE, LABEL_CONNECTION,
         LABEL_PRODUCT_PREFIX, LocalObjectReference, UserActivity,
     },
+    jira::clip,
     sync::UserRecord,
 };
 use futures::{StreamExt, TryStreamExt, stream};
@@ -29,6 +30,9 @@ pub const WRITE_CONCURRENCY: usize = 16;
 const LIST_PAGE: u32 = 500;
 /// Hex digits of the accountId hash in a JiraUser's name.
 const HASH_LEN: usize = 10;
+/// Longest display name or email written to a JiraUser: a hostile or garbled directory entry must not push the
+/// object towards the apiserver's size limit.
+const FIELD_MAX: usize = 512;
 
 /// The JiraUser one synced user should be.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,8 +146,8 @@ pub fn desired(connection: &str, record: &UserRecord) -> Desired {
         },
         status: JiraUserStatus {
             account_id: record.account_id.clone(),
-            display_name: record.display_name.clone(),
-            email: record.email.clone(),
+            display_name: clip(&record.display_name, FIELD_MAX),
+            email: clip(&record.email, FIELD_MAX),
             account_active: record.active,
             products: record.products.clone(),
             groups: record.groups.clone(),
@@ -419,6 +423,16 @@ mod tests {
             "jiracloud.io/product.weird-key"
         );
         assert!(product_label(&"p".repeat(100)).len() <= "jiracloud.io/".len() + 63);
+    }
+
+    #[test]
+    fn huge_directory_fields_are_clipped() {
+        let mut huge = record("x", &[], 0);
+        huge.display_name = "n".repeat(1_000_000);
+        huge.email = format!("{}@example.com", "e".repeat(1_000_000));
+        let d = desired("acme", &huge);
+        assert!(d.status.display_name.len() <= FIELD_MAX + '…'.len_utf8());
+        assert!(d.status.email.len() <= FIELD_MAX + '…'.len_utf8());
     }
 
     #[test]

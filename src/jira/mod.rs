@@ -29,6 +29,7 @@ pub use activity::{
     SEARCH_PAGE, UpdatedWorklog, WORKLOG_LIST_IDS, WorklogDetail,
 };
 pub use admin::{ADMIN_PAGE, AdminUser, AdminUsers};
+pub(crate) use error::clip;
 pub use error::{ErrorDetail, JiraError};
 pub use http::{EndpointStats, Limits, RequestStats};
 pub use secrecy::{ExposeSecret, SecretString};
