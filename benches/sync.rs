@@ -7,18 +7,21 @@
 //! their ratio, wall time, the child's peak RSS, and the requests and wall time of the incremental sync
 //! that follows at once (what a daily sync of an unchanged site costs).
 
+// The suite's request model; this bench uses only its minimal count, not the naive strategy.
+#[allow(dead_code)]
+#[path = "support/counts.rs"]
+mod counts;
+
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use jira_cloud_operator::jira::{
-    BULKFETCH_IDS, BULKFETCH_PAGE, COMMENTS_PAGE, ClientConfig, Credentials, Endpoints,
-    GROUP_MEMBER_PAGE, JiraClient, Limits, SEARCH_PAGE, SecretString, USERS_PAGE, WORKLOG_LIST_IDS,
+    ClientConfig, Credentials, Endpoints, JiraClient, Limits, SecretString,
 };
 use jira_cloud_operator::sync::{self, SyncOptions};
 use jira_sim::{GenerateOptions, Scenario, SimConfig};
 
 const WINDOW_DAYS: u32 = 30;
-const WORKLOG_FEED_PAGE: usize = 1000;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -69,7 +72,11 @@ async fn run_one(scenario: Scenario, users: usize) {
     .await
     .expect("simulator");
     let now = Utc::now();
-    let minimal = minimal_requests(&scenario, now);
+    let from = (now.date_naive() - chrono::Duration::days(WINDOW_DAYS as i64 - 1))
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc();
+    let minimal = counts::minimal_requests(&scenario, from, now.timestamp_millis(), false);
     drop(scenario);
     let exe = std::env::current_exe().expect("own path");
     let out = tokio::process::Command::new(exe)
@@ -183,73 +190,4 @@ fn vmhwm_kb() -> u64 {
                 .and_then(|v| v.parse().ok())
         })
         .unwrap_or(0)
-}
-
-fn pages(n: usize, cap: usize) -> usize {
-    n.div_ceil(cap).max(1)
-}
-
-/// The fewest requests a full sync of `scenario` can make with the endpoints' page caps: users/search
-/// pages plus the closing empty page; one applicationrole call; group/member pages of each product group
-/// (active members); search/jql pages of the issues updated in the window (ids only); bulkfetch calls per
-/// 1000 issues (more when their histories exceed a page); one comment page per such issue (more for
-/// issues with over a page of comments in the window); worklog/updated and worklog/list pages of the
-/// worklogs updated in the window.
-fn minimal_requests(s: &Scenario, now: DateTime<Utc>) -> usize {
-    let now_ms = now.timestamp_millis();
-    let from = (now.date_naive() - chrono::Duration::days(WINDOW_DAYS as i64 - 1))
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_utc()
-        .timestamp_millis();
-    let mut n = s.users.len() / USERS_PAGE + 1;
-    n += 1;
-    for g in s.groups.iter().filter(|g| !g.products.is_empty()) {
-        let members = s
-            .users
-            .iter()
-            .filter(|u| u.active && u.groups.contains(&g.name))
-            .count();
-        n += pages(members, GROUP_MEMBER_PAGE);
-    }
-    let mut in_window = Vec::new();
-    let mut worklogs = 0usize;
-    for issue in &s.issues {
-        let mut updated = issue.created.resolve(now_ms);
-        let mut window_comments = 0usize;
-        for c in &issue.comments {
-            let created = c.created.resolve(now_ms);
-            let edited = c.updated.map_or(created, |u| u.resolve(now_ms));
-            updated = updated.max(created).max(edited);
-            if created >= from {
-                window_comments += 1;
-            }
-        }
-        for ch in &issue.changelog {
-            updated = updated.max(ch.at.resolve(now_ms));
-        }
-        for w in &issue.worklogs {
-            let created = w.created.resolve(now_ms);
-            let edited = w.updated.map_or(created, |u| u.resolve(now_ms));
-            updated = updated.max(created).max(edited);
-            if edited >= from {
-                worklogs += 1;
-            }
-        }
-        if updated >= from {
-            in_window.push((issue.changelog.len(), window_comments));
-        }
-    }
-    n += pages(in_window.len(), SEARCH_PAGE);
-    for batch in in_window.chunks(BULKFETCH_IDS) {
-        let histories: usize = batch.iter().map(|(h, _)| h).sum();
-        n += pages(histories, BULKFETCH_PAGE);
-    }
-    n += in_window
-        .iter()
-        .map(|(_, c)| pages(*c, COMMENTS_PAGE))
-        .sum::<usize>();
-    n += pages(worklogs, WORKLOG_FEED_PAGE);
-    n += worklogs.div_ceil(WORKLOG_LIST_IDS);
-    n
 }
