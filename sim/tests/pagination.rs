@@ -580,6 +580,76 @@ async fn changelog_bulkfetch_limits_and_token_paging() {
 }
 
 #[tokio::test]
+async fn embedded_comment_pages_hold_the_oldest_comments() {
+    let sim = start().await;
+    let now = jira_sim::format::now_ms();
+    // Appended newest first: the embedded page must still be the oldest comments, oldest first.
+    sim.handle.with_state(|st| {
+        let ix = st.issue_ref("ENG-1").expect("ENG-1");
+        for i in 0..25 {
+            st.add_comment(
+                ix,
+                None,
+                format!("comment {i}"),
+                now - 3_600_000 - i * 60_000,
+            );
+        }
+    });
+    let all = sim
+        .get(
+            &Who::Admin,
+            "/rest/api/3/issue/ENG-1/comment?maxResults=100",
+        )
+        .await
+        .json();
+    assert_eq!(all["total"], 27);
+    let oldest: Vec<Value> = all["comments"].as_array().unwrap()
+        [..jira_sim::routes::EMBEDDED_COMMENTS]
+        .iter()
+        .map(|c| c["id"].clone())
+        .collect();
+    let search = sim
+        .post(
+            &Who::Admin,
+            "/rest/api/3/search/jql",
+            json!({"jql": "key in (ENG-1, ENG-2)", "fields": ["id", "comment"], "maxResults": 5000}),
+        )
+        .await
+        .json();
+    let issue = sim
+        .get(&Who::Admin, "/rest/api/3/issue/ENG-1?fields=comment")
+        .await
+        .json();
+    let issues = search["issues"].as_array().unwrap();
+    let found = issues.iter().find(|i| i["key"] == "ENG-1").unwrap();
+    for embedded in [&found["fields"]["comment"], &issue["fields"]["comment"]] {
+        assert_eq!(
+            (
+                &embedded["startAt"],
+                &embedded["maxResults"],
+                &embedded["total"]
+            ),
+            (&json!(0), &json!(20), &json!(27))
+        );
+        let ids: Vec<Value> = embedded["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].clone())
+            .collect();
+        assert_eq!(ids, oldest);
+    }
+    // A page that holds every comment says so: maxResults = total = the comments embedded.
+    let small = &issues.iter().find(|i| i["key"] == "ENG-2").unwrap()["fields"]["comment"];
+    let n = small["comments"].as_array().unwrap().len();
+    assert_eq!(
+        (small["total"].as_u64(), small["maxResults"].as_u64()),
+        (Some(n as u64), Some(n as u64))
+    );
+    sim.handle.shutdown().await;
+}
+
+#[tokio::test]
 async fn legacy_pages_comment_order_and_caps() {
     let sim = start().await;
     let asc = sim

@@ -15,6 +15,10 @@ use super::{
 use crate::format::{jira_date, now_ms};
 use crate::state::{ISSUE_TYPES, IssueIx, Project, State};
 
+/// Comments embedded in the `comment` field of an issue (search and `issue/{k}`): the oldest ones; `total`
+/// tells a client when there are more.
+pub const EMBEDDED_COMMENTS: usize = 20;
+
 /// Fields the simulator can return.
 const NAVIGABLE: &[&str] = &[
     "summary",
@@ -151,13 +155,16 @@ pub(crate) fn issue_json(
             },
             "description" => issue.description.clone().unwrap_or(Value::Null),
             "comment" => {
-                let items: Vec<Value> = issue
-                    .comments
+                // Oldest first, like `issue/{k}/comment` without `orderBy`; `maxResults` is the number
+                // embedded, `total` all of the issue's comments.
+                let mut oldest: Vec<u32> = issue.comments.clone();
+                oldest.sort_by_key(|&c| (st.comments[c as usize].created_ms, c));
+                let items: Vec<Value> = oldest
                     .iter()
-                    .take(20)
+                    .take(EMBEDDED_COMMENTS)
                     .map(|&c| comment_json(st, base, c as usize))
                     .collect();
-                json!({"comments": items, "maxResults": 20, "total": issue.comments.len(), "startAt": 0,
+                json!({"comments": items, "maxResults": items.len(), "total": issue.comments.len(), "startAt": 0,
                        "self": format!("{base}/rest/api/3/issue/{}/comment", issue.id)})
             }
             "worklog" => {

@@ -12,6 +12,8 @@ pub(crate) mod search;
 mod site;
 mod users;
 
+pub use issues::EMBEDDED_COMMENTS;
+
 use std::sync::Arc;
 
 use axum::Router;
