@@ -461,11 +461,11 @@ impl Reconcile<'_> {
         interval: Duration,
         request: Option<&str>,
     ) -> Result<Action, Error> {
-        let outcome = match self
+        let (inventory, sync_stats) = match self
             .sync(client, self.connection.spec.sync.usage_window_days)
             .await
         {
-            Ok(outcome) => outcome,
+            Ok(synced) => synced,
             Err(failure) => {
                 if failure.reason == REFUSED_CREDENTIALS {
                     self.ctx().clients.forget(&self.key.0, &self.key.1);
@@ -475,13 +475,13 @@ impl Reconcile<'_> {
                 return Err(self.fail(prev, st, failure).await);
             }
         };
-        let written = self.write_inventory(&outcome.inventory.records).await;
+        let written = self.write_inventory(&inventory.records).await;
         let now = Utc::now();
         let next = now + status::jittered(interval, rand::random_range(-1.0..=1.0));
         status::sync_succeeded(
             st,
-            &outcome.inventory,
-            &outcome.stats,
+            &inventory,
+            &sync_stats,
             request,
             next,
             self.generation,
@@ -499,26 +499,27 @@ impl Reconcile<'_> {
             }
         };
         info!(
-            users = outcome.inventory.users.total,
-            incremental = outcome.stats.incremental,
-            api_requests = outcome.stats.api_requests,
-            seconds = outcome.stats.duration.as_secs_f64(),
+            users = inventory.users.total,
+            incremental = sync_stats.incremental,
+            api_requests = sync_stats.api_requests,
+            seconds = sync_stats.duration.as_secs_f64(),
             jirausers_created = stats.created,
             jirausers_updated = stats.updated,
             jirausers_deleted = stats.deleted,
             jirausers_unchanged = stats.unchanged,
             "sync complete"
         );
-        self.finish(prev, st, Some(&outcome.inventory)).await?;
+        self.finish(prev, st, Some(&inventory)).await?;
         Ok(requeue_at(st, interval))
     }
 
-    /// Runs the sync with the connection's cache, at most `concurrency` at once.
+    /// Runs the sync with the connection's cache, at most `concurrency` at once, and keeps the new cache (moved,
+    /// not copied: it holds the activity of every user).
     async fn sync(
         &self,
         client: &JiraClient,
         window_days: u32,
-    ) -> Result<sync::SyncOutcome, Failure> {
+    ) -> Result<(sync::Inventory, sync::SyncStats), Failure> {
         let _permit = self
             .state
             .syncs
@@ -539,13 +540,17 @@ impl Reconcile<'_> {
         };
         let result = sync::run(client, &options, cache).await;
         match result {
-            Ok(outcome) => {
+            Ok(sync::SyncOutcome {
+                inventory,
+                cache,
+                stats,
+            }) => {
                 self.state
                     .caches
                     .lock()
                     .expect("not poisoned")
-                    .insert(self.key.clone(), outcome.cache.clone());
-                Ok(outcome)
+                    .insert(self.key.clone(), cache);
+                Ok((inventory, stats))
             }
             Err(e) => {
                 if let Some(kept) = kept {

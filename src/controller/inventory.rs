@@ -1,9 +1,9 @@
 //! The JiraUser inventory of a connection: one JiraUser per synced user, owned by the connection, labelled for
 //! selection, written only when something changed.
 //!
-//! The plan (what to create, update, delete) is a pure function of the desired users and the existing
-//! objects; the writer applies it with server-side apply (object and status subresource separately), a bounded
-//! number of requests at a time. Objects are created with server-side apply too, so the operator's field
+//! The plan (what to create, update, delete) is a pure function of the synced users and the existing objects,
+//! made one listed page at a time ([`Planner`]); the writer applies it with server-side apply (object and status
+//! subresource separately), a bounded number of requests at a time. Objects are created with server-side apply too, so the operator's field
 //! manager owns every label it set and a later apply without a label removes it.
 
 use super::Context;
@@ -47,19 +47,35 @@ pub struct Desired {
     pub status: JiraUserStatus,
 }
 
-/// What to write so that the existing JiraUsers match the desired ones.
+/// What to write so that the existing JiraUsers match the desired ones. Users are positions in the sync's
+/// records, so that a plan stays small at any size: [`desired`] computes a user's JiraUser when it is written.
 #[derive(Debug, Default, PartialEq)]
 pub struct Plan {
-    /// Missing objects: apply the object, then its status.
-    pub create: Vec<Desired>,
-    /// Existing objects whose labels, owner or spec differ.
-    pub update_object: Vec<Desired>,
-    /// Existing objects whose status differs.
-    pub update_status: Vec<Desired>,
-    /// Objects of users no longer synced.
+    /// Users without an object, in record order: apply the object, then its status.
+    pub create: Vec<usize>,
+    /// Users whose object's labels, owner or spec differ, in record order.
+    pub update_object: Vec<usize>,
+    /// Users whose object's status differs, in record order.
+    pub update_status: Vec<usize>,
+    /// Objects of users no longer synced, sorted.
     pub delete: Vec<String>,
     /// Objects already as desired.
     pub unchanged: usize,
+}
+
+impl Plan {
+    /// Number of users whose object is updated (object, status or both).
+    pub fn updated(&self) -> usize {
+        let mut users: Vec<usize> = self
+            .update_object
+            .iter()
+            .chain(&self.update_status)
+            .copied()
+            .collect();
+        users.sort_unstable();
+        users.dedup();
+        users.len()
+    }
 }
 
 /// What a write did.
@@ -169,70 +185,110 @@ fn owned_by(user: &JiraUser, owner_uid: &str) -> bool {
         .any(|o| o.uid == owner_uid && o.controller == Some(true))
 }
 
-/// Compares the desired JiraUsers with the existing ones (those labelled with the connection).
-pub fn plan(desired: Vec<Desired>, existing: &[JiraUser], owner_uid: &str) -> Plan {
-    let mut by_name: HashMap<&str, &JiraUser> = existing
-        .iter()
-        .map(|u| (u.metadata.name.as_deref().unwrap_or(""), u))
-        .collect();
-    let mut out = Plan::default();
-    for d in desired {
-        let Some(current) = by_name.remove(d.name.as_str()) else {
-            out.create.push(d);
-            continue;
-        };
-        let labels: BTreeMap<String, String> = current
-            .labels()
-            .iter()
-            .filter(|(k, _)| is_managed_label(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let object_differs =
-            labels != d.labels || current.spec != d.spec || !owned_by(current, owner_uid);
-        let status_differs = current.status.as_ref() != Some(&d.status);
-        match (object_differs, status_differs) {
-            (false, false) => out.unchanged += 1,
-            (true, false) => out.update_object.push(d),
-            (false, true) => out.update_status.push(d),
-            (true, true) => {
-                out.update_object.push(d.clone());
-                out.update_status.push(d);
+/// Plans an inventory one listed page of existing JiraUsers at a time, so that neither all the existing
+/// objects nor all the desired ones are ever held at once: the users still unmatched are indexed by object name,
+/// each listed object is compared with the desired JiraUser of its user (computed from the record and dropped at
+/// once), objects whose user is gone are deleted, and the users no page held are created at the end.
+#[derive(Debug)]
+pub struct Planner<'a> {
+    connection: &'a str,
+    records: &'a [UserRecord],
+    owner_uid: &'a str,
+    /// Position in `records` of each user not met in a listed page yet, by object name.
+    pending: HashMap<String, usize>,
+    plan: Plan,
+}
+
+impl<'a> Planner<'a> {
+    /// A plan for the `records` of `connection`, whose objects must be controlled by the owner `owner_uid`.
+    pub fn new(connection: &'a str, records: &'a [UserRecord], owner_uid: &'a str) -> Planner<'a> {
+        let mut pending = HashMap::with_capacity(records.len());
+        for (i, record) in records.iter().enumerate() {
+            // Two accountIds whose hashes share the name's digits: the first keeps the name.
+            pending
+                .entry(object_name(connection, &record.account_id))
+                .or_insert(i);
+        }
+        Planner {
+            connection,
+            records,
+            owner_uid,
+            pending,
+            plan: Plan::default(),
+        }
+    }
+
+    /// Plans one page of the existing JiraUsers (those labelled with the connection).
+    pub fn page(&mut self, page: &[JiraUser]) {
+        for current in page {
+            let name = current.metadata.name.as_deref().unwrap_or_default();
+            let Some(i) = self.pending.remove(name) else {
+                self.plan.delete.push(name.to_string());
+                continue;
+            };
+            let d = desired(self.connection, &self.records[i]);
+            let labels = current.labels().iter().filter(|(k, _)| is_managed_label(k));
+            let object_differs = !labels.eq(&d.labels)
+                || current.spec != d.spec
+                || !owned_by(current, self.owner_uid);
+            let status_differs = current.status.as_ref() != Some(&d.status);
+            if object_differs {
+                self.plan.update_object.push(i);
+            }
+            if status_differs {
+                self.plan.update_status.push(i);
+            }
+            if !object_differs && !status_differs {
+                self.plan.unchanged += 1;
             }
         }
     }
-    out.delete = by_name.into_keys().map(str::to_string).collect();
-    out.delete.sort();
-    out
+
+    /// The plan, once every page is planned: the users no page held are created.
+    pub fn finish(self) -> Plan {
+        let mut plan = self.plan;
+        plan.create = self.pending.into_values().collect();
+        plan.create.sort_unstable();
+        plan.update_object.sort_unstable();
+        plan.update_status.sort_unstable();
+        plan.delete.sort();
+        plan
+    }
 }
 
-/// Every JiraUser labelled with the connection, page by page.
-pub async fn list(api: &Api<JiraUser>, connection: &str) -> Result<Vec<JiraUser>, kube::Error> {
-    let mut out = Vec::new();
+/// Calls `each` with every page of the JiraUsers labelled with the connection, one page at a time.
+pub async fn for_each_page(
+    api: &Api<JiraUser>,
+    connection: &str,
+    mut each: impl FnMut(&[JiraUser]),
+) -> Result<(), kube::Error> {
     let mut params = ListParams::default()
         .labels(&selector(connection))
         .limit(LIST_PAGE);
     loop {
         let page = api.list(&params).await?;
-        // Nothing reads the managed fields, and they are most of a listed object's memory.
-        out.extend(page.items.into_iter().map(|mut user| {
-            user.metadata.managed_fields = None;
-            user
-        }));
+        each(&page.items);
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(token) => params = params.continue_token(&token),
-            None => return Ok(out),
+            None => return Ok(()),
         }
     }
 }
 
+/// One write: the object's labels, owner and spec, its status, both in that order (a creation), or a deletion.
 enum Write {
     Object(Desired),
     Status(Desired),
+    Create(Desired),
     Delete(String),
 }
 
 /// Brings the connection's JiraUsers in line with the synced users: creates the missing ones, updates those
 /// that differ, deletes those whose user is gone. Writes nothing when everything is as desired.
+///
+/// The existing objects are planned a listed page at a time against the users indexed by object name, and a
+/// user's JiraUser is computed from its record only when it is compared or written, so the memory it takes
+/// beyond the records is an index entry per user and one page.
 pub async fn write(
     ctx: &Context,
     connection: &JiraConnection,
@@ -248,55 +304,29 @@ pub async fn write(
             ..o
         });
     let owner_uid = owner.as_ref().map(|o| o.uid.clone()).unwrap_or_default();
-    let existing = list(&api, &name).await?;
-    let wanted = records.iter().map(|r| desired(&name, r)).collect();
-    let plan = plan(wanted, &existing, &owner_uid);
+    let mut planner = Planner::new(&name, records, &owner_uid);
+    for_each_page(&api, &name, |page| planner.page(page)).await?;
+    let plan = planner.finish();
     let stats = WriteStats {
         created: plan.create.len(),
-        updated: {
-            let mut names: Vec<&str> = plan
-                .update_object
-                .iter()
-                .chain(&plan.update_status)
-                .map(|d| d.name.as_str())
-                .collect();
-            names.sort_unstable();
-            names.dedup();
-            names.len()
-        },
+        updated: plan.updated(),
         deleted: plan.delete.len(),
         unchanged: plan.unchanged,
     };
 
-    // A created object gets its status right after it exists; updates and deletions are independent.
-    let creates = stream::iter(
-        plan.create
-            .into_iter()
-            .map(|d| vec![Write::Object(d.clone()), Write::Status(d)]),
-    );
-    let updates = stream::iter(
-        plan.update_object
-            .into_iter()
-            .map(|d| vec![Write::Object(d)])
-            .chain(
-                plan.update_status
-                    .into_iter()
-                    .map(|d| vec![Write::Status(d)]),
-            )
-            .chain(plan.delete.into_iter().map(|n| vec![Write::Delete(n)])),
-    );
+    // A created object gets its status right after it exists; updates and deletions are independent. The
+    // stream computes each JiraUser when a write starts.
+    let of = |i: usize| desired(&name, &records[i]);
+    let writes = plan
+        .create
+        .into_iter()
+        .map(|i| Write::Create(of(i)))
+        .chain(plan.update_object.into_iter().map(|i| Write::Object(of(i))))
+        .chain(plan.update_status.into_iter().map(|i| Write::Status(of(i))))
+        .chain(plan.delete.into_iter().map(Write::Delete));
     let params = PatchParams::apply(&ctx.settings.field_manager).force();
-    creates
-        .chain(updates)
-        .map(|writes| {
-            let (api, params, owner) = (&api, &params, &owner);
-            async move {
-                for w in writes {
-                    apply(api, params, owner.as_ref(), w).await?;
-                }
-                Ok::<_, kube::Error>(())
-            }
-        })
+    stream::iter(writes)
+        .map(|w| apply(&api, &params, owner.as_ref(), w))
         .buffer_unordered(WRITE_CONCURRENCY)
         .try_collect::<()>()
         .await?;
@@ -310,31 +340,49 @@ async fn apply(
     w: Write,
 ) -> Result<(), kube::Error> {
     match w {
-        Write::Object(d) => {
-            let mut user = JiraUser::new(&d.name, d.spec);
-            user.metadata = ObjectMeta {
-                name: Some(d.name.clone()),
-                labels: Some(d.labels),
-                owner_references: owner.map(|o| vec![o.clone()]),
-                ..ObjectMeta::default()
-            };
-            api.patch(&d.name, params, &Patch::Apply(&user)).await?;
-        }
-        Write::Status(d) => {
-            let body = serde_json::json!({
-                "apiVersion": JiraUser::api_version(&()),
-                "kind": JiraUser::kind(&()),
-                "status": d.status,
-            });
-            api.patch_status(&d.name, params, &Patch::Apply(&body))
-                .await?;
+        Write::Object(d) => apply_object(api, params, owner, &d).await,
+        Write::Status(d) => apply_status(api, params, &d).await,
+        Write::Create(d) => {
+            apply_object(api, params, owner, &d).await?;
+            apply_status(api, params, &d).await
         }
         Write::Delete(name) => match api.delete(&name, &DeleteParams::background()).await {
-            Ok(_) => {}
-            Err(kube::Error::Api(s)) if s.code == 404 => {}
-            Err(e) => return Err(e),
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+            Err(e) => Err(e),
         },
     }
+}
+
+async fn apply_object(
+    api: &Api<JiraUser>,
+    params: &PatchParams,
+    owner: Option<&OwnerReference>,
+    d: &Desired,
+) -> Result<(), kube::Error> {
+    let mut user = JiraUser::new(&d.name, d.spec.clone());
+    user.metadata = ObjectMeta {
+        name: Some(d.name.clone()),
+        labels: Some(d.labels.clone()),
+        owner_references: owner.map(|o| vec![o.clone()]),
+        ..ObjectMeta::default()
+    };
+    api.patch(&d.name, params, &Patch::Apply(&user)).await?;
+    Ok(())
+}
+
+async fn apply_status(
+    api: &Api<JiraUser>,
+    params: &PatchParams,
+    d: &Desired,
+) -> Result<(), kube::Error> {
+    let body = serde_json::json!({
+        "apiVersion": JiraUser::api_version(&()),
+        "kind": JiraUser::kind(&()),
+        "status": d.status,
+    });
+    api.patch_status(&d.name, params, &Patch::Apply(&body))
+        .await?;
     Ok(())
 }
 
@@ -343,8 +391,9 @@ pub async fn clear(ctx: &Context, connection: &JiraConnection) -> Result<usize, 
     let namespace = connection.namespace().unwrap_or_default();
     let name = connection.name_any();
     let api: Api<JiraUser> = Api::namespaced(ctx.client.clone(), &namespace);
-    let existing = list(&api, &name).await?;
-    if existing.is_empty() {
+    let mut existing = 0;
+    for_each_page(&api, &name, |page| existing += page.len()).await?;
+    if existing == 0 {
         return Ok(0);
     }
     api.delete_collection(
@@ -352,7 +401,7 @@ pub async fn clear(ctx: &Context, connection: &JiraConnection) -> Result<usize, 
         &ListParams::default().labels(&selector(&name)),
     )
     .await?;
-    Ok(existing.len())
+    Ok(existing)
 }
 
 #[cfg(test)]
@@ -435,30 +484,74 @@ mod tests {
         assert!(d.status.email.len() <= FIELD_MAX + '…'.len_utf8());
     }
 
+    /// Plans `records` against the existing objects listed in `pages`.
+    fn plan_pages(records: &[UserRecord], pages: &[Vec<JiraUser>], uid: &str) -> Plan {
+        let mut planner = Planner::new("acme", records, uid);
+        for page in pages {
+            planner.page(page);
+        }
+        planner.finish()
+    }
+
+    fn records(ids: &[&str]) -> Vec<UserRecord> {
+        ids.iter()
+            .map(|id| record(id, &["jira-software"], 1))
+            .collect()
+    }
+
+    fn stored_all(records: &[UserRecord], uid: &str) -> Vec<JiraUser> {
+        records
+            .iter()
+            .map(|r| stored(&desired("acme", r), uid))
+            .collect()
+    }
+
+    fn ids(records: &[UserRecord], positions: &[usize]) -> Vec<String> {
+        positions
+            .iter()
+            .map(|&i| records[i].account_id.clone())
+            .collect()
+    }
+
     #[test]
     fn an_unchanged_site_writes_nothing() {
-        let wanted: Vec<Desired> = ["a", "b", "c"]
-            .iter()
-            .map(|id| desired("acme", &record(id, &["jira-software"], 1)))
-            .collect();
-        let existing: Vec<JiraUser> = wanted.iter().map(|d| stored(d, "uid-1")).collect();
-        let p = plan(wanted, &existing, "uid-1");
-        assert_eq!(p.unchanged, 3);
-        assert!(
-            p.create.is_empty()
-                && p.update_object.is_empty()
-                && p.update_status.is_empty()
-                && p.delete.is_empty()
+        let wanted = records(&["a", "b", "c", "d", "e"]);
+        let existing = stored_all(&wanted, "uid-1");
+        // However the objects are paged and ordered.
+        let pages = vec![
+            vec![existing[3].clone(), existing[0].clone()],
+            vec![existing[4].clone()],
+            vec![],
+            vec![existing[2].clone(), existing[1].clone()],
+        ];
+        let p = plan_pages(&wanted, &pages, "uid-1");
+        assert_eq!(
+            p,
+            Plan {
+                unchanged: 5,
+                ..Plan::default()
+            }
+        );
+        assert_eq!(plan_pages(&wanted, &[existing], "uid-1").unchanged, 5);
+    }
+
+    #[test]
+    fn an_empty_listing_creates_every_user_in_record_order() {
+        let wanted = records(&["a", "b", "c"]);
+        let p = plan_pages(&wanted, &[], "uid-1");
+        assert_eq!(p.create, vec![0, 1, 2]);
+        assert_eq!(p.updated(), 0);
+        assert!(p.delete.is_empty());
+        assert_eq!(
+            plan_pages(&wanted, &[vec![]], "uid-1").create,
+            vec![0, 1, 2]
         );
     }
 
     #[test]
     fn plans_creates_updates_and_deletes() {
-        let old: Vec<Desired> = ["a", "b", "c", "gone"]
-            .iter()
-            .map(|id| desired("acme", &record(id, &["jira-software"], 1)))
-            .collect();
-        let mut existing: Vec<JiraUser> = old.iter().map(|d| stored(d, "uid-1")).collect();
+        let old = records(&["a", "b", "c", "gone"]);
+        let mut existing = stored_all(&old, "uid-1");
         // Someone else's label is left alone.
         existing[2]
             .metadata
@@ -467,43 +560,95 @@ mod tests {
             .unwrap()
             .insert("team".into(), "blue".into());
         let wanted = vec![
-            desired("acme", &record("a", &["jira-software"], 1)), // unchanged
-            desired("acme", &record("b", &["jira-servicedesk"], 1)), // product moved: labels and status
-            desired("acme", &record("c", &["jira-software"], 4)),    // activity only: status
-            desired("acme", &record("new", &["jira-software"], 0)),  // created
+            record("a", &["jira-software"], 1),    // unchanged
+            record("b", &["jira-servicedesk"], 1), // product moved: labels and status
+            record("c", &["jira-software"], 4),    // activity only: status
+            record("new", &["jira-software"], 0),  // created
         ];
-        let p = plan(wanted, &existing, "uid-1");
+        let p = plan_pages(&wanted, &[existing], "uid-1");
         assert_eq!(p.unchanged, 1);
-        assert_eq!(
-            p.create
-                .iter()
-                .map(|d| d.spec.account_id.as_str())
-                .collect::<Vec<_>>(),
-            vec!["new"]
-        );
-        assert_eq!(
-            p.update_object
-                .iter()
-                .map(|d| d.spec.account_id.as_str())
-                .collect::<Vec<_>>(),
-            vec!["b"]
-        );
-        assert_eq!(
-            p.update_status
-                .iter()
-                .map(|d| d.spec.account_id.as_str())
-                .collect::<Vec<_>>(),
-            vec!["b", "c"]
-        );
+        assert_eq!(ids(&wanted, &p.create), vec!["new"]);
+        assert_eq!(ids(&wanted, &p.update_object), vec!["b"]);
+        assert_eq!(ids(&wanted, &p.update_status), vec!["b", "c"]);
+        assert_eq!(p.updated(), 2, "b counts once");
         assert_eq!(p.delete, vec![object_name("acme", "gone")]);
     }
 
     #[test]
+    fn pages_are_planned_apart_and_the_users_no_page_held_are_created() {
+        let old = records(&["a", "b", "c", "d", "gone-1", "gone-2"]);
+        let mut existing = stored_all(&old, "uid-1");
+        existing[1].status.as_mut().unwrap().active_days = 9; // b: status only
+        existing[3].spec.account_id = "tampered".into(); // d: object only
+        let wanted = records(&["a", "b", "c", "d", "new-1", "new-2"]);
+        // Deletions on the first and the last page, updates on both, the users of the middle page unchanged.
+        let pages = vec![
+            vec![existing[4].clone(), existing[3].clone()],
+            vec![existing[0].clone(), existing[2].clone()],
+            vec![existing[1].clone(), existing[5].clone()],
+        ];
+        let p = plan_pages(&wanted, &pages, "uid-1");
+        assert_eq!(ids(&wanted, &p.create), vec!["new-1", "new-2"]);
+        assert_eq!(ids(&wanted, &p.update_object), vec!["d"]);
+        assert_eq!(ids(&wanted, &p.update_status), vec!["b"]);
+        assert_eq!(p.unchanged, 2);
+        let mut gone = vec![object_name("acme", "gone-1"), object_name("acme", "gone-2")];
+        gone.sort();
+        assert_eq!(p.delete, gone);
+        // The same objects on one page plan the same.
+        let one_page: Vec<JiraUser> = pages.into_iter().flatten().collect();
+        assert_eq!(plan_pages(&wanted, &[one_page], "uid-1"), p);
+    }
+
+    #[test]
+    fn every_user_is_gone_from_an_emptied_site() {
+        let old = records(&["a", "b", "c"]);
+        let existing = stored_all(&old, "uid-1");
+        let p = plan_pages(
+            &[],
+            &[existing[..2].to_vec(), existing[2..].to_vec()],
+            "uid-1",
+        );
+        let mut names: Vec<String> = ["a", "b", "c"]
+            .iter()
+            .map(|id| object_name("acme", id))
+            .collect();
+        names.sort();
+        assert_eq!(p.delete, names);
+        assert!(p.create.is_empty() && p.updated() == 0 && p.unchanged == 0);
+    }
+
+    #[test]
     fn a_user_of_a_previous_connection_with_the_same_name_is_adopted() {
-        let d = desired("acme", &record("a", &[], 0));
-        let existing = vec![stored(&d, "old-uid")];
-        let p = plan(vec![d], &existing, "new-uid");
-        assert_eq!(p.update_object.len(), 1);
+        let wanted = records(&["a", "b"]);
+        let mut existing = stored_all(&wanted, "uid-1");
+        existing[1] = stored(&desired("acme", &wanted[1]), "old-uid");
+        let p = plan_pages(
+            &wanted,
+            &[vec![existing[0].clone()], vec![existing[1].clone()]],
+            "new-uid",
+        );
+        assert_eq!(ids(&wanted, &p.update_object), vec!["a", "b"]);
+        assert!(p.update_status.is_empty() && p.create.is_empty() && p.delete.is_empty());
+        // A reference to the owner that is not the controller reference does not count either.
+        let mut shared = stored(&desired("acme", &wanted[0]), "uid-1");
+        shared.metadata.owner_references.as_mut().unwrap()[0].controller = None;
+        let p = plan_pages(&wanted[..1], &[vec![shared]], "uid-1");
+        assert_eq!(p.update_object, vec![0]);
+    }
+
+    #[test]
+    fn a_managed_label_the_user_lost_is_removed() {
+        let wanted = records(&["a"]);
+        let mut existing = stored_all(&wanted, "uid-1");
+        existing[0]
+            .metadata
+            .labels
+            .as_mut()
+            .unwrap()
+            .insert(product_label("jira-servicedesk"), "true".into());
+        let p = plan_pages(&wanted, &[existing], "uid-1");
+        assert_eq!(p.update_object, vec![0]);
         assert!(p.update_status.is_empty());
     }
 }
