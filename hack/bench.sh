@@ -7,7 +7,7 @@
 #   BENCH_QUICK=1                         smallest sizes only: 1k users, a burst of 100 actions (a smoke run)
 #   BENCH_SECTIONS=sync,rate,operator,actions   sections to run
 #   BENCH_RATE=50 BENCH_RATE_USERS=1000   the rate-limited sync (quick mode: 200 requests/s)
-#   BENCH_OPERATOR=1000:Users,50000:Users,100000:Summary   runs of the operator binary (size:inventory)
+#   BENCH_OPERATOR=1000:Users,50000:Users,100000:Users,100000:Summary   runs of the operator binary (size:inventory)
 #   BENCH_BURSTS=100,1000                 JiraAction bursts
 #   BENCH_NAIVE_MEASURED_MAX=10000        the naive strategy's requests are made for real up to this size
 # Not part of the test suite's pass/fail: the figures depend on the machine.

@@ -41,7 +41,7 @@ pub struct Config {
     /// Size of the rate-limited scenario: `BENCH_RATE_USERS` (default 1000).
     pub rate_users: usize,
     /// Runs of the operator binary (size and inventory mode): `BENCH_OPERATOR`, e.g.
-    /// `1000:Users,50000:Users,100000:Summary` (the default; `1000:Users` in quick mode).
+    /// `1000:Users,50000:Users,100000:Users,100000:Summary` (the default; `1000:Users` in quick mode).
     pub operator_runs: Vec<(usize, Inventory)>,
     /// Action bursts: `BENCH_BURSTS` (default 100,1000; 100 in quick mode).
     pub bursts: Vec<usize>,
@@ -88,7 +88,10 @@ impl Config {
             rate_users: number("BENCH_RATE_USERS", 1000),
             operator_runs: list(
                 "BENCH_OPERATOR",
-                pick("1000:Users,50000:Users,100000:Summary", "1000:Users"),
+                pick(
+                    "1000:Users,50000:Users,100000:Users,100000:Summary",
+                    "1000:Users",
+                ),
                 |s| {
                     let (n, mode) = s.split_once(':').unwrap_or((s, "Users"));
                     let mode = match mode {
