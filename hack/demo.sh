@@ -33,6 +33,10 @@ cleanup() {
     echo "logs were in $work:" >&2
     for log in "$work"/*.log; do [ -f "$log" ] && { echo "--- $log (last 30 lines)" >&2; tail -n 30 "$log" >&2; }; done
   fi
+  # Under the test suite's credential leak audit, the operator's log joins the audit record.
+  if [ -n "${JCO_LEAK_AUDIT_DIR:-}" ] && [ -f "$work/operator.log" ]; then
+    cp "$work/operator.log" "$JCO_LEAK_AUDIT_DIR/operator-demo-$$.log"
+  fi
   rm -rf "$work"
   exit "$code"
 }
@@ -150,8 +154,11 @@ EOF
 kubectl get jira -n "$ns"
 
 step "Running the operator"
+# The test suite's credential leak audit runs the demo's operator at trace level.
+log_level=info
+[ -n "${JCO_LEAK_AUDIT_DIR:-}" ] && log_level=trace
 KUBECONFIG="$work/kubeconfig" "$target/jira-cloud-operator" --jira-api-url "$sim" --jira-auth-url "$sim" --log-format text \
-  --jira-requests-per-second 200 --metrics-addr 127.0.0.1:0 --health-addr 127.0.0.1:0 >"$work/operator.log" 2>&1 &
+  --log-level "$log_level" --jira-requests-per-second 200 --metrics-addr 127.0.0.1:0 --health-addr 127.0.0.1:0 >"$work/operator.log" 2>&1 &
 pids+=($!)
 operator=${pids[-1]}
 

@@ -10,7 +10,15 @@ echo "test control plane: $("$KUBEBUILDER_ASSETS/kube-apiserver" --version), etc
 mkdir -p target
 # The demo test runs the workspace's binaries (the operator, jira-sim, testenv): build them all first.
 cargo build --workspace --bins
+# The whole suite leaves a record of everything the operator said (apiserver audit log of every write, trace
+# logs, metrics) in this directory; tests/leak_audit.rs then searches it for the suite's credentials.
+JCO_LEAK_AUDIT_DIR="$(pwd)/target/leak-audit"
+export JCO_LEAK_AUDIT_DIR
+rm -rf "$JCO_LEAK_AUDIT_DIR"
+mkdir -p "$JCO_LEAK_AUDIT_DIR"
 # Benches are not run here (their harness-less mains are benchmarks, not tests): `make bench` runs them.
 cargo test --workspace --no-fail-fast 2>&1 | tee target/test.log
-passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' target/test.log | awk '{s+=$4} END {print s+0}')
+cp target/test.log "$JCO_LEAK_AUDIT_DIR/output-cargo-test.log"
+cargo test --test leak_audit -- --ignored --nocapture 2>&1 | tee target/leak-audit.log
+passed=$(cat target/test.log target/leak-audit.log | grep -Eo 'test result: ok\. [0-9]+ passed' | awk '{s+=$4} END {print s+0}')
 echo "tests passed: $passed"

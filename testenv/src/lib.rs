@@ -8,6 +8,7 @@
 //! Child processes are started from one long-lived thread and asked to die with it (`PR_SET_PDEATHSIG`), so no
 //! process outlives the test binary, even when a test panics or the binary is killed.
 
+pub mod audit;
 mod pki;
 mod process;
 
@@ -209,7 +210,10 @@ impl ControlPlane {
             format!("--service-account-signing-key-file={}", p("sa.key")),
             "--disable-admission-plugins=ServiceAccount".into(),
             "--v=0".into(),
-        ];
+        ]
+        .into_iter()
+        .chain(audit::apiserver_flags(dir.path())?)
+        .collect();
         processes.push(Supervised::spawn(
             "kube-apiserver",
             dir.path(),
@@ -417,6 +421,7 @@ pub async fn install_crds(client: Client, crds: &[CustomResourceDefinition]) -> 
 /// The shared control plane of this test binary: started once, by a thread that lives as long as the process,
 /// so its processes stop when the test binary exits. Each test gets its own client from it.
 pub fn shared() -> &'static SharedPlane {
+    audit::install_trace_log();
     static SHARED: OnceLock<Result<SharedPlane, String>> = OnceLock::new();
     let shared = SHARED.get_or_init(|| {
         let (tx, rx) = mpsc::channel();

@@ -92,6 +92,12 @@ impl Operator {
     }
 }
 
+impl Drop for Operator {
+    fn drop(&mut self) {
+        testenv::audit::save("metrics", "txt", &self.ctx.metrics.encode());
+    }
+}
+
 /// Creates or replaces a Secret with string values.
 pub async fn put_secret(client: &Client, namespace: &str, name: &str, data: &[(&str, &str)]) {
     let api: Api<Secret> = Api::namespaced(client.clone(), namespace);

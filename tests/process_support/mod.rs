@@ -156,10 +156,11 @@ impl OperatorProcess {
             } else {
                 &["--log-format", "text"][..]
             })
-            .args(["--log-level", "info"])
             .arg(format!("--metrics-addr=127.0.0.1:{metrics_port}"))
             .arg(format!("--health-addr=127.0.0.1:{health_port}"))
-            .args(args)
+            .args(testenv::audit::operator_args(
+                &[&["--log-level", "info"][..], args].concat(),
+            ))
             .stdout(log.reopen().expect("log file"))
             .stderr(log.reopen().expect("log file"))
             .spawn()
@@ -265,8 +266,10 @@ impl Drop for OperatorProcess {
                 tail.join("\n")
             );
         }
+        testenv::audit::keep_metrics(self.metrics_port);
         let _ = self.child.kill();
         let _ = self.child.wait();
+        testenv::audit::keep_log(self.log.path());
     }
 }
 

@@ -107,7 +107,7 @@ impl Binary {
             .args(["--jira-requests-per-second", "0"])
             .arg(format!("--metrics-addr=127.0.0.1:{metrics_port}"))
             .arg(format!("--health-addr=127.0.0.1:{}", free_port()))
-            .args(args)
+            .args(testenv::audit::operator_args(args))
             .stdin(std::process::Stdio::null())
             .stdout(file.try_clone().expect("a log file"))
             .stderr(file)
@@ -173,6 +173,8 @@ impl Drop for Binary {
             let tail: Vec<&str> = tail.into_iter().rev().collect();
             eprintln!("--- last lines of the operator ---\n{}", tail.join("\n"));
         }
+        testenv::audit::keep_metrics(self.metrics_port);
         self.kill();
+        testenv::audit::keep_log(&self.log);
     }
 }
