@@ -26,8 +26,10 @@ pub async fn start(scenario: Scenario) -> SimHandle {
     .await
 }
 
-/// Starts a simulator with a full configuration.
+/// Starts a simulator with a full configuration (and, under the suite's leak audit, the trace log of the
+/// operator code these tests run in-process).
 pub async fn start_with(config: SimConfig) -> SimHandle {
+    testenv::audit::install_trace_log();
     jira_sim::start(config).await.expect("simulator starts")
 }
 
