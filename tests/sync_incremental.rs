@@ -71,15 +71,20 @@ async fn incremental_sync_reads_only_changes_and_matches_a_full_sync() {
             .get("GET /rest/api/3/issue/{id}/comment")
             .map_or(0, |e| e.requests)
     };
+    let searches = |d: &jira_cloud_operator::jira::RequestStats| {
+        d.by_endpoint
+            .get("POST /rest/api/3/search/jql")
+            .map_or(0, |e| e.requests)
+    };
     assert_eq!(
-        comments(&first_delta),
-        3,
-        "the full sync reads the comments of the three issues updated in the window"
+        (searches(&first_delta), comments(&first_delta)),
+        (1, 0),
+        "the full sync's search embeds every comment of the three issues updated in the window"
     );
     assert_eq!(
-        comments(&delta),
-        2,
-        "the incremental sync reads only the two issues changed since"
+        (searches(&delta), comments(&delta)),
+        (1, 0),
+        "the incremental sync's search embeds the comments of the two issues changed since"
     );
     let rec = |id: &str| {
         second

@@ -5,10 +5,11 @@
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
 use jira_cloud_operator::jira::{
-    BULKFETCH_IDS, BULKFETCH_PAGE, COMMENTS_PAGE, GROUP_MEMBER_PAGE, SEARCH_PAGE, USERS_PAGE,
-    WORKLOG_LIST_IDS,
+    BULKFETCH_IDS, BULKFETCH_PAGE, COMMENTS_PAGE, GROUP_MEMBER_PAGE, SEARCH_COMMENTS_PAGE,
+    SEARCH_PAGE, USERS_PAGE, WORKLOG_LIST_IDS,
 };
 use jira_sim::Scenario;
+use jira_sim::routes::EMBEDDED_COMMENTS;
 use jira_sim::scenario::AccountType;
 
 /// Worklog ids per page of the `worklog/updated` feed.
@@ -94,11 +95,12 @@ fn directory_requests(s: &Scenario) -> usize {
 }
 
 /// The fewest requests a sync that reads the activity from `from` on can make with the endpoints' page caps:
-/// the directory (see [`directory_requests`]); search/jql pages of the issues updated since `from` (ids
-/// only); bulkfetch calls per 1000 such issues (more when their histories exceed a page); one comment page per
-/// such issue (more for issues with over a page of comments since `from`); worklog/updated and worklog/list
-/// pages of the worklogs updated since `from`; for an incremental sync, one worklog/deleted page. Times of
-/// the scenario are resolved against `now_ms`, the simulator's start.
+/// the directory (see [`directory_requests`]); search/jql pages of the issues updated since `from` with their
+/// embedded comment page (100 issues a page); bulkfetch calls per 1000 such issues (more when their histories
+/// exceed a page); for each such issue with more comments than the search embeds, its comment pages since
+/// `from` (at least one); worklog/updated and worklog/list pages of the worklogs updated since `from`; for an
+/// incremental sync, one worklog/deleted page. Times of the scenario are resolved against `now_ms`, the
+/// simulator's start.
 pub fn minimal_requests(
     s: &Scenario,
     from: DateTime<Utc>,
@@ -107,7 +109,7 @@ pub fn minimal_requests(
 ) -> usize {
     let since = since(s, from.timestamp_millis(), now_ms);
     let mut n = directory_requests(s);
-    n += pages(since.issues.len(), SEARCH_PAGE);
+    n += pages(since.issues.len(), SEARCH_COMMENTS_PAGE);
     for batch in since.issues.chunks(BULKFETCH_IDS) {
         let histories: usize = batch.iter().map(|i| i.histories).sum();
         n += pages(histories, BULKFETCH_PAGE);
@@ -115,6 +117,7 @@ pub fn minimal_requests(
     n += since
         .issues
         .iter()
+        .filter(|i| i.comments > EMBEDDED_COMMENTS)
         .map(|i| pages(i.new_comments, COMMENTS_PAGE))
         .sum::<usize>();
     n += pages(since.worklogs, WORKLOG_FEED_PAGE);
@@ -136,9 +139,10 @@ pub fn naive_directory_requests(s: &Scenario) -> usize {
     s.users.len() / USERS_PAGE + 1 + 1 + humans(s)
 }
 
-/// Requests of the naive strategy, computed: the same user listing, application roles and issue search as
-/// the operator, then one `GET user?expand=groups,applicationRoles` per human account and, per issue updated
-/// since `from`, every page of its comments, changelog and worklogs (default page sizes).
+/// Requests of the naive strategy, computed: the same user listing and application roles as the operator, an
+/// id-only issue search (5000 issues a page), then one `GET user?expand=groups,applicationRoles` per human
+/// account and, per issue updated since `from`, every page of its comments, changelog and worklogs (default
+/// page sizes).
 pub fn naive_requests(s: &Scenario, from: DateTime<Utc>, now_ms: i64) -> usize {
     let since = since(s, from.timestamp_millis(), now_ms);
     let per_issue: usize = since
@@ -154,8 +158,8 @@ pub fn naive_requests(s: &Scenario, from: DateTime<Utc>, now_ms: i64) -> usize {
 }
 
 /// Requests of the naive strategy made for real against the simulator at `base` (8 in flight): the per-user
-/// and per-issue requests are sent and counted (following every page); the listing, roles and search pages
-/// are the same as the operator's and are counted from the scenario, not sent. `account_ids` are the human
+/// and per-issue requests are sent and counted (following every page); the listing, roles and id-only search
+/// pages are counted from the scenario, not sent. `account_ids` are the human
 /// accounts, `issue_keys` the issues updated since the sync's start.
 pub async fn naive_measured(
     s: &Scenario,

@@ -1,6 +1,6 @@
-//! Usage signals: issues updated since a time (`search/jql`), changelogs (`changelog/bulkfetch`),
-//! comments per issue, worklogs updated / deleted since a time (`worklog/updated`, `worklog/list`,
-//! `worklog/deleted`).
+//! Usage signals: issues updated since a time with a page of their comments (`search/jql`), changelogs
+//! (`changelog/bulkfetch`), the comments of issues with more than that page (`issue/{id}/comment`),
+//! worklogs updated / deleted since a time (`worklog/updated`, `worklog/list`, `worklog/deleted`).
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -9,8 +9,11 @@ use super::error::JiraError;
 use super::time::de_datetime;
 use super::{Call, JiraClient};
 
-/// Page size asked of `search/jql` (Jira allows up to 5000 when only ids are requested).
+/// Jira's cap on `search/jql` pages that ask for ids (or keys) only.
 pub const SEARCH_PAGE: usize = 5000;
+/// Page size asked of `search/jql` with the `comment` field (Jira caps pages with other fields than ids
+/// at 100).
+pub const SEARCH_COMMENTS_PAGE: usize = 100;
 /// Issue ids per `changelog/bulkfetch` call (the endpoint's cap).
 pub const BULKFETCH_IDS: usize = 1000;
 /// Histories per `changelog/bulkfetch` page (the endpoint's cap).
@@ -42,6 +45,17 @@ pub struct CommentEvent {
     pub update_author: Option<String>,
     /// Last edited at (equals `created` when never edited).
     pub updated: Option<DateTime<Utc>>,
+}
+
+/// An issue found by [`JiraClient::issues_updated_since`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdatedIssue {
+    /// Issue id.
+    pub id: u64,
+    /// Every comment of the issue, when the search embedded all of them (oldest first); `None` when they
+    /// must be read with [`JiraClient::comments_since`]: the embedded page is truncated, or missing or
+    /// unusable.
+    pub comments: Option<Vec<CommentEvent>>,
 }
 
 /// An entry of `worklog/updated`.
@@ -87,6 +101,50 @@ fn account(a: Option<AccountRef>) -> Option<String> {
     a.and_then(|a| a.account_id).filter(|s| !s.is_empty())
 }
 
+/// A comment as `issue/{id}/comment` and the embedded `comment` field give it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawComment {
+    author: Option<AccountRef>,
+    update_author: Option<AccountRef>,
+    #[serde(default, deserialize_with = "de_datetime")]
+    created: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "de_datetime")]
+    updated: Option<DateTime<Utc>>,
+}
+
+impl RawComment {
+    /// The comment's event; none without a creation time.
+    fn event(self) -> Option<CommentEvent> {
+        Some(CommentEvent {
+            author: account(self.author),
+            created: self.created?,
+            update_author: account(self.update_author),
+            updated: self.updated,
+        })
+    }
+}
+
+/// The comments of an issue's `fields` when its embedded `comment` page holds all of them: a page that
+/// starts at 0 with no more comments in `total` than it holds. Jira caps that page (oldest comments
+/// first), so a truncated page, like a missing or malformed one, gives `None`: read the comments instead.
+fn complete_comments(fields: &serde_json::Value) -> Option<Vec<CommentEvent>> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Embedded {
+        comments: Vec<RawComment>,
+        total: usize,
+        start_at: u64,
+    }
+    let page = Embedded::deserialize(fields.get("comment")?).ok()?;
+    (page.start_at == 0 && page.total <= page.comments.len()).then(|| {
+        page.comments
+            .into_iter()
+            .filter_map(RawComment::event)
+            .collect()
+    })
+}
+
 /// Numeric ids arrive as strings or numbers.
 fn de_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     #[derive(Deserialize)]
@@ -108,17 +166,23 @@ pub(crate) fn minutes_back(now: DateTime<Utc>, since: DateTime<Utc>) -> i64 {
 }
 
 impl JiraClient {
-    /// Ids of the issues updated since `since` (and up to a few minutes before it), in id order. The JQL
-    /// uses a relative date (`updated >= -Nm`), which, unlike an absolute one, does not depend on the
-    /// caller's time zone; asking only for ids allows Jira's largest pages.
-    pub async fn issue_ids_updated_since(
+    /// The issues updated since `since` (and up to a few minutes before it), in id order, each handed to
+    /// `each` as its page arrives, with its comments when the search embedded all of them. The JQL uses a
+    /// relative date (`updated >= -Nm`), which, unlike an absolute one, does not depend on the caller's
+    /// time zone. Asking for the `comment` field caps pages at 100 issues (instead of 5000 for ids only)
+    /// but spares the per-issue comment read of every issue whose comments fit in the embedded page.
+    pub async fn issues_updated_since(
         &self,
         since: DateTime<Utc>,
-    ) -> Result<Vec<u64>, JiraError> {
+        mut each: impl FnMut(UpdatedIssue),
+    ) -> Result<(), JiraError> {
         #[derive(Deserialize)]
         struct Issue {
             #[serde(deserialize_with = "de_id")]
             id: u64,
+            // Kept as a value: an unusable embedded page means "read the comments", not a failed search.
+            #[serde(default)]
+            fields: serde_json::Value,
         }
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
@@ -132,13 +196,12 @@ impl JiraClient {
             "updated >= -{}m ORDER BY id ASC",
             minutes_back(Utc::now(), since)
         );
-        let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let body = serde_json::json!({
                 "jql": jql,
-                "fields": ["id"],
-                "maxResults": SEARCH_PAGE,
+                "fields": ["id", "comment"],
+                "maxResults": SEARCH_COMMENTS_PAGE,
                 "nextPageToken": token,
             });
             let page: Page = self
@@ -149,10 +212,15 @@ impl JiraClient {
                     &body,
                 ))
                 .await?;
-            out.extend(page.issues.into_iter().map(|i| i.id));
+            for issue in page.issues {
+                each(UpdatedIssue {
+                    id: issue.id,
+                    comments: complete_comments(&issue.fields),
+                });
+            }
             match page.next_page_token {
                 Some(t) if !t.is_empty() && page.is_last != Some(true) => token = Some(t),
-                _ => return Ok(out),
+                _ => return Ok(()),
             }
         }
     }
@@ -223,20 +291,9 @@ impl JiraClient {
         since: DateTime<Utc>,
     ) -> Result<Vec<CommentEvent>, JiraError> {
         #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Comment {
-            author: Option<AccountRef>,
-            update_author: Option<AccountRef>,
-            #[serde(default, deserialize_with = "de_datetime")]
-            created: Option<DateTime<Utc>>,
-            #[serde(default, deserialize_with = "de_datetime")]
-            updated: Option<DateTime<Utc>>,
-        }
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
         struct Page {
             #[serde(default)]
-            comments: Vec<Comment>,
+            comments: Vec<RawComment>,
             total: Option<usize>,
         }
         let path = format!("rest/api/3/issue/{issue_id}/comment");
@@ -269,17 +326,11 @@ impl JiraClient {
             let page: Page = super::parse_json("GET /rest/api/3/issue/{id}/comment", &resp.body)?;
             let len = page.comments.len();
             let mut reached_old = false;
-            for c in page.comments {
-                let Some(created) = c.created else { continue };
-                if created < since {
+            for c in page.comments.into_iter().filter_map(RawComment::event) {
+                if c.created < since {
                     reached_old = true;
                 }
-                out.push(CommentEvent {
-                    author: account(c.author),
-                    created,
-                    update_author: account(c.update_author),
-                    updated: c.updated,
-                });
+                out.push(c);
             }
             start += len;
             if len == 0 || reached_old || page.total.is_none_or(|t| start >= t) {
@@ -435,5 +486,57 @@ mod tests {
         );
         assert_eq!(serde_json::from_str::<T>(r#"{"id":103}"#).unwrap().id, 103);
         assert!(serde_json::from_str::<T>(r#"{"id":"ENG-1"}"#).is_err());
+    }
+
+    #[test]
+    fn embedded_comments_only_when_complete() {
+        let comment = |at: &str| {
+            serde_json::json!({"author": {"accountId": "a"}, "updateAuthor": {"accountId": "b"},
+                               "created": at, "updated": "2026-11-02T10:00:00.000+0000"})
+        };
+        let fields = |page: serde_json::Value| serde_json::json!({ "comment": page });
+        let two = vec![
+            comment("2026-11-01T10:00:00.000+0000"),
+            comment("not a date"),
+        ];
+        let full = complete_comments(&fields(
+            serde_json::json!({"comments": two, "total": 2, "maxResults": 2, "startAt": 0}),
+        ))
+        .expect("a complete page");
+        assert_eq!(
+            full.len(),
+            1,
+            "a comment without a creation time is skipped"
+        );
+        assert_eq!(full[0].author.as_deref(), Some("a"));
+        assert_eq!(full[0].update_author.as_deref(), Some("b"));
+        assert_eq!(
+            full[0].created,
+            Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap()
+        );
+        let empty = serde_json::json!({"comments": [], "total": 0, "maxResults": 0, "startAt": 0});
+        assert_eq!(complete_comments(&fields(empty)), Some(Vec::new()));
+        for unusable in [
+            // Truncated: more comments than embedded.
+            serde_json::json!({"comments": two, "total": 3, "maxResults": 2, "startAt": 0}),
+            serde_json::json!({"comments": two, "total": 2, "maxResults": 2, "startAt": 1}),
+            serde_json::json!({"comments": two, "maxResults": 2, "startAt": 0}),
+            serde_json::json!({"comments": two, "total": -1, "startAt": 0}),
+            serde_json::json!({"comments": two, "total": 2}),
+            serde_json::json!({"total": 0, "startAt": 0}),
+            serde_json::json!({"comments": {"a": 1}, "total": 0, "startAt": 0}),
+            serde_json::json!({"comments": [1], "total": 1, "startAt": 0}),
+            serde_json::json!(null),
+            serde_json::json!("comments"),
+        ] {
+            assert_eq!(
+                complete_comments(&fields(unusable.clone())),
+                None,
+                "{unusable}"
+            );
+        }
+        assert_eq!(complete_comments(&serde_json::json!({})), None);
+        assert_eq!(complete_comments(&serde_json::json!(null)), None);
+        assert_eq!(complete_comments(&serde_json::json!([1, 2])), None);
     }
 }

@@ -26,7 +26,8 @@ use url::Url;
 pub use actions::{CreateIssue, IssueRef, Outcome, UserRef, plain_text_to_adf};
 pub use activity::{
     BULKFETCH_IDS, BULKFETCH_PAGE, COMMENTS_PAGE, ChangelogEntry, CommentEvent, DeletedWorklog,
-    SEARCH_PAGE, UpdatedWorklog, WORKLOG_LIST_IDS, WorklogDetail,
+    SEARCH_COMMENTS_PAGE, SEARCH_PAGE, UpdatedIssue, UpdatedWorklog, WORKLOG_LIST_IDS,
+    WorklogDetail,
 };
 pub use admin::{ADMIN_PAGE, AdminUser, AdminUsers};
 pub(crate) use error::clip;

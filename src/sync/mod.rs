@@ -23,7 +23,7 @@ pub use inventory::{
     UserCounts, UserRecord, Window, compute, role,
 };
 
-use crate::jira::{BULKFETCH_IDS, GroupRef, JiraClient, JiraError, WORKLOG_LIST_IDS};
+use crate::jira::{BULKFETCH_IDS, CommentEvent, GroupRef, JiraClient, JiraError, WORKLOG_LIST_IDS};
 
 /// Events newer than `now - SETTLE` are left to the next sync (Jira's worklog feed hides the last minute).
 pub const SETTLE: Duration = Duration::from_secs(90);
@@ -302,6 +302,28 @@ fn add_event(
     }
 }
 
+/// A comment counts for its author when created and for its last editor when edited.
+fn add_comments(state: &Mutex<&mut Activity>, range: Range, comments: Vec<CommentEvent>) {
+    for c in comments {
+        add_event(
+            state,
+            range,
+            c.author.as_deref(),
+            Some(c.created),
+            EventKind::Comment,
+        );
+        if c.updated.is_some_and(|u| u != c.created) {
+            add_event(
+                state,
+                range,
+                c.update_author.as_deref(),
+                c.updated,
+                EventKind::Comment,
+            );
+        }
+    }
+}
+
 /// Comments, changelogs and worklogs with a time in `range`.
 async fn collect_activity(
     client: &JiraClient,
@@ -310,7 +332,19 @@ async fn collect_activity(
     state: &Mutex<&mut Activity>,
 ) -> Result<(), JiraError> {
     let issues_part = async {
-        let ids: Vec<u64> = client.issue_ids_updated_since(range.lo).await?;
+        // Comments come with the search when they fit in its embedded page; the other issues' comments are
+        // read page by page afterwards.
+        let mut ids: Vec<u64> = Vec::new();
+        let mut truncated: Vec<u64> = Vec::new();
+        client
+            .issues_updated_since(range.lo, |issue| {
+                ids.push(issue.id);
+                match issue.comments {
+                    Some(comments) => add_comments(state, range, comments),
+                    None => truncated.push(issue.id),
+                }
+            })
+            .await?;
         let changelogs = stream::iter(ids.chunks(BULKFETCH_IDS).map(<[u64]>::to_vec))
             .map(|chunk| async move { client.changelogs(&chunk).await })
             .buffer_unordered(client.concurrency())
@@ -326,28 +360,11 @@ async fn collect_activity(
                 }
                 future::ready(Ok(()))
             });
-        let comments = stream::iter(ids.iter().copied())
+        let comments = stream::iter(truncated)
             .map(|id| client.comments_since(id, range.lo))
             .buffer_unordered(client.concurrency())
             .try_for_each(|comments| {
-                for c in comments {
-                    add_event(
-                        state,
-                        range,
-                        c.author.as_deref(),
-                        Some(c.created),
-                        EventKind::Comment,
-                    );
-                    if c.updated.is_some_and(|u| u != c.created) {
-                        add_event(
-                            state,
-                            range,
-                            c.update_author.as_deref(),
-                            c.updated,
-                            EventKind::Comment,
-                        );
-                    }
-                }
+                add_comments(state, range, comments);
                 future::ready(Ok(()))
             });
         futures::try_join!(changelogs, comments).map(|_| ())
