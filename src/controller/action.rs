@@ -15,6 +15,14 @@
 //! 5. Transient errors go back to `Pending` and retry with jittered exponential backoff (1 s doubling, at most
 //!    5 min, ±20 %); permanent ones fail at once with the error's reason.
 //!
+//! Scheduling: the kube runtime hands every action to [`reconcile`] as soon as it is seen; the actions then
+//! queue on a fair semaphore, in the order they came, and `concurrency` of them execute at once. (The kube
+//! runtime's own limit picks the next object among those waiting in no particular order, so under a burst some
+//! early actions would wait until the end.) A finished action without a TTL has nothing to do and does not
+//! queue. Events are published by a background task, a few at a time, after the status that they describe was
+//! written: they are off the path of the action and yield the apiserver to the status writes of running
+//! actions; they are all published before [`run`] returns.
+//!
 //! Fault injection for tests: when the process runs with the environment variable
 //! [`FAULT_CRASH_AFTER_JIRA_CALL`] set to `1`, it aborts right after a successful Jira call and before the
 //! status write that records the result. Off unless set; never set it in production.
@@ -28,6 +36,7 @@ use crate::api::{
 };
 use exec::Done;
 use futures::{FutureExt, StreamExt};
+use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::jiff::Timestamp;
 use kube::{
     Api, Resource, ResourceExt,
@@ -35,7 +44,7 @@ use kube::{
     runtime::{
         Controller, WatchStreamExt,
         controller::{self, Action},
-        events::{Event, EventType},
+        events::{Event, EventType, Recorder},
         predicates,
         reflector::{self, ObjectRef, Store},
         watcher,
@@ -48,6 +57,7 @@ use std::{
     sync::{Arc, Mutex},
     time::Duration,
 };
+use tokio::sync::{Semaphore, mpsc};
 use tracing::Instrument;
 
 /// Name of the controller in metrics and logs.
@@ -64,6 +74,10 @@ pub const SEARCH_SETTLE: Duration = Duration::from_secs(10);
 
 /// How often an action waiting for its connection looks again (a connection turning Ready wakes it sooner).
 const CONNECTION_RECHECK: Duration = Duration::from_secs(60);
+
+/// Events the background publisher sends at once: few, so that under a burst the Events yield the apiserver
+/// to the status writes of the actions themselves.
+const EVENTS_IN_FLIGHT: usize = 4;
 
 /// An error of one reconcile (the action's own failures are status, not errors).
 #[derive(Debug, thiserror::Error)]
@@ -92,10 +106,61 @@ struct Shared {
     connections_ready: tokio::sync::OnceCell<()>,
     crash_after_jira_call: bool,
     failures: Mutex<HashMap<ObjectRef<JiraAction>, u32>>,
+    /// Actions executing at once (`concurrency` permits, granted in the order they were asked for).
+    permits: Semaphore,
+    /// Events for the background publisher.
+    events: mpsc::UnboundedSender<Note>,
 }
 
-/// Runs the JiraAction controller until `shutdown` completes (then lets running reconciles finish). Watches
-/// all namespaces, or each of `ctx.settings.watch_namespaces`.
+/// An Event about an action, waiting for the background publisher.
+struct Note {
+    type_: EventType,
+    reason: String,
+    note: String,
+    regarding: ObjectReference,
+}
+
+impl Shared {
+    /// Queues an Event about `action` (published in the background; never blocks the action).
+    fn publish(&self, action: &JiraAction, type_: EventType, reason: &str, note: &str) {
+        let note = Note {
+            type_,
+            reason: reason.into(),
+            note: note.chars().take(1000).collect(),
+            regarding: action.object_ref(&()),
+        };
+        if self.events.send(note).is_err() {
+            tracing::debug!("the Event publisher has stopped; Event dropped");
+        }
+    }
+}
+
+/// Publishes the queued Events, [`EVENTS_IN_FLIGHT`] at a time, until every sender is gone and the queue is
+/// empty.
+async fn publish_events(recorder: Recorder, queue: mpsc::UnboundedReceiver<Note>) {
+    futures::stream::unfold(queue, |mut queue| async move {
+        queue.recv().await.map(|note| (note, queue))
+    })
+    .for_each_concurrent(EVENTS_IN_FLIGHT, |note| {
+        let recorder = &recorder;
+        async move {
+            let event = Event {
+                type_: note.type_,
+                reason: note.reason,
+                note: Some(note.note),
+                action: "Execute".into(),
+                secondary: None,
+            };
+            if let Err(e) = recorder.publish(&event, &note.regarding).await {
+                tracing::debug!(error = %e, "publishing an Event failed");
+            }
+        }
+    })
+    .await;
+}
+
+/// Runs the JiraAction controller until `shutdown` completes (then lets running reconciles finish and publishes
+/// the Events they queued). Watches all namespaces, or each of `ctx.settings.watch_namespaces`.
 pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 'static) {
     let crash_after_jira_call = std::env::var(FAULT_CRASH_AFTER_JIRA_CALL).is_ok_and(|v| v == "1");
     if crash_after_jira_call {
@@ -114,10 +179,26 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 
             .map(Some)
             .collect()
     };
-    let runs = scopes
+    let (events, queue) = mpsc::unbounded_channel();
+    let publisher = tokio::spawn(publish_events(ctx.recorder.clone(), queue));
+    let runs: Vec<_> = scopes
         .into_iter()
-        .map(|ns| run_scope(ctx.clone(), ns, crash_after_jira_call, shutdown.clone()));
+        .map(|ns| {
+            run_scope(
+                ctx.clone(),
+                ns,
+                crash_after_jira_call,
+                events.clone(),
+                shutdown.clone(),
+            )
+        })
+        .collect();
+    drop(events);
     futures::future::join_all(runs).await;
+    // Every controller has stopped and dropped its sender: the publisher ends once the queue is empty.
+    if let Err(e) = publisher.await {
+        tracing::warn!(error = %e, "the Event publisher failed");
+    }
 }
 
 fn scoped<K>(ctx: &Context, namespace: Option<&str>) -> Api<K>
@@ -134,6 +215,7 @@ async fn run_scope(
     ctx: Arc<Context>,
     namespace: Option<String>,
     crash_after_jira_call: bool,
+    events: mpsc::UnboundedSender<Note>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
     let (actions, action_writer) = reflector::store();
@@ -175,6 +257,8 @@ async fn run_scope(
         connections_ready: tokio::sync::OnceCell::new(),
         crash_after_jira_call,
         failures: Mutex::default(),
+        permits: Semaphore::new(ctx.settings.concurrency.max(1).into()),
+        events,
     });
     tracing::info!(
         namespace = namespace.as_deref().unwrap_or("*"),
@@ -182,7 +266,8 @@ async fn run_scope(
     );
     Controller::for_stream(action_events, actions)
         .watches_stream(connection_events, mapper)
-        .with_config(controller::Config::default().concurrency(ctx.settings.concurrency))
+        // No limit here: the reconciles queue in order on `permits` instead.
+        .with_config(controller::Config::default().concurrency(0))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, shared)
         .for_each(|result| {
@@ -199,6 +284,21 @@ async fn run_scope(
 }
 
 async fn reconcile(action: Arc<JiraAction>, shared: Arc<Shared>) -> Result<Action, Error> {
+    if status::is_finished(action.status.as_ref())
+        && action.spec.ttl_seconds_after_finished.is_none()
+    {
+        return Box::pin(reconcile_now(action, &shared)).await;
+    }
+    // Waits in line; boxed after, so that a waiting reconcile stays small.
+    let _permit = shared
+        .permits
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    Box::pin(reconcile_now(action, &shared)).await
+}
+
+async fn reconcile_now(action: Arc<JiraAction>, shared: &Shared) -> Result<Action, Error> {
     let _timer = shared.ctx.metrics.reconcile_started(CONTROLLER);
     let namespace = action.namespace().unwrap_or_default();
     let name = action.name_any();
@@ -216,7 +316,7 @@ async fn reconcile(action: Arc<JiraAction>, shared: Arc<Shared>) -> Result<Actio
         let api: Api<JiraAction> = Api::namespaced(shared.ctx.client.clone(), &namespace);
         let mut current = action.clone();
         for _ in 0..3 {
-            match advance(&shared, &api, &current).await {
+            match advance(shared, &api, &current).await {
                 Err(Error::Stale) => match api.get_opt(&name).await? {
                     Some(fresh) => current = Arc::new(fresh),
                     None => return Ok(Action::await_change()),
@@ -288,14 +388,7 @@ async fn advance(
         let message = "the spec sets no action kind, or more than one";
         let failed = status::failed(&prev, status::INVALID_SPEC, message, generation, now);
         write_status(ctx, api, action, &failed, true).await?;
-        publish(
-            ctx,
-            action,
-            EventType::Warning,
-            status::INVALID_SPEC,
-            message,
-        )
-        .await;
+        shared.publish(action, EventType::Warning, status::INVALID_SPEC, message);
         return Ok(Action::await_change());
     };
     if prev.phase == Some(ActionPhase::Pending)
@@ -309,7 +402,7 @@ async fn advance(
     let key = ObjectRef::new(connection_name).within(&action.namespace().unwrap_or_default());
     let connection = shared.connections.get(&key);
     if let Some(problem) = connection_problem(connection.as_deref(), connection_name) {
-        return wait_for_connection(ctx, api, action, &prev, &problem, now).await;
+        return wait_for_connection(shared, api, action, &prev, &problem, now).await;
     }
     let connection = connection.expect("checked above");
     tracing::debug!(connection = %connection_name, "connecting");
@@ -320,7 +413,7 @@ async fn advance(
                 "JiraConnection {connection_name} cannot be used ({}): {e}",
                 e.reason()
             );
-            return wait_for_connection(ctx, api, action, &prev, &problem, now).await;
+            return wait_for_connection(shared, api, action, &prev, &problem, now).await;
         }
     };
 
@@ -456,7 +549,7 @@ async fn finish(
                 status::EXECUTED
             };
             tracing::info!(kind = kind.as_str(), reason, message = %message, "action succeeded");
-            publish(ctx, action, EventType::Normal, reason, &message).await;
+            shared.publish(action, EventType::Normal, reason, &message);
             expire(api, action, &new, now).await
         }
         Err(e) if e.is_transient() => {
@@ -466,7 +559,7 @@ async fn finish(
             count("retried");
             tracing::info!(kind = kind.as_str(), error = %e, retry_in = ?delay, "attempt failed, retrying");
             let message = new.message.clone().unwrap_or_default();
-            publish(ctx, action, EventType::Warning, e.reason(), &message).await;
+            shared.publish(action, EventType::Warning, e.reason(), &message);
             Ok(Action::requeue(delay))
         }
         Err(e) => {
@@ -476,7 +569,7 @@ async fn finish(
             write_result(ctx, api, action, &new).await?;
             count("failed");
             tracing::info!(kind = kind.as_str(), reason, error = %e, "action failed");
-            publish(ctx, action, EventType::Warning, reason, &message).await;
+            shared.publish(action, EventType::Warning, reason, &message);
             expire(api, action, &new, now).await
         }
     }
@@ -513,7 +606,7 @@ fn connection_problem(connection: Option<&JiraConnection>, name: &str) -> Option
 }
 
 async fn wait_for_connection(
-    ctx: &Context,
+    shared: &Shared,
     api: &Api<JiraAction>,
     action: &JiraAction,
     prev: &JiraActionStatus,
@@ -522,18 +615,16 @@ async fn wait_for_connection(
 ) -> Result<Action, Error> {
     let new = status::waiting_for_connection(prev, problem, action.meta().generation, now);
     if status::differs(prev, &new) {
-        write_status(ctx, api, action, &new, true).await?;
+        write_status(&shared.ctx, api, action, &new, true).await?;
         let was_waiting = find_condition(&prev.conditions, status::SUCCEEDED)
             .is_some_and(|c| c.reason == status::CONNECTION_NOT_READY);
         if !was_waiting {
-            publish(
-                ctx,
+            shared.publish(
                 action,
                 EventType::Normal,
                 status::CONNECTION_NOT_READY,
                 problem,
-            )
-            .await;
+            );
         }
     }
     Ok(Action::requeue(CONNECTION_RECHECK.mul_f64(jitter())))
@@ -623,18 +714,5 @@ async fn write_status(
         Ok(updated) => Ok(updated),
         Err(kube::Error::Api(s)) if s.is_conflict() || s.is_not_found() => Err(Error::Stale),
         Err(e) => Err(e.into()),
-    }
-}
-
-async fn publish(ctx: &Context, action: &JiraAction, type_: EventType, reason: &str, note: &str) {
-    let event = Event {
-        type_,
-        reason: reason.into(),
-        note: Some(note.chars().take(1000).collect()),
-        action: "Execute".into(),
-        secondary: None,
-    };
-    if let Err(e) = ctx.recorder.publish(&event, &action.object_ref(&())).await {
-        tracing::debug!(error = %e, "publishing an Event failed");
     }
 }
