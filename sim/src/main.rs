@@ -83,19 +83,25 @@ fn scenario(cli: &Cli) -> Result<Scenario, String> {
     }))
 }
 
-async fn stop_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Listens for Ctrl-C and SIGTERM from now on (a signal arriving before the returned future is awaited is not
+/// lost: a client may stop the simulator the moment it printed its URL) and completes on the first of them.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing a SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
+        let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+        async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 #[tokio::main]
@@ -112,6 +118,7 @@ async fn main() {
         print!("{}", scenario.to_yaml());
         return;
     }
+    let stop = stop_signal();
     let config = SimConfig {
         scenario,
         token_lifetime: Duration::from_secs(cli.token_lifetime.max(1)),
@@ -135,6 +142,6 @@ async fn main() {
         sim.cloud_id(),
         sim.org_id()
     );
-    stop_signal().await;
+    stop.await;
     sim.shutdown().await;
 }
