@@ -210,7 +210,7 @@ Explore further (while the demo runs):
   $bin/kubectl get jira -n $ns
   $bin/kubectl describe jconn acme -n $ns
   $bin/kubectl annotate jconn acme -n $ns jiracloud.io/sync-requested=\$(date +%s) --overwrite
-  curl -u admin@example.com:classic-admin-token '$sim/rest/api/3/myself'
+  curl -u "admin@example.com:\$($bin/kubectl get secret jira-basic -n $ns -o jsonpath='{.data.apiToken}' | base64 -d)" '$sim/rest/api/3/myself'
 EOF
 if [ "$interactive" -eq 1 ]; then
   echo "Press Ctrl-C to stop the demo and clean up."
