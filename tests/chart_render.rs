@@ -216,6 +216,8 @@ fn defaults_are_cluster_wide_hardened_and_single_replica() {
         ("jiracloud.io", "jiraactions", "get list watch delete"),
         ("jiracloud.io", "jiraconnections/status", "get patch"),
         ("jiracloud.io", "jiraactions/status", "get patch"),
+        // JiraUsers block their connection's deletion (OwnerReferencesPermissionEnforcement).
+        ("jiracloud.io", "jiraconnections/finalizers", "update"),
         (
             "jiracloud.io",
             "jirausers",

@@ -209,6 +209,9 @@ impl ControlPlane {
             format!("--service-account-key-file={}", p("sa.pub")),
             format!("--service-account-signing-key-file={}", p("sa.key")),
             "--disable-admission-plugins=ServiceAccount".into(),
+            // As on clusters that enforce it (OpenShift does): setting blockOwnerDeletion needs `update` on the
+            // owner's finalizers, so the chart's RBAC is tested against it.
+            "--enable-admission-plugins=OwnerReferencesPermissionEnforcement".into(),
             "--v=0".into(),
         ]
         .into_iter()
