@@ -28,8 +28,9 @@ use std::collections::{BTreeMap, HashMap};
 pub const WRITE_CONCURRENCY: usize = 16;
 /// Page size when listing a connection's JiraUsers.
 const LIST_PAGE: u32 = 500;
-/// Hex digits of the accountId hash in a JiraUser's name.
-const HASH_LEN: usize = 10;
+/// Hex digits of the accountId hash in a JiraUser's name: 64 bits, so that two of a site's users sharing a name
+/// is out of reach (about 3e-10 at 100,000 users; 40 bits would give 0.5 %).
+const HASH_LEN: usize = 16;
 /// Longest display name or email written to a JiraUser: a hostile or garbled directory entry must not push the
 /// object towards the apiserver's size limit.
 const FIELD_MAX: usize = 512;
