@@ -6,6 +6,11 @@
 //! failure names the seed that reproduces it), connect, a full then an incremental sync and every action must
 //! end with `Ok` or a clear `Err` (a known reason, a bounded message), never a panic and never a hang.
 //!
+//! The search answers embed a page of each issue's comments; one issue has more comments than that page, so its
+//! comments are also read page by page. Each mutating kind of garbage is also aimed at the embedded comment
+//! pages alone: a spoiled embedded page must only make the client read that issue's comments, so every
+//! operation succeeds.
+//!
 //! `PARSER_FUZZ_ROUNDS` (default 1) repeats the whole matrix with further seeds; `PARSER_FUZZ_GARBAGE=HugeArray`
 //! (a kind's name) runs only that kind.
 
@@ -26,6 +31,8 @@ use jira_cloud_operator::{
     },
     sync::{self, SyncOptions},
 };
+use jira_sim::routes::EMBEDDED_COMMENTS;
+use jira_sim::scenario::{Ago, CommentSpec};
 use jira_sim::{SimConfig, SimHandle};
 use reliability_support::Rng;
 use serde_json::Value;
@@ -84,6 +91,20 @@ const ALL: [Garbage; 17] = [
     Garbage::AbsurdPaging,
 ];
 
+/// The kinds of garbage that change one node of a right answer (or its paging fields).
+const MUTATING: [Garbage; 7] = [
+    Garbage::WrongType,
+    Garbage::NullNode,
+    Garbage::MissingKey,
+    Garbage::HugeString,
+    Garbage::HugeArray,
+    Garbage::AbsurdNumber,
+    Garbage::AbsurdPaging,
+];
+
+/// The issue search, whose answers embed a page of each issue's comments.
+const SEARCH: &str = "POST /rest/api/3/search/jql";
+
 /// Paging fields claiming an endless listing: a huge `total`, tiny pages, never the last one.
 fn absurd_paging(v: &mut Value) {
     match v {
@@ -102,11 +123,30 @@ fn absurd_paging(v: &mut Value) {
     }
 }
 
+/// Applies `f` to every value under an object key named `key`.
+fn under(v: &mut Value, key: &str, f: &mut dyn FnMut(&mut Value)) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                if k == key {
+                    f(child);
+                } else {
+                    under(child, key, f);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| under(i, key, f)),
+        _ => {}
+    }
+}
+
 /// What the proxy does: which endpoint it spoils and how.
 #[derive(Default)]
 struct Plan {
     target: Option<String>,
     garbage: Option<(Garbage, u64)>,
+    /// Mutate only nodes under an object key of this name.
+    within: Option<&'static str>,
     seen: BTreeSet<String>,
     spoiled: u64,
 }
@@ -171,7 +211,7 @@ async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
         if hit {
             plan.spoiled += 1;
         }
-        plan.garbage.filter(|_| hit)
+        plan.garbage.filter(|_| hit).map(|g| (g, plan.within))
     };
     let mut response = match spoil {
         None => {
@@ -184,7 +224,7 @@ async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
             }
             r
         }
-        Some((garbage, seed)) => spoiled(garbage, seed, status, &body),
+        Some(((garbage, seed), within)) => spoiled(garbage, seed, within, status, &body),
     };
     if !response.headers().contains_key("content-type") {
         response
@@ -237,12 +277,18 @@ fn node_mut<'a>(v: &'a mut Value, path: &[Step]) -> &'a mut Value {
     })
 }
 
-/// Picks a node (preferring the ones of `filter`) of `v`.
-fn pick(v: &Value, rng: &mut Rng, filter: impl Fn(&Value) -> bool) -> Option<Vec<Step>> {
+/// Picks a node of `v` that `filter` accepts (under a key named `within`, if given).
+fn pick(
+    v: &Value,
+    rng: &mut Rng,
+    within: Option<&str>,
+    filter: impl Fn(&Value) -> bool,
+) -> Option<Vec<Step>> {
     let mut all = Vec::new();
     nodes(v, Vec::new(), &mut all);
     let good: Vec<_> = all
         .into_iter()
+        .filter(|p| within.is_none_or(|w| p.iter().any(|s| matches!(s, Step::Key(k) if k == w))))
         .filter(|p| {
             let mut copy = v.clone();
             filter(node_mut(&mut copy, p))
@@ -268,8 +314,14 @@ fn other_type(v: &Value, rng: &mut Rng) -> Value {
     }
 }
 
-/// The garbage answer.
-fn spoiled(garbage: Garbage, seed: u64, status: StatusCode, body: &[u8]) -> Response {
+/// The garbage answer; mutations change only nodes under a key named `within`, if given.
+fn spoiled(
+    garbage: Garbage,
+    seed: u64,
+    within: Option<&str>,
+    status: StatusCode,
+    body: &[u8],
+) -> Response {
     let mut rng = Rng::new(seed);
     let json: Option<Value> = serde_json::from_slice(body).ok();
     let mutate = |f: &mut dyn FnMut(&mut Value, &mut Rng) -> bool, rng: &mut Rng| -> Response {
@@ -301,7 +353,7 @@ fn spoiled(garbage: Garbage, seed: u64, status: StatusCode, body: &[u8]) -> Resp
         Garbage::Empty => with(status, "application/json", Vec::new()),
         Garbage::Null => with(status, "application/json", b"null".to_vec()),
         Garbage::WrongType => mutate(
-            &mut |v, rng| match pick(v, rng, |_| true) {
+            &mut |v, rng| match pick(v, rng, within, |_| true) {
                 Some(p) => {
                     let n = node_mut(v, &p);
                     *n = other_type(n, rng);
@@ -312,7 +364,7 @@ fn spoiled(garbage: Garbage, seed: u64, status: StatusCode, body: &[u8]) -> Resp
             &mut rng,
         ),
         Garbage::NullNode => mutate(
-            &mut |v, rng| match pick(v, rng, |n| !n.is_null()) {
+            &mut |v, rng| match pick(v, rng, within, |n| !n.is_null()) {
                 Some(p) => {
                     *node_mut(v, &p) = Value::Null;
                     true
@@ -322,7 +374,7 @@ fn spoiled(garbage: Garbage, seed: u64, status: StatusCode, body: &[u8]) -> Resp
             &mut rng,
         ),
         Garbage::MissingKey => mutate(
-            &mut |v, rng| match pick(v, rng, |n| n.as_object().is_some_and(|m| !m.is_empty())) {
+            &mut |v, rng| match pick(v, rng, within, |n| n.as_object().is_some_and(|m| !m.is_empty())) {
                 Some(p) => {
                     let map = node_mut(v, &p).as_object_mut().expect("an object");
                     let keys: Vec<String> = map.keys().cloned().collect();
@@ -334,7 +386,7 @@ fn spoiled(garbage: Garbage, seed: u64, status: StatusCode, body: &[u8]) -> Resp
             &mut rng,
         ),
         Garbage::HugeString => mutate(
-            &mut |v, rng| match pick(v, rng, Value::is_string) {
+            &mut |v, rng| match pick(v, rng, within, Value::is_string) {
                 Some(p) => {
                     *node_mut(v, &p) = Value::from("x".repeat(1 << 20));
                     true
@@ -344,7 +396,7 @@ fn spoiled(garbage: Garbage, seed: u64, status: StatusCode, body: &[u8]) -> Resp
             &mut rng,
         ),
         Garbage::HugeArray => mutate(
-            &mut |v, rng| match pick(v, rng, |n| n.as_array().is_some_and(|a| !a.is_empty())) {
+            &mut |v, rng| match pick(v, rng, within, |n| n.as_array().is_some_and(|a| !a.is_empty())) {
                 Some(p) => {
                     let a = node_mut(v, &p).as_array_mut().expect("an array");
                     let first = a[0].clone();
@@ -365,7 +417,7 @@ fn spoiled(garbage: Garbage, seed: u64, status: StatusCode, body: &[u8]) -> Resp
                     serde_json::json!(0),
                 ];
                 let x = absurd[rng.index(absurd.len())].clone();
-                match pick(v, rng, Value::is_number) {
+                match pick(v, rng, within, Value::is_number) {
                     Some(p) => {
                         *node_mut(v, &p) = x;
                         true
@@ -420,7 +472,10 @@ fn spoiled(garbage: Garbage, seed: u64, status: StatusCode, body: &[u8]) -> Resp
         }
         Garbage::AbsurdPaging => mutate(
             &mut |v, _| {
-                absurd_paging(v);
+                match within {
+                    None => absurd_paging(v),
+                    Some(w) => under(v, w, &mut absurd_paging),
+                }
                 true
             },
             &mut rng,
@@ -640,10 +695,20 @@ async fn operations(config: ClientConfig) -> Outcomes {
 async fn case(
     target: Option<&str>,
     garbage: Option<(Garbage, u64)>,
+    within: Option<&'static str>,
     mode: Mode,
 ) -> (Outcomes, BTreeSet<String>, u64) {
     let mut scenario = jira_sim::default_scenario();
     scenario.settings.new_user_management = mode != Mode::LegacyOrg;
+    // One issue with more comments than the search embeds: its comments are read page by page too.
+    let more = (0..EMBEDDED_COMMENTS as u64 + 5).map(|i| CommentSpec {
+        author: None,
+        created: Ago::Secs(3600 + 60 * i),
+        updated: None,
+        update_author: None,
+        body: None,
+    });
+    scenario.issues[0].comments.extend(more);
     let sim = jira_sim::start(SimConfig {
         scenario,
         ..SimConfig::default()
@@ -655,6 +720,7 @@ async fn case(
         let mut p = plan.lock().unwrap();
         p.target = target.map(str::to_owned);
         p.garbage = garbage;
+        p.within = within;
     }
     let run = tokio::spawn(operations(config(&url, &sim, mode)));
     let what = format!("target {target:?}, garbage {garbage:?}, mode {mode:?}");
@@ -714,7 +780,7 @@ async fn garbage_answers_give_clear_errors_never_panics_or_hangs() {
     // the Admin API v1 listing with the legacy organization, the rest with Basic auth.
     let mut endpoints: Vec<(String, Mode)> = Vec::new();
     for mode in [Mode::Basic, Mode::OAuth, Mode::LegacyOrg] {
-        let (outcomes, seen, _) = case(None, None, mode).await;
+        let (outcomes, seen, _) = case(None, None, None, mode).await;
         for (op, r) in &outcomes {
             assert!(r.is_ok(), "baseline {op} ({mode:?}) failed: {r:?}");
         }
@@ -735,6 +801,8 @@ async fn garbage_answers_give_clear_errors_never_panics_or_hangs() {
         "POST /rest/api/3/issue",
         "DELETE /rest/api/3/user",
         "GET /rest/api/3/worklog/deleted",
+        SEARCH,
+        "GET /rest/api/3/issue/*/comment",
     ] {
         assert!(names.contains(needed), "{needed} not used: {names:?}");
     }
@@ -751,7 +819,7 @@ async fn garbage_answers_give_clear_errors_never_panics_or_hangs() {
                 }
                 let seed = round * 1_000_003 + (i as u64) * 1009 + g as u64;
                 let (outcomes, _, spoiled) =
-                    case(Some(endpoint), Some((*garbage, seed)), *mode).await;
+                    case(Some(endpoint), Some((*garbage, seed)), None, *mode).await;
                 assert!(
                     spoiled > 0,
                     "{endpoint} was never called in case {garbage:?}"
@@ -778,4 +846,31 @@ async fn garbage_answers_give_clear_errors_never_panics_or_hangs() {
     }
     eprintln!("{cases} cases, {errors} operation errors, by reason: {by_reason:?}");
     assert!(errors > 0, "garbage never produced an error");
+
+    // Garbage in the embedded comment pages alone: the client reads those issues' comments instead.
+    for round in 0..rounds {
+        for (g, garbage) in MUTATING.iter().enumerate() {
+            if only.as_deref().is_some_and(|o| o != format!("{garbage:?}")) {
+                continue;
+            }
+            let seed = round * 1_000_003 + 7919 + g as u64;
+            let (outcomes, _, spoiled) = case(
+                Some(SEARCH),
+                Some((*garbage, seed)),
+                Some("comment"),
+                Mode::Basic,
+            )
+            .await;
+            assert!(
+                spoiled > 0,
+                "the search was never called in case {garbage:?}"
+            );
+            for (op, r) in outcomes {
+                assert!(
+                    r.is_ok(),
+                    "{op} with {garbage:?} in the embedded comments (seed {seed}): {r:?}"
+                );
+            }
+        }
+    }
 }
