@@ -32,9 +32,13 @@ struct Cli {
     )]
     watch_namespaces: Vec<String>,
 
-    /// Reconciles running at once, per controller.
+    /// Reconciles running at once, per controller (JiraActions: --action-concurrency).
     #[arg(long, env = "JCO_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     concurrency: u16,
+
+    /// JiraActions executing at once (their Jira requests are still limited per site by the --jira-* flags).
+    #[arg(long, env = "JCO_ACTION_CONCURRENCY", default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..))]
+    action_concurrency: u16,
 
     /// Atlassian API gateway and Admin API base URL.
     #[arg(
@@ -175,6 +179,7 @@ impl Cli {
             limits,
             jira_timeout: self.jira_timeout,
             concurrency: self.concurrency,
+            action_concurrency: self.action_concurrency,
             watch_namespaces: self.watch_namespaces(),
             ..Settings::default()
         }

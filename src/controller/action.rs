@@ -16,9 +16,11 @@
 //!    5 min, ±20 %); permanent ones fail at once with the error's reason.
 //!
 //! Scheduling: the kube runtime hands every action to [`reconcile`] as soon as it is seen; the actions then
-//! queue on a fair semaphore, in the order they came, and `concurrency` of them execute at once. (The kube
+//! queue on a fair semaphore, in the order they came, and `action_concurrency` of them execute at once. (The kube
 //! runtime's own limit picks the next object among those waiting in no particular order, so under a burst some
-//! early actions would wait until the end.) A finished action without a TTL has nothing to do and does not
+//! early actions would wait until the end.) The limit is `action_concurrency`, apart from the reconciles of
+//! other controllers: an action mostly waits for the apiserver, and its Jira requests are limited per
+//! connection by the client. A finished action without a TTL has nothing to do and does not
 //! queue. Events are published by a background task, a few at a time, after the status that they describe was
 //! written: they are off the path of the action and yield the apiserver to the status writes of running
 //! actions; they are all published before [`run`] returns.
@@ -77,7 +79,7 @@ const CONNECTION_RECHECK: Duration = Duration::from_secs(60);
 
 /// Events the background publisher sends at once: few, so that under a burst the Events yield the apiserver
 /// to the status writes of the actions themselves.
-const EVENTS_IN_FLIGHT: usize = 4;
+const EVENTS_IN_FLIGHT: usize = 1;
 
 /// An error of one reconcile (the action's own failures are status, not errors).
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +108,7 @@ struct Shared {
     connections_ready: tokio::sync::OnceCell<()>,
     crash_after_jira_call: bool,
     failures: Mutex<HashMap<ObjectRef<JiraAction>, u32>>,
-    /// Actions executing at once (`concurrency` permits, granted in the order they were asked for).
+    /// Actions executing at once (`action_concurrency` permits, granted in the order they were asked for).
     permits: Semaphore,
     /// Events for the background publisher.
     events: mpsc::UnboundedSender<Note>,
@@ -257,7 +259,7 @@ async fn run_scope(
         connections_ready: tokio::sync::OnceCell::new(),
         crash_after_jira_call,
         failures: Mutex::default(),
-        permits: Semaphore::new(ctx.settings.concurrency.max(1).into()),
+        permits: Semaphore::new(ctx.settings.action_concurrency.max(1).into()),
         events,
     });
     tracing::info!(

@@ -17,8 +17,12 @@ pub struct Settings {
     pub limits: jira::Limits,
     /// Timeout of one request to Jira.
     pub jira_timeout: Duration,
-    /// Reconciles running at once, per controller.
+    /// Reconciles running at once, per controller (JiraActions: `action_concurrency`).
     pub concurrency: u16,
+    /// JiraActions executing at once (their status writes and Jira calls; the Jira requests are further
+    /// limited per connection by `limits`). Under a burst, enough actions in flight keep the apiserver busy
+    /// with the actions' status writes rather than with waiting.
+    pub action_concurrency: u16,
     /// Namespaces to watch; empty means all namespaces.
     pub watch_namespaces: Vec<String>,
     /// Field manager of server-side apply writes, and the reporting controller of Events.
@@ -32,6 +36,7 @@ impl Default for Settings {
             limits: jira::Limits::default(),
             jira_timeout: Duration::from_secs(30),
             concurrency: 4,
+            action_concurrency: 256,
             watch_namespaces: Vec::new(),
             field_manager: "jira-cloud-operator".into(),
         }

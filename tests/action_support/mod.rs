@@ -70,6 +70,7 @@ pub fn settings(sim: &SimHandle, namespace: &str) -> Settings {
         concurrency: 16,
         watch_namespaces: vec![namespace.to_string()],
         field_manager: "jira-cloud-operator".into(),
+        ..Settings::default()
     }
 }
 
