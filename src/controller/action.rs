@@ -16,14 +16,14 @@
 //!    5 min, ±20 %); permanent ones fail at once with the error's reason.
 //!
 //! Scheduling: the kube runtime hands every action to [`reconcile`] as soon as it is seen; the actions then
-//! queue on a fair semaphore, in the order they came, and `action_concurrency` of them execute at once. (The kube
-//! runtime's own limit picks the next object among those waiting in no particular order, so under a burst some
-//! early actions would wait until the end.) The limit is `action_concurrency`, apart from the reconciles of
-//! other controllers: an action mostly waits for the apiserver, and its Jira requests are limited per
-//! connection by the client. A finished action without a TTL has nothing to do and does not
-//! queue. Events are published by a background task, a few at a time, after the status that they describe was
-//! written: they are off the path of the action and yield the apiserver to the status writes of running
-//! actions; they are all published before [`run`] returns.
+//! queue on a fair semaphore, in the order they came, and `action_concurrency` of them execute at once (apart
+//! from the reconciles of other controllers: an action mostly waits for the apiserver, and its Jira requests
+//! are limited per connection by the client). The kube runtime's own limit would pick the next object among
+//! those waiting in no particular order, so under a burst some early actions would wait until the end. A
+//! finished action without a TTL has nothing to do and does not queue. Events are published by a background
+//! task, one at a time, after the status that they describe was written: they are off the path of the action
+//! and yield the apiserver to the status writes of running actions; they are all published before [`run`]
+//! returns.
 //!
 //! Fault injection for tests: when the process runs with the environment variable
 //! [`FAULT_CRASH_AFTER_JIRA_CALL`] set to `1`, it aborts right after a successful Jira call and before the
@@ -77,8 +77,8 @@ pub const SEARCH_SETTLE: Duration = Duration::from_secs(10);
 /// How often an action waiting for its connection looks again (a connection turning Ready wakes it sooner).
 const CONNECTION_RECHECK: Duration = Duration::from_secs(60);
 
-/// Events the background publisher sends at once: few, so that under a burst the Events yield the apiserver
-/// to the status writes of the actions themselves.
+/// Events the background publisher sends at once: one, so that under a burst the Events yield the apiserver
+/// to the status writes of the actions themselves, and the Events of one action are published in order.
 const EVENTS_IN_FLIGHT: usize = 1;
 
 /// An error of one reconcile (the action's own failures are status, not errors).
