@@ -63,6 +63,24 @@ fn counted(out: &SyncOutcome) -> BTreeMap<(String, i32), u32> {
         .collect()
 }
 
+/// A 30-day sync at `now`, incremental from `cache` when given.
+async fn sync_at(
+    client: &JiraClient,
+    now: DateTime<Utc>,
+    cache: Option<sync::SyncCache>,
+) -> SyncOutcome {
+    sync::run(
+        client,
+        &SyncOptions {
+            window_days: 30,
+            now,
+        },
+        cache,
+    )
+    .await
+    .expect("the sync")
+}
+
 fn window_start(now: DateTime<Utc>) -> DateTime<Utc> {
     sync::window_for(now, 30)
         .0
@@ -108,16 +126,7 @@ async fn comments_that_fit_the_embedded_page_need_no_comment_request() {
     );
     let client = JiraClient::connect(classic_admin(&sim)).await.unwrap();
     let before = client.request_stats();
-    let out = sync::run(
-        &client,
-        &SyncOptions {
-            window_days: 30,
-            now,
-        },
-        None,
-    )
-    .await
-    .unwrap();
+    let out = sync_at(&client, now, None).await;
     let delta = client.request_stats().since(&before);
     assert_eq!(requests(&delta, COMMENT_PAGES), 0, "{delta:?}");
     assert_eq!(
@@ -162,16 +171,7 @@ async fn issues_with_more_comments_than_the_embedded_page_are_paged_full_and_inc
     assert!(total > EMBEDDED_COMMENTS);
     let client = JiraClient::connect(classic_admin(&sim)).await.unwrap();
     let before = client.request_stats();
-    let first = sync::run(
-        &client,
-        &SyncOptions {
-            window_days: 30,
-            now: first_now,
-        },
-        None,
-    )
-    .await
-    .unwrap();
+    let first = sync_at(&client, first_now, None).await;
     let delta = client.request_stats().since(&before);
     assert_eq!(
         requests(&delta, COMMENT_PAGES),
@@ -193,16 +193,7 @@ async fn issues_with_more_comments_than_the_embedded_page_are_paged_full_and_inc
         Some(("u-carol", now - Duration::minutes(3))),
     );
     let before = client.request_stats();
-    let second = sync::run(
-        &client,
-        &SyncOptions {
-            window_days: 30,
-            now,
-        },
-        Some(first.cache.clone()),
-    )
-    .await
-    .unwrap();
+    let second = sync_at(&client, now, Some(first.cache.clone())).await;
     let delta = client.request_stats().since(&before);
     assert!(second.stats.incremental);
     assert_eq!(requests(&delta, COMMENT_PAGES), 1, "{delta:?}");
@@ -212,16 +203,7 @@ async fn issues_with_more_comments_than_the_embedded_page_are_paged_full_and_inc
     assert_eq!(counted(&second), want);
 
     // A full sync from scratch counts the same.
-    let full = sync::run(
-        &client,
-        &SyncOptions {
-            window_days: 30,
-            now,
-        },
-        None,
-    )
-    .await
-    .unwrap();
+    let full = sync_at(&client, now, None).await;
     assert_eq!(counted(&full), want);
     sim.shutdown().await;
 }
