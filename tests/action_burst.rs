@@ -1,5 +1,5 @@
-//! A burst of 1,000 JiraActions applied at once: all succeed, and the simulator holds exactly 1,000 effects
-//! (one issue per action, found by each action's marker label).
+//! A burst of 1,000 JiraActions applied at once: all succeed, the simulator holds exactly 1,000 effects (one
+//! issue per action, found by each action's marker label), and the actions share one connected client.
 
 mod action_support;
 mod support;
@@ -50,6 +50,13 @@ async fn a_burst_of_1000_actions_has_exactly_1000_effects() {
     assert_eq!(
         h.sim.stats().count_status("POST", "/rest/api/3/issue", 201),
         COUNT as u64
+    );
+    // Three requests per create (project, issue type, create) and the connect of the connection's client: no
+    // retry, no client connected per action.
+    let extra = h.sim.stats().total - 3 * COUNT as u64;
+    assert!(
+        extra <= 10,
+        "{extra} Jira requests beyond three per action: more than one connect"
     );
     println!(
         "burst of {COUNT}: {:.1} actions/s; creation to Succeeded p50 {:?}, p99 {:?} (watched)",

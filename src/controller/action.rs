@@ -54,7 +54,7 @@ use kube::{
 };
 use serde_json::json;
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     future::Future,
     sync::{Arc, Mutex},
     time::Duration,
@@ -112,6 +112,11 @@ struct Shared {
     permits: Semaphore,
     /// Events for the background publisher.
     events: mpsc::UnboundedSender<Note>,
+    /// Connections whose Jira client this controller has already obtained once.
+    connected: Mutex<HashSet<ObjectRef<JiraConnection>>>,
+    /// Held while a connection's client is obtained for the first time, so that a burst of actions on a new
+    /// connection makes one Jira client (and its request limits), not one per action.
+    first_connect: tokio::sync::Mutex<()>,
 }
 
 /// An Event about an action, waiting for the background publisher.
@@ -261,6 +266,8 @@ async fn run_scope(
         failures: Mutex::default(),
         permits: Semaphore::new(ctx.settings.action_concurrency.max(1).into()),
         events,
+        connected: Mutex::default(),
+        first_connect: tokio::sync::Mutex::new(()),
     });
     tracing::info!(
         namespace = namespace.as_deref().unwrap_or("*"),
@@ -408,7 +415,7 @@ async fn advance(
     }
     let connection = connection.expect("checked above");
     tracing::debug!(connection = %connection_name, "connecting");
-    let client = match ctx.clients.connect(ctx, &connection).await {
+    let client = match connect(shared, &key, &connection).await {
         Ok(client) => client,
         Err(e) => {
             let problem = format!(
@@ -488,6 +495,30 @@ async fn advance(
         std::process::abort();
     }
     finish(shared, api, &recorded, kind, &started, outcome).await
+}
+
+/// The connection's Jira client from the cache of clients. The first time for a connection, one action at a
+/// time asks (the others then find the client cached).
+async fn connect(
+    shared: &Shared,
+    key: &ObjectRef<JiraConnection>,
+    connection: &JiraConnection,
+) -> Result<crate::jira::JiraClient, super::credentials::ConnectError> {
+    let known = |shared: &Shared| shared.connected.lock().expect("not poisoned").contains(key);
+    let ctx = &shared.ctx;
+    if !known(shared) {
+        let _first = shared.first_connect.lock().await;
+        if !known(shared) {
+            let client = ctx.clients.connect(ctx, connection).await?;
+            shared
+                .connected
+                .lock()
+                .expect("not poisoned")
+                .insert(key.clone());
+            return Ok(client);
+        }
+    }
+    ctx.clients.connect(ctx, connection).await
 }
 
 /// Resolves the user to an accountId: the one an earlier attempt recorded, the given accountId, or the
