@@ -33,15 +33,25 @@ pub const VIEWER: (&str, &str) = ("viewer@example.com", "classic-viewer-token");
 pub struct Running {
     /// Its context (metrics, caches).
     pub ctx: Arc<Context>,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<()>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl Running {
     /// Stops the controller and waits until its reconciles finished.
-    pub async fn stop(self) {
-        let _ = self.stop.send(());
-        self.task.await.expect("the controller task");
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("the controller task");
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        testenv::audit::save("metrics", "txt", &self.ctx.metrics.encode());
     }
 }
 
@@ -121,7 +131,11 @@ impl Harness {
         let task = tokio::spawn(action::run(ctx.clone(), async move {
             let _ = stopped.await;
         }));
-        Running { ctx, stop, task }
+        Running {
+            ctx,
+            stop: Some(stop),
+            task: Some(task),
+        }
     }
 
     /// The JiraAction API of the namespace.
