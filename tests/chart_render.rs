@@ -207,6 +207,10 @@ fn defaults_are_cluster_wide_hardened_and_single_replica() {
     assert_eq!(env(&objects, "JCO_LEADER_ELECT").as_deref(), Some("false"));
     assert_eq!(env(&objects, "JCO_WATCH_NAMESPACES").as_deref(), Some(""));
     assert_eq!(env(&objects, "JCO_LOG_FORMAT").as_deref(), Some("json"));
+    assert_eq!(
+        env(&objects, "JCO_ACTION_CONCURRENCY").as_deref(),
+        Some("256")
+    );
 
     // Cluster-wide RBAC: exactly what the controllers call, nothing on CRDs, nothing beyond reading Secrets.
     let role = one(&objects, "ClusterRole");
