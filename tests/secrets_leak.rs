@@ -12,21 +12,21 @@
 mod leak_support;
 mod reliability_support;
 mod support;
+#[path = "reliability_support/world.rs"]
+mod world;
 
-use jira_cloud_operator::api::{JiraAction, JiraConnection, JiraUser, find_condition};
+use jira_cloud_operator::api::{JiraAction, JiraUser, find_condition};
 use jira_sim::{
     Faults, RateLimitFault, ServerErrorFault, SimConfig,
     scenario::{ApiTokenSpec, OAuthClientSpec, all_scopes},
 };
-use k8s_openapi::api::{core::v1::Secret, events::v1::Event};
-use kube::{
-    Api, Client, ResourceExt,
-    api::{ListParams, Patch, PatchParams, PostParams},
-};
+use k8s_openapi::api::events::v1::Event;
+use kube::{Api, ResourceExt, api::ListParams};
 use leak_support::{Finder, b64, credential_patterns, forms};
-use reliability_support::{Binary, eventually};
+use reliability_support::Binary;
 use serde_json::{Value, json};
 use std::time::Duration;
+use world::{World, condition};
 
 const EMAIL: &str = "admin@example.com";
 const TOKEN: &str = "LEAKCANARY-token-7f3a9c0e41";
@@ -38,7 +38,6 @@ const ROTATED_OLD: &str = "LEAKCANARY-rotated-aa11bb22cc";
 const MISSING_KEY: &str = "LEAKCANARY-missingkey-99de01";
 const WRONG_CLIENT_SECRET: &str = "LEAKCANARY-oauthwrong-6f6e7d";
 const CLIENT_ID: &str = "leak-client-id";
-const LIMIT: Duration = Duration::from_secs(120);
 
 /// Every string that must never be seen.
 fn forbidden() -> Vec<String> {
@@ -83,110 +82,50 @@ fn scenario() -> jira_sim::Scenario {
     s
 }
 
-struct World {
-    client: Client,
-    ns: String,
-    site: String,
-    cloud_id: String,
-    org_id: String,
+/// Creates connection `name` with `auth`, and the organization whose Admin API key is in Secret `organization`.
+async fn connection(w: &World, name: &str, auth: Value, organization: Option<&str>) {
+    let mut spec = json!({"siteUrl": w.site(), "auth": auth});
+    if let Some(secret) = organization {
+        spec["organization"] = json!({"id": w.sim.org_id(), "secretRef": {"name": secret}});
+    }
+    w.create_connection(name, spec).await;
 }
 
-impl World {
-    async fn secret(&self, name: &str, data: Value) {
-        let api: Api<Secret> = Api::namespaced(self.client.clone(), &self.ns);
-        let secret: Secret =
-            serde_json::from_value(json!({"metadata": {"name": name}, "stringData": data}))
-                .expect("a Secret");
-        let _ = api.delete(name, &Default::default()).await;
-        eventually("the Secret to be written", LIMIT, || async {
-            api.create(&PostParams::default(), &secret).await.ok()
-        })
-        .await;
-    }
+/// Waits until connection `name` is Ready with `status` and `reason`.
+async fn ready(w: &World, name: &str, status: &str, reason: &str) {
+    w.wait_connection(name, &format!("Ready={status}/{reason}"), |c| {
+        condition(c, "Ready") == Some((status.into(), reason.into()))
+    })
+    .await;
+}
 
-    async fn connection(&self, name: &str, auth: Value, organization: Option<&str>) {
-        let mut spec = json!({"siteUrl": self.site, "auth": auth});
-        if let Some(secret) = organization {
-            spec["organization"] = json!({"id": self.org_id, "secretRef": {"name": secret}});
-        }
-        let c: JiraConnection = serde_json::from_value(json!({
-            "apiVersion": "jiracloud.io/v1alpha1", "kind": "JiraConnection",
-            "metadata": {"name": name}, "spec": spec,
-        }))
-        .expect("a JiraConnection");
-        Api::<JiraConnection>::namespaced(self.client.clone(), &self.ns)
-            .create(&PostParams::default(), &c)
-            .await
-            .expect("create the JiraConnection");
-    }
-
-    async fn action(&self, name: &str, connection: &str, kind: Value) {
-        let mut spec = json!({"connectionRef": {"name": connection}});
-        for (k, v) in kind.as_object().expect("a fragment") {
-            spec[k] = v.clone();
-        }
-        let a: JiraAction = serde_json::from_value(json!({
-            "apiVersion": "jiracloud.io/v1alpha1", "kind": "JiraAction",
-            "metadata": {"name": name}, "spec": spec,
-        }))
-        .expect("a JiraAction");
-        Api::<JiraAction>::namespaced(self.client.clone(), &self.ns)
-            .create(&PostParams::default(), &a)
-            .await
-            .expect("create the JiraAction");
-    }
-
-    async fn ready(&self, name: &str, status: &str, reason: &str) {
-        let api: Api<JiraConnection> = Api::namespaced(self.client.clone(), &self.ns);
-        eventually(
-            &format!("{name} Ready={status}/{reason}"),
-            LIMIT,
-            || async {
-                let c = api.get(name).await.ok()?;
-                let cond = find_condition(&c.status?.conditions, "Ready")?.clone();
-                (cond.status == status && cond.reason == reason).then_some(())
-            },
-        )
-        .await;
-    }
-
-    async fn action_reason(&self, name: &str, reason: &str) {
-        let api: Api<JiraAction> = Api::namespaced(self.client.clone(), &self.ns);
-        eventually(
-            &format!("action {name} with reason {reason}"),
-            LIMIT,
-            || async {
-                let a = api.get(name).await.ok()?;
-                let cond = find_condition(&a.status?.conditions, "Succeeded")?.clone();
-                (cond.reason == reason).then_some(())
-            },
-        )
-        .await;
-    }
+/// Waits until action `name` has the Succeeded reason `reason`.
+async fn action_reason(w: &World, name: &str, reason: &str) {
+    w.wait_action(name, &format!("reason {reason}"), |a| {
+        a.status
+            .as_ref()
+            .and_then(|s| find_condition(&s.conditions, "Succeeded"))
+            .is_some_and(|c| c.reason == reason)
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_never_appear_in_logs_events_status_or_metrics() {
-    let env = support::env("leak").await;
-    let sim = jira_sim::start(SimConfig {
-        scenario: scenario(),
-        token_lifetime: Duration::from_secs(4),
-        ..SimConfig::default()
-    })
-    .await
-    .expect("the simulator starts");
-    let w = World {
-        client: env.client,
-        ns: env.namespace,
-        site: sim.url().as_str().trim_end_matches('/').to_string(),
-        cloud_id: sim.cloud_id(),
-        org_id: sim.org_id(),
-    };
+    let w = World::new(
+        "leak",
+        SimConfig {
+            scenario: scenario(),
+            token_lifetime: Duration::from_secs(4),
+            ..SimConfig::default()
+        },
+    )
+    .await;
     let dir = tempfile::tempdir().expect("a directory");
     let log = dir.path().join("operator.log");
     let mut operator = Binary::start(
         &w.ns,
-        &sim.url(),
+        &w.sim.url(),
         &log,
         &[
             "--log-format",
@@ -220,22 +159,22 @@ async fn credentials_never_appear_in_logs_events_status_or_metrics() {
         json!({"clientId": CLIENT_ID, "clientSecret": WRONG_CLIENT_SECRET}),
     )
     .await;
-    let sa = |secret: &str| json!({"serviceAccount": {"cloudId": w.cloud_id, "secretRef": {"name": secret}}});
-    w.connection("basic-org", basic("good"), Some("org")).await;
-    w.connection("scoped", basic("scoped"), None).await;
-    w.connection("oauth", sa("oauth"), None).await;
-    w.connection("wrong", basic("wrong"), None).await;
-    w.connection("missing", basic("missing"), None).await;
-    w.connection("rotated", basic("rotated"), None).await;
-    w.connection("oauth-wrong", sa("oauth-wrong"), None).await;
+    let sa = |secret: &str| json!({"serviceAccount": {"cloudId": w.sim.cloud_id(), "secretRef": {"name": secret}}});
+    connection(&w, "basic-org", basic("good"), Some("org")).await;
+    connection(&w, "scoped", basic("scoped"), None).await;
+    connection(&w, "oauth", sa("oauth"), None).await;
+    connection(&w, "wrong", basic("wrong"), None).await;
+    connection(&w, "missing", basic("missing"), None).await;
+    connection(&w, "rotated", basic("rotated"), None).await;
+    connection(&w, "oauth-wrong", sa("oauth-wrong"), None).await;
 
-    w.ready("basic-org", "True", "Synced").await;
-    w.ready("scoped", "True", "Synced").await;
-    w.ready("oauth", "True", "Synced").await;
-    w.ready("wrong", "False", "InvalidCredentials").await;
-    w.ready("missing", "False", "SecretKeyMissing").await;
-    w.ready("rotated", "False", "InvalidCredentials").await;
-    w.ready("oauth-wrong", "False", "InvalidCredentials").await;
+    ready(&w, "basic-org", "True", "Synced").await;
+    ready(&w, "scoped", "True", "Synced").await;
+    ready(&w, "oauth", "True", "Synced").await;
+    ready(&w, "wrong", "False", "InvalidCredentials").await;
+    ready(&w, "missing", "False", "SecretKeyMissing").await;
+    ready(&w, "rotated", "False", "InvalidCredentials").await;
+    ready(&w, "oauth-wrong", "False", "InvalidCredentials").await;
 
     // Actions: success (through Basic and through OAuth after token expiries), a permanent failure, one waiting
     // for a connection that is not Ready.
@@ -263,13 +202,13 @@ async fn credentials_never_appear_in_logs_events_status_or_metrics() {
         json!({"deleteIssue": {"issue": "ENG-3"}}),
     )
     .await;
-    w.action_reason("create", "Executed").await;
-    w.action_reason("add", "Executed").await;
-    w.action_reason("no-project", "ProjectNotFound").await;
-    w.action_reason("waiting", "ConnectionNotReady").await;
+    action_reason(&w, "create", "Executed").await;
+    action_reason(&w, "add", "Executed").await;
+    action_reason(&w, "no-project", "ProjectNotFound").await;
+    action_reason(&w, "waiting", "ConnectionNotReady").await;
 
     // Error answers with bodies during syncs: 5xx, then 429s.
-    sim.set_faults(Faults {
+    w.sim.set_faults(Faults {
         server_error: Some(ServerErrorFault {
             status: 500,
             every_nth: Some(3),
@@ -282,27 +221,23 @@ async fn credentials_never_appear_in_logs_events_status_or_metrics() {
         }),
         ..Faults::default()
     });
-    let connections: Api<JiraConnection> = Api::namespaced(w.client.clone(), &w.ns);
     for name in ["basic-org", "oauth"] {
-        let patch = json!({"metadata": {"annotations": {"jiracloud.io/sync-requested": "faults"}}});
-        connections
-            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-            .expect("request a sync");
+        w.request_sync(name, "faults").await;
     }
     for name in ["basic-org", "oauth"] {
-        eventually(&format!("{name} to handle the request"), LIMIT, || async {
-            let c = connections.get(name).await.ok()?;
-            (c.status?.last_sync_request.as_deref() == Some("faults")).then_some(())
+        w.wait_connection(name, "the sync request handled", |c| {
+            c.status
+                .as_ref()
+                .is_some_and(|s| s.last_sync_request.as_deref() == Some("faults"))
         })
         .await;
     }
-    sim.set_faults(Faults::default());
+    w.sim.set_faults(Faults::default());
 
     // The rotated Secret is picked up.
     w.secret("rotated", json!({"email": EMAIL, "apiToken": TOKEN}))
         .await;
-    w.ready("rotated", "True", "Synced").await;
+    ready(&w, "rotated", "True", "Synced").await;
 
     let metrics = operator.metrics().await;
     assert!(
@@ -329,7 +264,8 @@ async fn credentials_never_appear_in_logs_events_status_or_metrics() {
             serde_json::to_string(&e).unwrap(),
         ));
     }
-    for c in connections
+    for c in w
+        .connections()
         .list(&ListParams::default())
         .await
         .expect("connections")
@@ -383,7 +319,7 @@ async fn credentials_never_appear_in_logs_events_status_or_metrics() {
     );
 
     // The OAuth access tokens the simulator issued (several: they expire every 4 s) are credentials too.
-    let issued: Vec<String> = sim.with_state(|st| st.tokens.keys().cloned().collect());
+    let issued: Vec<String> = w.sim.with_state(|st| st.tokens.keys().cloned().collect());
     assert!(issued.len() > 1, "the OAuth tokens were never renewed");
     let mut forbidden = forbidden();
     forbidden.extend(issued);
@@ -403,7 +339,7 @@ async fn credentials_never_appear_in_logs_events_status_or_metrics() {
         places.len(),
         finder.len()
     );
-    sim.shutdown().await;
+    w.sim.shutdown().await;
 }
 
 #[test]

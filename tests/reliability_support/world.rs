@@ -151,7 +151,8 @@ impl World {
         .await;
     }
 
-    fn site(&self) -> String {
+    /// The simulator's site URL, as a connection's `siteUrl`.
+    pub fn site(&self) -> String {
         self.sim.url().as_str().trim_end_matches('/').to_string()
     }
 
