@@ -30,9 +30,7 @@ use bench::procs::{SimProcess, apiserver_writes, difference, vmhwm_kb};
 use bench::{Config, Inventory, mb, ratio, secs};
 use chrono::{DateTime, Utc};
 use jira_cloud_operator::api::{ANNOTATION_SYNC_REQUESTED, JiraConnection, JiraUser};
-use jira_cloud_operator::jira::{
-    ClientConfig, Credentials, Endpoints, JiraClient, Limits, RequestStats, SecretString,
-};
+use jira_cloud_operator::jira::{JiraClient, RequestStats};
 use jira_cloud_operator::sync::{self, SyncOptions};
 use jira_sim::scenario::AccountType;
 use jira_sim::{Faults, GenerateOptions, RateLimitFault, Scenario, SimConfig};
@@ -697,20 +695,11 @@ fn child(args: &[String]) {
     let rate: Option<f64> = args.get(2).map(|r| r.parse().expect("a rate"));
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let client = JiraClient::connect(ClientConfig {
-            site_url: url.clone(),
-            credentials: Credentials::Basic {
-                email: "admin@example.com".into(),
-                api_token: SecretString::from("classic-admin-token".to_owned()),
-            },
-            admin: None,
-            endpoints: Endpoints::same_as(&url),
-            limits: Limits {
-                requests_per_second: rate,
-                ..Limits::default()
-            },
-            timeout: Duration::from_secs(60),
-        })
+        let client = JiraClient::connect(bench::counts::admin_client(
+            &url,
+            rate,
+            Duration::from_secs(60),
+        ))
         .await
         .expect("connect");
         let today = Utc::now();

@@ -8,9 +8,7 @@
 mod counts;
 
 use chrono::Utc;
-use jira_cloud_operator::jira::{
-    ClientConfig, Credentials, Endpoints, JiraClient, Limits, SecretString,
-};
+use jira_cloud_operator::jira::JiraClient;
 use jira_cloud_operator::sync::{self, SyncOptions};
 use jira_sim::scenario::AccountType;
 use jira_sim::{GenerateOptions, SimConfig};
@@ -33,22 +31,9 @@ async fn request_models_match_a_real_sync() {
     .expect("the simulator");
     let loaded = sim.with_state(|st| st.loaded_at_ms);
     let url = sim.url();
-    let client = JiraClient::connect(ClientConfig {
-        site_url: url.clone(),
-        credentials: Credentials::Basic {
-            email: "admin@example.com".into(),
-            api_token: SecretString::from("classic-admin-token".to_owned()),
-        },
-        admin: None,
-        endpoints: Endpoints::same_as(&url),
-        limits: Limits {
-            requests_per_second: None,
-            ..Limits::default()
-        },
-        timeout: Duration::from_secs(30),
-    })
-    .await
-    .expect("connect");
+    let client = JiraClient::connect(counts::admin_client(&url, None, Duration::from_secs(30)))
+        .await
+        .expect("connect");
     let now = Utc::now();
     let out = sync::run(
         &client,

@@ -5,12 +5,18 @@
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
 use jira_cloud_operator::jira::{
-    BULKFETCH_IDS, BULKFETCH_PAGE, COMMENTS_PAGE, GROUP_MEMBER_PAGE, SEARCH_COMMENTS_PAGE,
-    SEARCH_PAGE, USERS_PAGE, WORKLOG_LIST_IDS,
+    BULKFETCH_IDS, BULKFETCH_PAGE, COMMENTS_PAGE, ClientConfig, Credentials, Endpoints,
+    GROUP_MEMBER_PAGE, Limits, SEARCH_COMMENTS_PAGE, SEARCH_PAGE, SecretString, USERS_PAGE,
+    WORKLOG_LIST_IDS,
 };
 use jira_sim::Scenario;
 use jira_sim::routes::EMBEDDED_COMMENTS;
 use jira_sim::scenario::AccountType;
+use std::time::Duration;
+
+/// The simulator's site admin and its default classic API token.
+const ADMIN_EMAIL: &str = "admin@example.com";
+const ADMIN_TOKEN: &str = "classic-admin-token";
 
 /// Worklog ids per page of the `worklog/updated` feed.
 const WORKLOG_FEED_PAGE: usize = 1000;
@@ -19,6 +25,25 @@ const WORKLOG_FEED_PAGE: usize = 1000;
 const NAIVE_PAGE: usize = 100;
 /// Page size of the legacy `issue/{k}/worklog`.
 const NAIVE_WORKLOG_PAGE: usize = 5000;
+
+/// The simulator's site admin (its default classic API token), as the syncs of the benchmark connect: every
+/// service at `url`, requests paced at `rate` per second or not at all.
+pub fn admin_client(url: &url::Url, rate: Option<f64>, timeout: Duration) -> ClientConfig {
+    ClientConfig {
+        site_url: url.clone(),
+        credentials: Credentials::Basic {
+            email: ADMIN_EMAIL.into(),
+            api_token: SecretString::from(ADMIN_TOKEN.to_owned()),
+        },
+        admin: None,
+        endpoints: Endpoints::same_as(url),
+        limits: Limits {
+            requests_per_second: rate,
+            ..Limits::default()
+        },
+        timeout,
+    }
+}
 
 /// `n` items in pages of `cap`, at least one page.
 pub fn pages(n: usize, cap: usize) -> usize {
@@ -174,7 +199,7 @@ pub async fn naive_measured(
         async move {
             let resp = http
                 .get(&url)
-                .basic_auth("admin@example.com", Some("classic-admin-token"))
+                .basic_auth(ADMIN_EMAIL, Some(ADMIN_TOKEN))
                 .send()
                 .await
                 .unwrap_or_else(|e| panic!("naive GET {url}: {e}"));
