@@ -54,7 +54,7 @@ use kube::{
 };
 use serde_json::json;
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashMap,
     future::Future,
     sync::{Arc, Mutex},
     time::Duration,
@@ -76,10 +76,6 @@ pub const SEARCH_SETTLE: Duration = Duration::from_secs(10);
 
 /// How often an action waiting for its connection looks again (a connection turning Ready wakes it sooner).
 const CONNECTION_RECHECK: Duration = Duration::from_secs(60);
-
-/// Events the background publisher sends at once: one, so that under a burst the Events yield the apiserver
-/// to the status writes of the actions themselves, and the Events of one action are published in order.
-const EVENTS_IN_FLIGHT: usize = 1;
 
 /// An error of one reconcile (the action's own failures are status, not errors).
 #[derive(Debug, thiserror::Error)]
@@ -112,11 +108,6 @@ struct Shared {
     permits: Semaphore,
     /// Events for the background publisher.
     events: mpsc::UnboundedSender<Note>,
-    /// Connections whose Jira client this controller has already obtained once.
-    connected: Mutex<HashSet<ObjectRef<JiraConnection>>>,
-    /// Held while a connection's client is obtained for the first time, so that a burst of actions on a new
-    /// connection makes one Jira client (and its request limits), not one per action.
-    first_connect: tokio::sync::Mutex<()>,
 }
 
 /// An Event about an action, waiting for the background publisher.
@@ -142,28 +133,21 @@ impl Shared {
     }
 }
 
-/// Publishes the queued Events, [`EVENTS_IN_FLIGHT`] at a time, until every sender is gone and the queue is
-/// empty.
-async fn publish_events(recorder: Recorder, queue: mpsc::UnboundedReceiver<Note>) {
-    futures::stream::unfold(queue, |mut queue| async move {
-        queue.recv().await.map(|note| (note, queue))
-    })
-    .for_each_concurrent(EVENTS_IN_FLIGHT, |note| {
-        let recorder = &recorder;
-        async move {
-            let event = Event {
-                type_: note.type_,
-                reason: note.reason,
-                note: Some(note.note),
-                action: "Execute".into(),
-                secondary: None,
-            };
-            if let Err(e) = recorder.publish(&event, &note.regarding).await {
-                tracing::debug!(error = %e, "publishing an Event failed");
-            }
+/// Publishes the queued Events one at a time, in order (under a burst they yield the apiserver to the status
+/// writes of the actions themselves), until every sender is gone and the queue is empty.
+async fn publish_events(recorder: Recorder, mut queue: mpsc::UnboundedReceiver<Note>) {
+    while let Some(note) = queue.recv().await {
+        let event = Event {
+            type_: note.type_,
+            reason: note.reason,
+            note: Some(note.note),
+            action: "Execute".into(),
+            secondary: None,
+        };
+        if let Err(e) = recorder.publish(&event, &note.regarding).await {
+            tracing::debug!(error = %e, "publishing an Event failed");
         }
-    })
-    .await;
+    }
 }
 
 /// Runs the JiraAction controller until `shutdown` completes (then lets running reconciles finish and publishes
@@ -266,8 +250,6 @@ async fn run_scope(
         failures: Mutex::default(),
         permits: Semaphore::new(ctx.settings.action_concurrency.max(1).into()),
         events,
-        connected: Mutex::default(),
-        first_connect: tokio::sync::Mutex::new(()),
     });
     tracing::info!(
         namespace = namespace.as_deref().unwrap_or("*"),
@@ -415,7 +397,7 @@ async fn advance(
     }
     let connection = connection.expect("checked above");
     tracing::debug!(connection = %connection_name, "connecting");
-    let client = match connect(shared, &key, &connection).await {
+    let client = match ctx.clients.connect(ctx, &connection).await {
         Ok(client) => client,
         Err(e) => {
             let problem = format!(
@@ -495,30 +477,6 @@ async fn advance(
         std::process::abort();
     }
     finish(shared, api, &recorded, kind, &started, outcome).await
-}
-
-/// The connection's Jira client from the cache of clients. The first time for a connection, one action at a
-/// time asks (the others then find the client cached).
-async fn connect(
-    shared: &Shared,
-    key: &ObjectRef<JiraConnection>,
-    connection: &JiraConnection,
-) -> Result<crate::jira::JiraClient, super::credentials::ConnectError> {
-    let known = |shared: &Shared| shared.connected.lock().expect("not poisoned").contains(key);
-    let ctx = &shared.ctx;
-    if !known(shared) {
-        let _first = shared.first_connect.lock().await;
-        if !known(shared) {
-            let client = ctx.clients.connect(ctx, connection).await?;
-            shared
-                .connected
-                .lock()
-                .expect("not poisoned")
-                .insert(key.clone());
-            return Ok(client);
-        }
-    }
-    ctx.clients.connect(ctx, connection).await
 }
 
 /// Resolves the user to an accountId: the one an earlier attempt recorded, the given accountId, or the

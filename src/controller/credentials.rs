@@ -307,6 +307,9 @@ impl Entry {
 #[derive(Default)]
 pub struct ClientCache {
     entries: Mutex<HashMap<(String, String), Entry>>,
+    /// Held while a client is made, so that callers missing the cache at once (a burst of actions on a new
+    /// connection) make one client, with one set of request limits, instead of one each.
+    connecting: tokio::sync::Mutex<()>,
 }
 
 impl ClientCache {
@@ -322,10 +325,19 @@ impl ClientCache {
             connection.name_any(),
         );
         let (config, fingerprint) = load_config(ctx, connection).await?;
-        if let Some(entry) = self.entries.lock().expect("not poisoned").get(&key)
-            && entry.fingerprint == fingerprint
-        {
-            return Ok(entry.client.clone());
+        let cached = |entries: &HashMap<(String, String), Entry>| {
+            entries
+                .get(&key)
+                .filter(|entry| entry.fingerprint == fingerprint)
+                .map(|entry| entry.client.clone())
+        };
+        if let Some(client) = cached(&self.entries.lock().expect("not poisoned")) {
+            return Ok(client);
+        }
+        let _connecting = self.connecting.lock().await;
+        // Another caller may have made the client while this one waited.
+        if let Some(client) = cached(&self.entries.lock().expect("not poisoned")) {
+            return Ok(client);
         }
         let client = JiraClient::connect(config).await?;
         let entry = Entry {
