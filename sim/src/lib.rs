@@ -15,6 +15,7 @@ pub(crate) mod auth;
 pub mod faults;
 pub mod format;
 pub mod jql;
+pub mod received;
 pub mod routes;
 pub mod scenario;
 mod server;
@@ -22,6 +23,7 @@ pub mod state;
 pub mod stats;
 
 pub use faults::{DropFault, Faults, RateLimitFault, ServerErrorFault};
+pub use received::ReceivedRequest;
 pub use scenario::{GenerateOptions, Scenario, default_scenario, generate};
 pub use server::{SimConfig, SimHandle, start};
 pub use state::State;

@@ -13,6 +13,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
 use crate::faults::{FaultEngine, Faults};
+use crate::received::{ReceivedRequest, RequestLog};
 use crate::routes::{self, search::SearchCache};
 use crate::scenario::{Scenario, default_scenario};
 use crate::state::State;
@@ -53,6 +54,7 @@ pub(crate) struct Shared {
     pub(crate) token_lifetime: Duration,
     pub(crate) search_cache: Mutex<SearchCache>,
     pub(crate) request_counter: std::sync::atomic::AtomicU64,
+    pub(crate) received: RequestLog,
 }
 
 /// A running simulator. Dropping it without [`SimHandle::shutdown`] leaves the server running until the
@@ -77,6 +79,7 @@ pub async fn start(config: SimConfig) -> io::Result<SimHandle> {
         token_lifetime: config.token_lifetime,
         search_cache: Mutex::new(SearchCache::default()),
         request_counter: std::sync::atomic::AtomicU64::new(1),
+        received: RequestLog::default(),
     });
     let listener = TcpListener::bind(SocketAddr::new(config.bind, config.port)).await?;
     let addr = listener.local_addr()?;
@@ -111,6 +114,9 @@ async fn accept_loop(
         conns.spawn(async move {
             let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
                 let router = router.clone();
+                shared
+                    .received
+                    .record(req.method(), req.uri(), req.headers());
                 let drop = shared.faults.should_drop(req.uri().path(), &shared.stats);
                 async move {
                     if drop {
@@ -186,6 +192,18 @@ impl SimHandle {
     /// Replaces the faults in force (same as `POST /__sim/faults`).
     pub fn set_faults(&self, faults: Faults) {
         self.shared.faults.set(faults);
+    }
+
+    /// The requests received outside the control plane, oldest first (the last
+    /// [`RECEIVED_LIMIT`](crate::received::RECEIVED_LIMIT)), recorded as they arrived: before any fault,
+    /// authentication or routing, so also those answered by a fault, dropped or still waiting.
+    pub fn received_requests(&self) -> Vec<ReceivedRequest> {
+        self.shared.received.snapshot()
+    }
+
+    /// Forgets the received requests (same as `DELETE /__sim/requests`).
+    pub fn clear_received_requests(&self) {
+        self.shared.received.clear();
     }
 
     /// Runs `f` with exclusive access to the simulated state (for assertions or direct changes).

@@ -332,6 +332,10 @@ fn cases() -> Vec<Case> {
             .body(json!([{"kind": "comment", "issue": "ENG-2", "author": "mia@example.com"}, {"kind": "worklog_deleted"}]))
             .check(Check::Hand(strict_object(&["ids"], json!({"ids": {"type": "array", "minItems": 2}})))),
         case("POST", "/__sim/oauth/expire", "/__sim/oauth/expire", Who::Anon, 200).check(Check::Hand(strict_object(&["expired"], json!({})))),
+        case("GET", "/__sim/requests", "/__sim/requests", Who::Anon, 200)
+            .check(Check::Hand(json!({"type": "array", "minItems": 1, "items": strict_object(&["method", "path", "authorization", "host"],
+                json!({"method": s("x"), "path": s("x"), "host": s("x")}))}))),
+        case("DELETE", "/__sim/requests", "/__sim/requests", Who::Anon, 204).check(Check::Empty),
     ]
 }
 

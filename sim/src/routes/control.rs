@@ -37,6 +37,17 @@ pub(crate) async fn set_faults(AxState(app): AxState<App>, raw: Bytes) -> ApiRes
     ok(serde_json::to_value(app.faults.get()).unwrap_or_default())
 }
 
+/// `GET /__sim/requests` — the requests received outside the control plane, oldest first.
+pub(crate) async fn received(AxState(app): AxState<App>) -> ApiResult {
+    ok(serde_json::to_value(app.received.snapshot()).unwrap_or_default())
+}
+
+/// `DELETE /__sim/requests`.
+pub(crate) async fn clear_received(AxState(app): AxState<App>) -> Response {
+    app.received.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
 /// `DELETE /__sim/faults`.
 pub(crate) async fn clear_faults(AxState(app): AxState<App>) -> Response {
     app.faults.set(Faults::default());

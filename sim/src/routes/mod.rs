@@ -462,6 +462,8 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/__sim/issues", Mount::Control, &["label"], None),
     r("POST", "/__sim/activity", Mount::Control, &[], None),
     r("POST", "/__sim/oauth/expire", Mount::Control, &[], None),
+    r("GET", "/__sim/requests", Mount::Control, &[], None),
+    r("DELETE", "/__sim/requests", Mount::Control, &[], None),
 ];
 
 /// The gateway prefix (`api.atlassian.com/ex/jira/{cloudId}`) in router syntax.
@@ -531,6 +533,8 @@ fn handler(method: &str, path: &str) -> MethodRouter<App> {
         ("GET", "/__sim/issues") => get(control::issues),
         ("POST", "/__sim/activity") => post(control::activity),
         ("POST", "/__sim/oauth/expire") => post(control::expire_tokens),
+        ("GET", "/__sim/requests") => get(control::received),
+        ("DELETE", "/__sim/requests") => delete(control::clear_received),
         _ => panic!("route table entry {method} {path} has no handler"),
     }
 }
