@@ -22,6 +22,7 @@ mod server;
 pub mod state;
 pub mod stats;
 
+pub use faults::late::AfterProcessingFault;
 pub use faults::{DropFault, Faults, RateLimitFault, ServerErrorFault};
 pub use received::ReceivedRequest;
 pub use scenario::{GenerateOptions, Scenario, default_scenario, generate};

@@ -118,14 +118,32 @@ async fn accept_loop(
                     .received
                     .record(req.method(), req.uri(), req.headers());
                 let drop = shared.faults.should_drop(req.uri().path(), &shared.stats);
+                let lost = (!drop)
+                    .then(|| {
+                        shared.faults.after_processing(
+                            req.method(),
+                            req.uri().path(),
+                            &shared.stats,
+                        )
+                    })
+                    .flatten();
                 async move {
                     if drop {
                         return Err(io::Error::other("connection dropped by fault injection"));
                     }
-                    match router.oneshot(req).await {
-                        Ok(r) => Ok(r),
+                    let response = match router.oneshot(req).await {
+                        Ok(r) => r,
                         Err(never) => match never {},
+                    };
+                    if let Some(lost) = lost {
+                        tokio::time::sleep(lost.delay).await;
+                        if lost.drop {
+                            return Err(io::Error::other(
+                                "answer dropped after processing by fault injection",
+                            ));
+                        }
                     }
+                    Ok(response)
                 }
             });
             let conn = hyper::server::conn::http1::Builder::new()

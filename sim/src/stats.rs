@@ -18,6 +18,10 @@ pub struct Stats {
     pub server_errors: u64,
     /// Connections dropped by the fault.
     pub dropped_connections: u64,
+    /// Requests processed whose answer the after-processing fault delayed or dropped (they are also
+    /// counted by route with the status they would have had).
+    #[serde(default)]
+    pub answers_lost: u64,
     /// Counts by method, route template (e.g. `/rest/api/3/issue/{issueIdOrKey}`, gateway routes are
     /// prefixed with `/ex/jira/{cloudId}`, unknown paths are `unmatched`) and status, sorted.
     pub routes: Vec<RouteCount>,
@@ -63,6 +67,7 @@ pub(crate) struct Collector {
     pub(crate) rate_limited: AtomicU64,
     pub(crate) server_errors: AtomicU64,
     pub(crate) dropped: AtomicU64,
+    pub(crate) answers_lost: AtomicU64,
 }
 
 impl Collector {
@@ -93,6 +98,7 @@ impl Collector {
             rate_limited: self.rate_limited.load(Ordering::Relaxed),
             server_errors: self.server_errors.load(Ordering::Relaxed),
             dropped_connections: self.dropped.load(Ordering::Relaxed),
+            answers_lost: self.answers_lost.load(Ordering::Relaxed),
             routes,
         }
     }
@@ -102,5 +108,6 @@ impl Collector {
         self.rate_limited.store(0, Ordering::Relaxed);
         self.server_errors.store(0, Ordering::Relaxed);
         self.dropped.store(0, Ordering::Relaxed);
+        self.answers_lost.store(0, Ordering::Relaxed);
     }
 }

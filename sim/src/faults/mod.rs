@@ -1,6 +1,9 @@
 //! Fault injection: rate limiting (429 with Jira's headers), server errors, latency, dropped
-//! connections and a Server/Data Center disguise. Set through `POST /__sim/faults` or
-//! `SimHandle::set_faults`; control routes (`/__sim/...`) are never affected.
+//! connections and a Server/Data Center disguise before a request is processed; answers lost after
+//! processing ([`late`]). Set through `POST /__sim/faults` or `SimHandle::set_faults`; control routes
+//! (`/__sim/...`) are never affected.
+
+pub mod late;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -33,6 +36,8 @@ pub struct Faults {
     /// After this many failed Basic logins of an email, that email gets 401 with
     /// `X-Seraph-LoginReason: AUTHENTICATION_DENIED` (CAPTCHA lock), even with the right token.
     pub captcha_after_failures: Option<u32>,
+    /// Process affected mutating requests, then delay or drop their answer.
+    pub after_processing: Option<late::AfterProcessingFault>,
     /// Only requests whose path contains one of these strings are affected (empty = all).
     pub routes: Vec<String>,
 }
@@ -118,6 +123,8 @@ struct Inner {
     seen_drop: u64,
     errors_left: Option<u64>,
     drops_left: Option<u64>,
+    seen_after: u64,
+    after_left: Option<u64>,
     buckets: HashMap<u64, Bucket>,
     failed_logins: HashMap<String, u32>,
     rng: Rng,
@@ -138,6 +145,8 @@ impl Default for FaultEngine {
                 seen_drop: 0,
                 errors_left: None,
                 drops_left: None,
+                seen_after: 0,
+                after_left: None,
                 buckets: HashMap::new(),
                 failed_logins: HashMap::new(),
                 rng: Rng::new(7),
@@ -172,6 +181,8 @@ impl FaultEngine {
         let mut i = self.inner.lock();
         i.errors_left = faults.server_error.as_ref().and_then(|e| e.count);
         i.drops_left = faults.drop_connection.as_ref().and_then(|d| d.count);
+        i.after_left = faults.after_processing.as_ref().and_then(|a| a.count);
+        i.seen_after = 0;
         i.seen_rate = 0;
         i.seen_error = 0;
         i.seen_drop = 0;
