@@ -14,6 +14,7 @@
 pub(crate) mod auth;
 pub mod faults;
 pub mod format;
+pub(crate) mod index_lag;
 pub mod jql;
 pub mod received;
 pub mod routes;

@@ -13,6 +13,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
 use crate::faults::{FaultEngine, Faults};
+use crate::index_lag::RecentWrites;
 use crate::received::{ReceivedRequest, RequestLog};
 use crate::routes::{self, search::SearchCache};
 use crate::scenario::{Scenario, default_scenario};
@@ -55,6 +56,7 @@ pub(crate) struct Shared {
     pub(crate) search_cache: Mutex<SearchCache>,
     pub(crate) request_counter: std::sync::atomic::AtomicU64,
     pub(crate) received: RequestLog,
+    pub(crate) recent_writes: Mutex<RecentWrites>,
 }
 
 /// A running simulator. Dropping it without [`SimHandle::shutdown`] leaves the server running until the
@@ -80,6 +82,7 @@ pub async fn start(config: SimConfig) -> io::Result<SimHandle> {
         search_cache: Mutex::new(SearchCache::default()),
         request_counter: std::sync::atomic::AtomicU64::new(1),
         received: RequestLog::default(),
+        recent_writes: Mutex::new(RecentWrites::default()),
     });
     let listener = TcpListener::bind(SocketAddr::new(config.bind, config.port)).await?;
     let addr = listener.local_addr()?;

@@ -36,6 +36,10 @@ pub struct Faults {
     /// After this many failed Basic logins of an email, that email gets 401 with
     /// `X-Seraph-LoginReason: AUTHENTICATION_DENIED` (CAPTCHA lock), even with the right token.
     pub captcha_after_failures: Option<u32>,
+    /// Search index lag in milliseconds (0 = none): `search/jql` and `search/approximate-count` see an
+    /// issue created through the API only this long after its creation, and still see a deleted issue
+    /// until this long after its deletion; `GET issue/{key}` stays consistent. Not filtered by `routes`.
+    pub search_lag_ms: u64,
     /// Process affected mutating requests, then delay or drop their answer.
     pub after_processing: Option<late::AfterProcessingFault>,
     /// Only requests whose path contains one of these strings are affected (empty = all).
@@ -199,6 +203,11 @@ impl FaultEngine {
     /// The deployment type to report, when disguised.
     pub(crate) fn deployment_type(&self) -> Option<String> {
         self.inner.lock().faults.deployment_type.clone()
+    }
+
+    /// The search index lag in force, in milliseconds.
+    pub(crate) fn search_lag_ms(&self) -> u64 {
+        self.inner.lock().faults.search_lag_ms
     }
 
     /// Whether an email is locked behind a CAPTCHA.

@@ -13,7 +13,7 @@ use super::{
     ApiError, ApiResult, App, Arg, Caller, Params, body, ok, page_bean, read, scope, window,
 };
 use crate::format::{jira_date, now_ms};
-use crate::state::{ISSUE_TYPES, IssueIx, Project, State};
+use crate::state::{ISSUE_TYPES, Issue, Project, State};
 
 /// Comments embedded in the `comment` field of an issue (search and `issue/{k}`): the oldest ones; `total`
 /// tells a client when there are more.
@@ -116,12 +116,11 @@ pub(crate) fn adf(text: &str) -> Value {
 pub(crate) fn issue_json(
     st: &State,
     base: &str,
-    ix: IssueIx,
+    issue: &Issue,
     fields: &FieldSel,
     with_changelog: bool,
     props: &[String],
 ) -> Value {
-    let issue = st.issue(ix);
     let mut m = Map::new();
     m.insert("id".into(), issue.id.to_string().into());
     let named = fields.all || fields.include.iter().any(|f| f != "id");
@@ -526,6 +525,7 @@ pub(crate) async fn create(AxState(app): AxState<App>, caller: Caller, raw: Byte
     let (Some(project), Some(issue_type)) = (project, issue_type) else {
         return Err(ApiError::Status(StatusCode::INTERNAL_SERVER_ERROR));
     };
+    let now = now_ms();
     let ix = st.create_issue(
         project,
         issue_type,
@@ -535,8 +535,9 @@ pub(crate) async fn create(AxState(app): AxState<App>, caller: Caller, raw: Byte
         labels,
         parent,
         properties,
-        now_ms(),
+        now,
     );
+    app.recent_writes.lock().created(now, ix);
     let issue = st.issue(ix);
     let v = json!({"id": issue.id.to_string(), "key": issue.key, "self": format!("{}/rest/api/3/issue/{}", caller.base, issue.id)});
     Ok((StatusCode::CREATED, axum::Json(v)).into_response())
@@ -563,7 +564,14 @@ pub(crate) async fn get_issue(
         let ix = st
             .issue_ref(&key)
             .ok_or_else(|| ApiError::not_found(NO_ISSUE))?;
-        let mut v = issue_json(st, &caller.base, ix, &fields, with_changelog, &props);
+        let mut v = issue_json(
+            st,
+            &caller.base,
+            st.issue(ix),
+            &fields,
+            with_changelog,
+            &props,
+        );
         v["expand"] = json!(
             "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
         );
@@ -594,6 +602,12 @@ pub(crate) async fn delete_issue(
             "The issue has subtasks. To delete them as well, set deleteSubtasks to true.",
         ));
     }
-    st.delete_issue(ix, now_ms());
+    let now = now_ms();
+    let removed = std::iter::once(ix)
+        .chain(st.subtasks(ix))
+        .map(|i| (i, st.issue(i).clone()))
+        .collect();
+    st.delete_issue(ix, now);
+    app.recent_writes.lock().deleted(now, removed);
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -13,8 +13,9 @@ use serde_json::{Value, json};
 use super::issues::{FieldSel, issue_json};
 use super::{ApiError, ApiResult, App, Caller, Params, body, ok, scope};
 use crate::format::now_ms;
+use crate::index_lag::LagView;
 use crate::jql::{self, Field};
-use crate::state::{IssueIx, State};
+use crate::state::{Issue, IssueIx, State};
 
 /// Result sets of recent searches, so that paging a large result costs O(page).
 #[derive(Default)]
@@ -70,16 +71,37 @@ fn parse_bounded(text: &str, now: i64) -> Result<jql::Query, ApiError> {
     })
 }
 
-fn run(st: &State, q: &jql::Query, reconcile: &[u64], now: i64) -> Result<Vec<IssueIx>, ApiError> {
+/// An issue as the (possibly lagging) index sees it: live, or deleted less than the lag ago.
+fn seen<'a>(st: &'a State, lag: &'a LagView, ix: IssueIx) -> Option<&'a Issue> {
+    st.issues[ix as usize]
+        .as_ref()
+        .or_else(|| lag.ghosts.get(&ix).map(|i| &**i))
+}
+
+fn run(
+    st: &State,
+    q: &jql::Query,
+    reconcile: &[u64],
+    now: i64,
+    lag: &LagView,
+) -> Result<Vec<IssueIx>, ApiError> {
     let filter = q.filter.as_ref().expect("bounded query");
     let mut hits = Vec::new();
     for (ix, issue) in st.issues.iter().enumerate() {
         let Some(issue) = issue else { continue };
-        if issue.searchable_from_ms > now && !reconcile.contains(&issue.id) {
+        let unseen = issue.searchable_from_ms > now || lag.unseen.contains(&(ix as IssueIx));
+        if unseen && !reconcile.contains(&issue.id) {
             continue;
         }
         if jql::matches(filter, st, issue, now).map_err(ApiError::bad)? {
             hits.push(ix as IssueIx);
+        }
+    }
+    for (&ix, issue) in &lag.ghosts {
+        if !reconcile.contains(&issue.id)
+            && jql::matches(filter, st, issue, now).map_err(ApiError::bad)?
+        {
+            hits.push(ix);
         }
     }
     let order: Vec<(Field, bool)> = if q.order.is_empty() {
@@ -87,8 +109,9 @@ fn run(st: &State, q: &jql::Query, reconcile: &[u64], now: i64) -> Result<Vec<Is
     } else {
         q.order.clone()
     };
+    let get = |ix: IssueIx| seen(st, lag, ix).expect("a hit is live or a ghost");
     hits.sort_by(|&a, &b| {
-        let (ia, ib) = (st.issue(a), st.issue(b));
+        let (ia, ib) = (get(a), get(b));
         for &(f, desc) in &order {
             let c = match f {
                 Field::Updated => ia.updated_ms.cmp(&ib.updated_ms),
@@ -159,12 +182,16 @@ async fn search(app: App, caller: Caller, req: SearchBody) -> ApiResult {
         };
     let key = format!("{jql_text}\u{0}{reconcile:?}");
     let st = app.state.read();
+    let lag = app
+        .recent_writes
+        .lock()
+        .view(now, app.faults.search_lag_ms());
     let (id, hits, offset) = match token
         .and_then(|(id, off)| app.search_cache.lock().get(id, &key).map(|h| (id, h, off)))
     {
         Some(found) => found,
         None => {
-            let hits = Arc::new(run(&st, &q, &reconcile, now)?);
+            let hits = Arc::new(run(&st, &q, &reconcile, now, &lag)?);
             let id = app.search_cache.lock().put(key, hits.clone());
             (id, hits, token.map(|(_, off)| off).unwrap_or(0))
         }
@@ -174,11 +201,11 @@ async fn search(app: App, caller: Caller, req: SearchBody) -> ApiResult {
     let with_changelog = expand.split(',').any(|e| e.trim() == "changelog");
     let end = offset.saturating_add(max).min(hits.len());
     let start = offset.min(end);
-    // Issues deleted since the result set was computed are skipped.
+    // Issues deleted since the result set was computed (and out of the lag) are skipped.
     let issues: Vec<Value> = hits[start..end]
         .iter()
-        .filter(|&&ix| st.issues[ix as usize].is_some())
-        .map(|&ix| issue_json(&st, &caller.base, ix, &fields, with_changelog, &props))
+        .filter_map(|&ix| seen(&st, &lag, ix))
+        .map(|issue| issue_json(&st, &caller.base, issue, &fields, with_changelog, &props))
         .collect();
     let mut out = json!({"issues": issues, "isLast": end >= hits.len()});
     if end < hits.len() {
@@ -241,7 +268,11 @@ pub(crate) async fn approximate_count(
         return ok(json!({"count": 0}));
     };
     let st = app.state.read();
-    let n = run(&st, &q, &[], now)?.len();
+    let lag = app
+        .recent_writes
+        .lock()
+        .view(now, app.faults.search_lag_ms());
+    let n = run(&st, &q, &[], now, &lag)?.len();
     ok(json!({"count": n}))
 }
 
