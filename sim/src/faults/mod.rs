@@ -1,9 +1,10 @@
 //! Fault injection: rate limiting (429 with Jira's headers), server errors, latency, dropped
 //! connections and a Server/Data Center disguise before a request is processed; answers lost after
-//! processing ([`late`]). Set through `POST /__sim/faults` or `SimHandle::set_faults`; control routes
+//! processing ([`late`]), empty users listings ([`listing`]). Set through `POST /__sim/faults` or `SimHandle::set_faults`; control routes
 //! (`/__sim/...`) are never affected.
 
 pub mod late;
+pub mod listing;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -42,6 +43,8 @@ pub struct Faults {
     pub search_lag_ms: u64,
     /// Process affected mutating requests, then delay or drop their answer.
     pub after_processing: Option<late::AfterProcessingFault>,
+    /// Users listings (`users/search`, `users`) answer `200 []` after a number of calls.
+    pub empty_listing: Option<listing::EmptyListingFault>,
     /// Only requests whose path contains one of these strings are affected (empty = all).
     pub routes: Vec<String>,
 }
@@ -129,6 +132,7 @@ struct Inner {
     drops_left: Option<u64>,
     seen_after: u64,
     after_left: Option<u64>,
+    listing_calls: u64,
     buckets: HashMap<u64, Bucket>,
     failed_logins: HashMap<String, u32>,
     rng: Rng,
@@ -151,6 +155,7 @@ impl Default for FaultEngine {
                 drops_left: None,
                 seen_after: 0,
                 after_left: None,
+                listing_calls: 0,
                 buckets: HashMap::new(),
                 failed_logins: HashMap::new(),
                 rng: Rng::new(7),
@@ -187,6 +192,7 @@ impl FaultEngine {
         i.drops_left = faults.drop_connection.as_ref().and_then(|d| d.count);
         i.after_left = faults.after_processing.as_ref().and_then(|a| a.count);
         i.seen_after = 0;
+        i.listing_calls = 0;
         i.seen_rate = 0;
         i.seen_error = 0;
         i.seen_drop = 0;
