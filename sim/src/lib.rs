@@ -25,6 +25,7 @@ pub mod stats;
 
 pub use faults::late::AfterProcessingFault;
 pub use faults::listing::EmptyListingFault;
+pub use faults::redirect::RedirectFault;
 pub use faults::{DropFault, Faults, RateLimitFault, ServerErrorFault};
 pub use received::ReceivedRequest;
 pub use scenario::{GenerateOptions, Scenario, default_scenario, generate};

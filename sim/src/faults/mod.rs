@@ -1,10 +1,11 @@
-//! Fault injection: rate limiting (429 with Jira's headers), server errors, latency, dropped
-//! connections and a Server/Data Center disguise before a request is processed; answers lost after
-//! processing ([`late`]), empty users listings ([`listing`]). Set through `POST /__sim/faults` or `SimHandle::set_faults`; control routes
-//! (`/__sim/...`) are never affected.
+//! Fault injection: rate limiting (429 with Jira's headers), server errors, latency, dropped connections and a Server/Data Center disguise before a request is
+//! processed; answers lost after processing ([`late`]), empty users listings ([`listing`]), redirects
+//! ([`redirect`]); the search index lag is read by the search routes. Set through `POST /__sim/faults`
+//! or `SimHandle::set_faults`; control routes (`/__sim/...`) are never affected.
 
 pub mod late;
 pub mod listing;
+pub mod redirect;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -45,6 +46,8 @@ pub struct Faults {
     pub after_processing: Option<late::AfterProcessingFault>,
     /// Users listings (`users/search`, `users`) answer `200 []` after a number of calls.
     pub empty_listing: Option<listing::EmptyListingFault>,
+    /// Affected requests answer a redirect, unprocessed.
+    pub redirect: Option<redirect::RedirectFault>,
     /// Only requests whose path contains one of these strings are affected (empty = all).
     pub routes: Vec<String>,
 }
@@ -267,6 +270,9 @@ impl FaultEngine {
         credential: u64,
         stats: &Collector,
     ) -> Option<Response> {
+        if let Some(redirect) = self.redirect(path) {
+            return Some(redirect);
+        }
         let (latency, decision) = {
             let mut i = self.inner.lock();
             if !i.affects(path) {

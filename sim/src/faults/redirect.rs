@@ -1,0 +1,44 @@
+//! Redirects: affected requests answer a 3xx with a `Location` header and are not processed — a site
+//! that bounces its clients elsewhere (for example to an internal address).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::FaultEngine;
+
+/// Answer `status` with `Location: location`, without processing the request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedirectFault {
+    /// HTTP status (default 302; any 3xx, e.g. 301, 307, 308).
+    pub status: u16,
+    /// The `Location` header, e.g. `http://169.254.169.254/latest/meta-data/`.
+    pub location: String,
+}
+
+impl Default for RedirectFault {
+    fn default() -> Self {
+        RedirectFault {
+            status: 302,
+            location: String::new(),
+        }
+    }
+}
+
+impl FaultEngine {
+    /// The redirect answer for this request, when the redirect fault affects it.
+    pub(crate) fn redirect(&self, path: &str) -> Option<Response> {
+        let i = self.inner.lock();
+        let r = i.faults.redirect.as_ref().filter(|_| i.affects(path))?;
+        let status = StatusCode::from_u16(r.status)
+            .ok()
+            .filter(StatusCode::is_redirection)
+            .unwrap_or(StatusCode::FOUND);
+        let mut response = status.into_response();
+        if let Ok(v) = HeaderValue::from_str(&r.location) {
+            response.headers_mut().insert(header::LOCATION, v);
+        }
+        Some(response)
+    }
+}
