@@ -1,6 +1,9 @@
-//! Sites that misbehave: a site that redirects its clients; what it received is on record.
+//! Sites that misbehave: a site that redirects its clients, and a site that accepts requests and does
+//! not answer (a large `latency_ms`); what they received is on record.
 
 mod common;
+
+use std::time::Duration;
 
 use common::*;
 use jira_sim::{Faults, RedirectFault};
@@ -76,5 +79,32 @@ async fn redirected_requests_are_not_processed() {
     let stats = sim.handle.stats();
     assert_eq!(stats.count_status("POST", "/rest/api/3/issue", 302), 1);
     assert_eq!(stats.count_status("GET", "/_edge/tenant_info", 308), 1);
+    sim.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_large_latency_makes_a_site_that_hangs() {
+    let sim = start().await;
+    sim.handle.set_faults(Faults {
+        latency_ms: 600_000,
+        routes: vec!["/_edge/tenant_info".into()],
+        ..Faults::default()
+    });
+    let r = sim
+        .client
+        .get(sim.url("/_edge/tenant_info"))
+        .timeout(Duration::from_millis(300))
+        .send()
+        .await;
+    let e = r.expect_err("no answer");
+    assert!(e.is_timeout(), "{e:?}");
+    // Received (and still held), while other routes answer.
+    let got = sim.handle.received_requests();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].path, "/_edge/tenant_info");
+    assert_eq!(
+        sim.get(&Who::Anon, "/rest/api/3/serverInfo").await.status,
+        200
+    );
     sim.handle.shutdown().await;
 }

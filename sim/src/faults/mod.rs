@@ -1,4 +1,5 @@
-//! Fault injection: rate limiting (429 with Jira's headers), server errors, latency, dropped connections and a Server/Data Center disguise before a request is
+//! Fault injection: rate limiting (429 with Jira's headers), server errors, latency (also the way to
+//! make a site that hangs), dropped connections and a Server/Data Center disguise before a request is
 //! processed; answers lost after processing ([`late`]), empty users listings ([`listing`]), redirects
 //! ([`redirect`]); the search index lag is read by the search routes. Set through `POST /__sim/faults`
 //! or `SimHandle::set_faults`; control routes (`/__sim/...`) are never affected.
@@ -29,7 +30,9 @@ pub struct Faults {
     pub rate_limit: Option<RateLimitFault>,
     /// Answer 5xx.
     pub server_error: Option<ServerErrorFault>,
-    /// Added latency on every affected request, in milliseconds.
+    /// Added latency on every affected request, in milliseconds, before it is processed: a large value
+    /// (e.g. 600000) makes a site that accepts connections and reads requests but does not answer for
+    /// that long (changing the faults does not wake requests already waiting).
     pub latency_ms: u64,
     /// Close connections without answering.
     pub drop_connection: Option<DropFault>,
