@@ -182,10 +182,8 @@ async fn search(app: App, caller: Caller, req: SearchBody) -> ApiResult {
         };
     let key = format!("{jql_text}\u{0}{reconcile:?}");
     let st = app.state.read();
-    let lag = app
-        .recent_writes
-        .lock()
-        .view(now, app.faults.search_lag_ms());
+    let lag_ms = app.faults.search_lag_ms();
+    let lag = app.recent_writes.lock().view(now, lag_ms);
     let (id, hits, offset) = match token
         .and_then(|(id, off)| app.search_cache.lock().get(id, &key).map(|h| (id, h, off)))
     {
@@ -268,10 +266,8 @@ pub(crate) async fn approximate_count(
         return ok(json!({"count": 0}));
     };
     let st = app.state.read();
-    let lag = app
-        .recent_writes
-        .lock()
-        .view(now, app.faults.search_lag_ms());
+    let lag_ms = app.faults.search_lag_ms();
+    let lag = app.recent_writes.lock().view(now, lag_ms);
     let n = run(&st, &q, &[], now, &lag)?.len();
     ok(json!({"count": n}))
 }
