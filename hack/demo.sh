@@ -157,7 +157,7 @@ step "Running the operator"
 # The test suite's credential leak audit runs the demo's operator at trace level.
 log_level=info
 [ -n "${JCO_LEAK_AUDIT_DIR:-}" ] && log_level=trace
-KUBECONFIG="$work/kubeconfig" "$target/jira-cloud-operator" --jira-api-url "$sim" --jira-auth-url "$sim" --log-format text \
+KUBECONFIG="$work/kubeconfig" "$target/jira-cloud-operator" --jira-api-url "$sim" --jira-auth-url "$sim" --allowed-site-hosts 127.0.0.1 --log-format text \
   --log-level "$log_level" --jira-requests-per-second 200 --metrics-addr 127.0.0.1:0 --health-addr 127.0.0.1:0 >"$work/operator.log" 2>&1 &
 pids+=($!)
 operator=${pids[-1]}

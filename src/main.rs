@@ -56,9 +56,37 @@ struct Cli {
     )]
     jira_auth_url: Url,
 
+    /// Hosts a JiraConnection's siteUrl may have, comma separated: exact hosts (jira.example.com, 127.0.0.1)
+    /// or *.domain patterns for any subdomain. Nothing, not even an anonymous probe, is sent to another host.
+    /// Add a custom domain of your Jira Cloud site here. Plain http is accepted only for a loopback host named
+    /// exactly.
+    #[arg(
+        long,
+        env = "JCO_ALLOWED_SITE_HOSTS",
+        default_value = jira::DEFAULT_ALLOWED_SITE_HOSTS,
+        value_parser = jira::AllowedHosts::parse,
+        value_name = "HOST,*.DOMAIN,..."
+    )]
+    allowed_site_hosts: jira::AllowedHosts,
+
     /// Timeout of one request to Jira (e.g. 30s, 2m).
     #[arg(long, env = "JCO_JIRA_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     jira_timeout: Duration,
+
+    /// Longest time the connection checks of one site may take (discovery, credentials, Admin API key); a site
+    /// that hangs delays only its own connection and its actions.
+    #[arg(long, env = "JCO_JIRA_CONNECT_TIMEOUT", default_value = "2m", value_parser = parse_duration)]
+    jira_connect_timeout: Duration,
+
+    /// Largest answer read from Jira, in bytes; a larger one fails the request (ResponseTooLarge).
+    #[arg(long, env = "JCO_JIRA_MAX_RESPONSE_BYTES", default_value_t = 32 << 20, value_parser = clap::value_parser!(u64).range(65536..))]
+    jira_max_response_bytes: u64,
+
+    /// When watching all namespaces (no --watch-namespaces), Secrets are neither listed nor watched: each
+    /// connection re-reads its Secrets at least this often, so a rotated Secret takes effect within it. With
+    /// --watch-namespaces, Secret changes are watched and take effect at once.
+    #[arg(long, env = "JCO_SECRET_RECHECK_INTERVAL", default_value = "5m", value_parser = parse_duration)]
+    secret_recheck_interval: Duration,
 
     /// Requests in flight at once towards one Jira site.
     #[arg(long, env = "JCO_JIRA_MAX_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
@@ -169,6 +197,7 @@ impl Cli {
             max_concurrency: self.jira_max_concurrency.into(),
             requests_per_second: (self.jira_requests_per_second > 0.0)
                 .then_some(self.jira_requests_per_second),
+            max_response_bytes: self.jira_max_response_bytes,
             ..jira::Limits::default()
         };
         Settings {
@@ -178,6 +207,9 @@ impl Cli {
             },
             limits,
             jira_timeout: self.jira_timeout,
+            connect_timeout: self.jira_connect_timeout,
+            allowed_site_hosts: self.allowed_site_hosts.clone(),
+            secret_recheck: self.secret_recheck_interval,
             concurrency: self.concurrency,
             action_concurrency: self.action_concurrency,
             watch_namespaces: self.watch_namespaces(),
@@ -335,9 +367,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
     let code = match election {
         None => {
-            let mut running = tokio::spawn(controller::runner::run(
+            let mut running = tokio::spawn(run_controllers(
                 ctx,
-                leader::when_set(stopped.clone()),
+                Box::pin(leader::when_set(stopped.clone())),
             ));
             readiness.set(true);
             leader::join_with_grace(&mut running, stopped, cli.shutdown_timeout).await;
@@ -346,7 +378,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(config) => {
             let elector = leader::Elector::new(client, config);
-            let work = move |stop| controller::runner::run(ctx, stop);
+            let work = move |stop| run_controllers(ctx, stop);
             match leader::run(elector, stopped, readiness, cli.shutdown_timeout, work).await {
                 Ok(ended) => {
                     tracing::info!(?ended, "controllers stopped");
@@ -367,6 +399,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     tracing::info!("jira-cloud-operator stopped");
     Ok(code)
+}
+
+/// Runs the controllers until `stop`; exits the process with a failure status when one of them stops by itself,
+/// so that the pod restarts instead of running without it.
+async fn run_controllers(
+    ctx: Arc<Context>,
+    stop: std::pin::Pin<Box<dyn Future<Output = ()> + Send + Sync>>,
+) {
+    if let Err(e) = controller::runner::run(ctx, stop).await {
+        tracing::error!(error = %e, "exiting");
+        std::process::exit(70);
+    }
 }
 
 #[tokio::main]
@@ -449,6 +493,12 @@ mod tests {
             "https://auth.atlassian.com/"
         );
         assert_eq!(settings.limits.requests_per_second, Some(20.0));
+        assert_eq!(
+            settings.allowed_site_hosts.to_string(),
+            "*.atlassian.net,*.jira.com"
+        );
+        assert_eq!(settings.limits.max_response_bytes, 32 << 20);
+        assert_eq!(settings.secret_recheck, Duration::from_secs(300));
         assert_eq!(cli.metrics_addr.port(), 8080);
         assert_eq!(cli.health_addr.port(), 8081);
         assert!(!cli.leader_elect);

@@ -212,7 +212,8 @@ fn defaults_are_cluster_wide_hardened_and_single_replica() {
         Some("256")
     );
 
-    // Cluster-wide RBAC: exactly what the controllers call, nothing on CRDs, nothing beyond reading Secrets.
+    // Cluster-wide RBAC: exactly what the controllers call, nothing on CRDs, Secrets read one by one (never listed
+    // or watched cluster-wide).
     let role = one(&objects, "ClusterRole");
     let granted = grants(&role["rules"]);
     let expected: BTreeSet<(String, String, String)> = [
@@ -228,7 +229,7 @@ fn defaults_are_cluster_wide_hardened_and_single_replica() {
             "get list watch create update patch delete deletecollection",
         ),
         ("jiracloud.io", "jirausers/status", "get update patch"),
-        ("", "secrets", "get list watch"),
+        ("", "secrets", "get"),
         ("events.k8s.io", "events", "create patch"),
     ]
     .into_iter()
@@ -297,13 +298,17 @@ fn namespace_scoped_ha_install_uses_roles_a_lease_and_every_optional_resource() 
             && !kinds.contains(&"ClusterRoleBinding".to_string())
     );
 
-    // One Role and RoleBinding per watched namespace, with the same rules as the cluster-wide install.
-    let cluster_rules = grants(
+    // One Role and RoleBinding per watched namespace, with the rules of the cluster-wide install, except that
+    // Secrets of a watched namespace may be listed and watched there (their changes take effect at once).
+    let mut cluster_rules = grants(
         &one(
             &self::objects(&helm_template("jco", "jira-operator", &[])),
             "ClusterRole",
         )["rules"],
     );
+    for verb in ["list", "watch"] {
+        cluster_rules.insert(("".into(), "secrets".into(), verb.into()));
+    }
     let roles = all(&objects, "Role");
     let watched: BTreeSet<&str> = roles
         .iter()

@@ -556,6 +556,7 @@ fn config(url: &url::Url, sim: &SimHandle, mode: Mode) -> ClientConfig {
     };
     ClientConfig {
         site_url: url.clone(),
+        allowed_hosts: jira_cloud_operator::jira::AllowedHosts::parse("127.0.0.1").expect("a host"),
         credentials,
         admin: Some(AdminCredentials {
             org_id: sim.org_id(),
@@ -570,6 +571,7 @@ fn config(url: &url::Url, sim: &SimHandle, mode: Mode) -> ClientConfig {
             backoff_max: Duration::from_millis(20),
             max_throttle_wait: Duration::from_secs(1),
             max_throttled_attempts: 2,
+            ..Limits::default()
         },
         timeout: Duration::from_secs(10),
     }

@@ -3,7 +3,7 @@
 //! the ServiceAccount) with only the Roles the chart renders, and a JiraConnection gets Ready (a full sync,
 //! with its JiraUser inventory) and a JiraAction succeeds, in both scopes. In namespace-scoped mode the same
 //! identity cannot read Secrets, or anything else of the operator's, outside the watched namespaces, and in no
-//! mode may it change CRDs. Without any RBAC the operator refuses to start and names what it lacks.
+//! mode may it change CRDs. The default (cluster-wide) install may not list or watch Secrets anywhere. Without any RBAC the operator refuses to start and names what it lacks.
 
 mod process_support;
 mod support;
@@ -192,6 +192,28 @@ async fn the_charts_rbac_is_enough_and_no_more() {
         .await,
         "patch a CRD",
     );
+    // The default install reads a connection's Secrets one by one: it may neither list nor watch Secrets.
+    Api::<Secret>::namespaced(as_operator.clone(), &env.namespace)
+        .get("jira-basic")
+        .await
+        .expect("reads a connection's Secret");
+    for namespace in [None, Some(env.namespace.as_str())] {
+        let secrets: Api<Secret> = match namespace {
+            Some(ns) => Api::namespaced(as_operator.clone(), ns),
+            None => Api::all(as_operator.clone()),
+        };
+        forbidden(
+            secrets.list(&ListParams::default()).await,
+            "list Secrets in a cluster-wide install",
+        );
+        forbidden(
+            secrets
+                .watch(&kube::api::WatchParams::default(), "0")
+                .await
+                .map(|_| ()),
+            "watch Secrets in a cluster-wide install",
+        );
+    }
 
     // Namespace-scoped, with leader election: a Role and RoleBinding in the watched namespace, and the Lease
     // Role in the release namespace.

@@ -371,6 +371,7 @@ async fn client_errors_and_configuration_never_carry_credentials() {
     .expect("the simulator starts");
     let config = |credentials: Credentials, admin: Option<&str>| ClientConfig {
         site_url: sim.url(),
+        allowed_hosts: jira_cloud_operator::jira::AllowedHosts::parse("127.0.0.1").expect("a host"),
         credentials,
         admin: admin.map(|key| AdminCredentials {
             org_id: sim.org_id(),

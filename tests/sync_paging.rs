@@ -96,6 +96,7 @@ async fn short_pages_do_not_end_a_listing() {
     let url = site().await;
     let client = JiraClient::connect(ClientConfig {
         site_url: url.clone(),
+        allowed_hosts: jira_cloud_operator::jira::AllowedHosts::parse("127.0.0.1").expect("a host"),
         credentials: Credentials::Basic {
             email: "u0@example.com".into(),
             api_token: SecretString::from("t".to_owned()),

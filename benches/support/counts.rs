@@ -31,6 +31,7 @@ const NAIVE_WORKLOG_PAGE: usize = 5000;
 pub fn admin_client(url: &url::Url, rate: Option<f64>, timeout: Duration) -> ClientConfig {
     ClientConfig {
         site_url: url.clone(),
+        allowed_hosts: jira_cloud_operator::jira::AllowedHosts::parse("127.0.0.1").expect("a host"),
         credentials: Credentials::Basic {
             email: ADMIN_EMAIL.into(),
             api_token: SecretString::from(ADMIN_TOKEN.to_owned()),

@@ -76,9 +76,9 @@ pub struct JiraActionSpec {
     pub delete_user: Option<DeleteUser>,
 
     /// Delete the JiraAction this many seconds after it finished (Succeeded or Failed), as Jobs do. Kept
-    /// forever when unset.
+    /// forever when unset. At most one year (31536000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 31_536_000))]
     pub ttl_seconds_after_finished: Option<i64>,
 }
 

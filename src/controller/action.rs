@@ -39,7 +39,7 @@ use crate::api::{
 use exec::Done;
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::ObjectReference;
-use k8s_openapi::jiff::Timestamp;
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::{
     Api, Resource, ResourceExt,
     api::{DeleteParams, Patch, PatchParams, Preconditions},
@@ -86,6 +86,9 @@ pub enum Error {
     /// The cached object was older than the one on the apiserver (the conditional write was refused).
     #[error("the cached JiraAction was stale")]
     Stale,
+    /// The reconcile panicked (caught; recorded in the status).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -94,6 +97,7 @@ impl Error {
         match self {
             Self::Kubernetes(_) => "KubernetesError",
             Self::Stale => "Conflict",
+            Self::Internal(_) => super::panics::INTERNAL_ERROR,
         }
     }
 }
@@ -325,8 +329,27 @@ async fn reconcile_now(action: Arc<JiraAction>, shared: &Shared) -> Result<Actio
         }
         Ok(Action::requeue(Duration::from_secs(1)))
     }
-    .instrument(span)
-    .await;
+    .instrument(span);
+    let result = match super::panics::catch(result).await {
+        Ok(result) => result,
+        Err(panic) => {
+            let conditions = action
+                .status
+                .as_ref()
+                .map(|s| s.conditions.clone())
+                .unwrap_or_default();
+            super::panics::record(
+                &shared.ctx,
+                action.as_ref(),
+                &conditions,
+                status::SUCCEEDED,
+                crate::api::status::UNKNOWN,
+                &panic,
+            )
+            .await;
+            Err(Error::Internal(panic))
+        }
+    };
     shared.ctx.clients.report_requests(&shared.ctx.metrics);
     result
 }
@@ -632,7 +655,10 @@ async fn expire(
         return Ok(Action::await_change());
     };
     let finished = status.completion_time.as_ref().map_or(now, |t| t.0);
-    let due = finished + Duration::from_secs(ttl.max(0).unsigned_abs());
+    // Overflow-safe: a TTL that reaches past the last representable time means "keep it".
+    let Ok(due) = finished.checked_add(SignedDuration::from_secs(ttl.max(0))) else {
+        return Ok(Action::await_change());
+    };
     if due > now {
         return Ok(Action::requeue(until(now, due)));
     }

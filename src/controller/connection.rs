@@ -3,14 +3,16 @@
 //!
 //! Triggers: a change of the spec (generation) or of the `jiracloud.io/sync-requested` annotation (status
 //! writes do not trigger: a predicate hashes only those two), a change of a referenced Secret (metadata-only
-//! watch), and the requeue at `status.nextSyncTime`. Errors retry with per-object exponential backoff and
+//! watch, only when the operator watches a list of namespaces: a cluster-wide install neither lists nor watches
+//! Secrets, and re-reads a connection's Secrets every `settings.secret_recheck` instead), and the requeue at
+//! `status.nextSyncTime`. Errors retry with per-object exponential backoff and
 //! jitter. Syncs run at most `settings.concurrency` at a time over all namespaces, each keeping its
 //! incremental-sync cache in memory.
 
 use super::{
     Context,
     credentials::ConnectError,
-    inventory,
+    inventory, panics,
     status::{self, Failure},
 };
 use crate::{
@@ -72,6 +74,9 @@ pub enum Error {
     /// The apiserver refused a write or a read.
     #[error("Kubernetes API: {0}")]
     Kube(#[from] kube::Error),
+    /// The reconcile panicked (caught; recorded in the status).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -80,6 +85,7 @@ impl Error {
         match self {
             Error::Reported(f) => &f.reason,
             Error::Kube(_) => "KubernetesError",
+            Error::Internal(_) => super::panics::INTERNAL_ERROR,
         }
     }
 
@@ -87,7 +93,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::Reported(f) => f.retry_after,
-            Error::Kube(_) => None,
+            Error::Kube(_) | Error::Internal(_) => None,
         }
     }
 
@@ -95,7 +101,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Reported(f) => f.transient,
-            Error::Kube(_) => true,
+            Error::Kube(_) | Error::Internal(_) => true,
         }
     }
 }
@@ -115,6 +121,8 @@ struct State {
     caches: Mutex<HashMap<Key, SyncCache>>,
     /// Consecutive failures by connection, for the backoff.
     failures: Mutex<HashMap<Key, u32>>,
+    /// The longest wait between two reconciles of a connection when its Secrets are not watched.
+    secret_recheck: Option<Duration>,
     /// The last status this process wrote, by connection, with the connection's uid. Only this controller
     /// writes the status, so this is never older than the watch cache, which may lag behind a write that
     /// just happened.
@@ -189,6 +197,11 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 
         caches: Mutex::default(),
         statuses: Mutex::default(),
         failures: Mutex::default(),
+        secret_recheck: ctx
+            .settings
+            .watch_namespaces
+            .is_empty()
+            .then_some(ctx.settings.secret_recheck),
         ctx: ctx.clone(),
     });
     let scopes: Vec<Option<String>> = if ctx.settings.watch_namespaces.is_empty() {
@@ -267,20 +280,23 @@ async fn run_in(
             PredicateConfig::default().ttl(Duration::from_secs(7 * 86400)),
         );
     let store = reader.clone();
-    let secret_events =
-        watcher(secrets, watcher::Config::default().any_semantic()).touched_objects();
     info!(
         namespace = namespace.as_deref().unwrap_or("*"),
         "starting the JiraConnection controller"
     );
-    Controller::for_stream(triggers, reader)
-        .watches_stream(secret_events, move |secret| {
+    let mut controller = Controller::for_stream(triggers, reader);
+    if namespace.is_some() {
+        let secret_events =
+            watcher(secrets, watcher::Config::default().any_semantic()).touched_objects();
+        controller = controller.watches_stream(secret_events, move |secret| {
             referencing(
                 &store,
                 secret.metadata.namespace.as_deref(),
                 &secret.name_any(),
             )
-        })
+        });
+    }
+    controller
         .with_config(Config::default().concurrency(state.ctx.settings.concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, state)
@@ -306,6 +322,8 @@ fn error_policy(connection: Arc<JiraConnection>, error: &Error, state: Arc<State
         rand::random_range(-1.0..=1.0),
     )
     .max(error.retry_after().unwrap_or_default());
+    // Unwatched Secrets are re-read at least this often, so that a fixed Secret is noticed.
+    let delay = state.secret_recheck.map_or(delay, |r| delay.min(r));
     state
         .ctx
         .metrics
@@ -337,15 +355,37 @@ async fn reconcile(connection: Arc<JiraConnection>, state: Arc<State>) -> Result
     let (namespace, name) = key_of(&connection);
     let span = info_span!("reconcile", namespace = %namespace, name = %name);
     let _timer = state.ctx.metrics.reconcile_started(CONTROLLER);
-    let result = Reconcile {
+    let reconcile = Reconcile {
         state: &state,
         connection: &connection,
         generation: connection.metadata.generation,
         key: (namespace, name),
-    }
-    .run()
-    .instrument(span)
-    .await;
+    };
+    let result = match panics::catch(reconcile.run().instrument(span)).await {
+        Ok(result) => result,
+        Err(panic) => {
+            let conditions = state
+                .current_status(&connection)
+                .map(|s| s.conditions)
+                .unwrap_or_default();
+            // The next reconcile starts from the recorded status, not from what this process last wrote.
+            state
+                .statuses
+                .lock()
+                .expect("not poisoned")
+                .remove(&key_of(&connection));
+            panics::record(
+                &state.ctx,
+                connection.as_ref(),
+                &conditions,
+                status::READY,
+                crate::api::status::FALSE,
+                &panic,
+            )
+            .await;
+            Err(Error::Internal(panic))
+        }
+    };
     state.ctx.clients.report_requests(&state.ctx.metrics);
     if result.is_ok() {
         state
@@ -407,7 +447,7 @@ impl Reconcile<'_> {
         let client = self.connect(&prev, &mut st, due.is_some()).await?;
         let Some(due) = due else {
             self.finish(&prev, &mut st, None).await?;
-            return Ok(requeue_at(&st, interval));
+            return Ok(requeue_at(&st, interval, self.state.secret_recheck));
         };
         info!(why = due.as_str(), "syncing");
         // Any sync handles the request pending at its start.
@@ -510,7 +550,7 @@ impl Reconcile<'_> {
             "sync complete"
         );
         self.finish(prev, st, Some(&inventory)).await?;
-        Ok(requeue_at(st, interval))
+        Ok(requeue_at(st, interval, self.state.secret_recheck))
     }
 
     /// Runs the sync with the connection's cache, at most `concurrency` at once, and keeps the new cache (moved,
@@ -746,11 +786,15 @@ impl Reconcile<'_> {
     }
 }
 
-/// Requeue at the next sync time (at least one second from now).
-fn requeue_at(st: &JiraConnectionStatus, interval: Duration) -> Action {
-    match status::next_sync(st, interval) {
-        Some(next) => Action::requeue(until(next, Utc::now())),
-        None => Action::await_change(),
+/// Requeue at the next sync time (at least one second from now), or sooner when the Secrets must be re-read
+/// (`recheck`).
+fn requeue_at(st: &JiraConnectionStatus, interval: Duration, recheck: Option<Duration>) -> Action {
+    let next = status::next_sync(st, interval).map(|next| until(next, Utc::now()));
+    match (next, recheck) {
+        (Some(wait), Some(recheck)) => Action::requeue(wait.min(recheck)),
+        (Some(wait), None) => Action::requeue(wait),
+        (None, Some(recheck)) => Action::requeue(recheck),
+        (None, None) => Action::await_change(),
     }
 }
 

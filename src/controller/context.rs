@@ -17,6 +17,13 @@ pub struct Settings {
     pub limits: jira::Limits,
     /// Timeout of one request to Jira.
     pub jira_timeout: Duration,
+    /// Longest time the connection checks of one site (discovery, credentials, Admin API key) may take.
+    pub connect_timeout: Duration,
+    /// The hosts a JiraConnection's `siteUrl` may have (`--allowed-site-hosts`).
+    pub allowed_site_hosts: jira::AllowedHosts,
+    /// How often a connection re-reads its Secrets when they are not watched (cluster-wide installs do not
+    /// list or watch Secrets): a rotated Secret takes effect within this time.
+    pub secret_recheck: Duration,
     /// Reconciles running at once, per controller (JiraActions: `action_concurrency`).
     pub concurrency: u16,
     /// JiraActions executing at once (their status writes and Jira calls; the Jira requests are further
@@ -35,6 +42,9 @@ impl Default for Settings {
             endpoints: jira::Endpoints::default(),
             limits: jira::Limits::default(),
             jira_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(120),
+            allowed_site_hosts: jira::AllowedHosts::default(),
+            secret_recheck: Duration::from_secs(300),
             concurrency: 4,
             action_concurrency: 256,
             watch_namespaces: Vec::new(),

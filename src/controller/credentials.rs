@@ -13,7 +13,10 @@ use crate::{
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, ResourceExt};
 use sha2::{Digest, Sha256};
-use std::{collections::HashMap, sync::Mutex};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 use url::Url;
 
 /// Largest accepted credential value, in bytes.
@@ -248,6 +251,7 @@ pub async fn load_config(
     })?;
     let config = ClientConfig {
         site_url,
+        allowed_hosts: ctx.settings.allowed_site_hosts.clone(),
         credentials,
         admin,
         endpoints: ctx.settings.endpoints.clone(),
@@ -303,13 +307,17 @@ impl Entry {
     }
 }
 
+/// A connection: (namespace, name).
+type Key = (String, String);
+
 /// Connected Jira clients by connection (namespace, name).
 #[derive(Default)]
 pub struct ClientCache {
     entries: Mutex<HashMap<(String, String), Entry>>,
-    /// Held while a client is made, so that callers missing the cache at once (a burst of actions on a new
-    /// connection) make one client, with one set of request limits, instead of one each.
-    connecting: tokio::sync::Mutex<()>,
+    /// One lock per connection, held while its client is made, so that callers missing the cache at once (a
+    /// burst of actions on a new connection) make one client, with one set of request limits, instead of one
+    /// each. Per connection: a site that hangs delays only its own connection.
+    connecting: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl ClientCache {
@@ -334,12 +342,28 @@ impl ClientCache {
         if let Some(client) = cached(&self.entries.lock().expect("not poisoned")) {
             return Ok(client);
         }
-        let _connecting = self.connecting.lock().await;
+        let lock = self
+            .connecting
+            .lock()
+            .expect("not poisoned")
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let _connecting = lock.lock().await;
         // Another caller may have made the client while this one waited.
         if let Some(client) = cached(&self.entries.lock().expect("not poisoned")) {
             return Ok(client);
         }
-        let client = JiraClient::connect(config).await?;
+        let deadline = ctx.settings.connect_timeout;
+        let client = tokio::time::timeout(deadline, JiraClient::connect(config))
+            .await
+            .map_err(|_| JiraError::JiraUnavailable {
+                operation: "connect".into(),
+                detail: format!(
+                    "the site did not complete the connection checks within {}s",
+                    deadline.as_secs()
+                ),
+            })??;
         let entry = Entry {
             fingerprint,
             client: client.clone(),
@@ -354,10 +378,9 @@ impl ClientCache {
 
     /// Drops the client of a connection (deleted, or its credentials were rejected).
     pub fn forget(&self, namespace: &str, name: &str) {
-        self.entries
-            .lock()
-            .expect("not poisoned")
-            .remove(&(namespace.to_string(), name.to_string()));
+        let key = (namespace.to_string(), name.to_string());
+        self.entries.lock().expect("not poisoned").remove(&key);
+        self.connecting.lock().expect("not poisoned").remove(&key);
     }
 
     /// Adds the Jira requests of every connection since the last report to `jira_requests` (by endpoint and

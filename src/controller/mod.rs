@@ -6,6 +6,7 @@ pub mod connection;
 pub mod context;
 pub mod credentials;
 pub mod inventory;
+pub mod panics;
 pub mod runner;
 pub mod status;
 

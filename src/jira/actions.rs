@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::error::{ErrorDetail, JiraError};
 use super::http::Response;
+use super::paging::Pages;
 use super::{Call, JiraClient};
 
 /// An issue.
@@ -145,9 +146,9 @@ impl JiraClient {
         }
         let jql = format!("labels = \"{}\"", label.replace('"', "\\\""));
         let mut out = Vec::new();
-        let mut token: Option<String> = None;
+        let mut pages = Pages::new("POST /rest/api/3/search/jql");
         loop {
-            let body = json!({"jql": jql, "fields": ["id", "key"], "maxResults": 100, "nextPageToken": token});
+            let body = json!({"jql": jql, "fields": ["id", "key"], "maxResults": 100, "nextPageToken": pages.token()});
             let page: Page = self
                 .jira_json(Call::post(
                     "POST /rest/api/3/search/jql",
@@ -161,9 +162,8 @@ impl JiraClient {
                 id: i.id,
                 key: i.key,
             }));
-            match page.next_page_token {
-                Some(t) if !t.is_empty() => token = Some(t),
-                _ => return Ok(out),
+            if !pages.advance(page.next_page_token)? {
+                return Ok(out);
             }
         }
     }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::error::JiraError;
+use super::paging::Pages;
 use super::time::de_datetime;
 use super::{Call, JiraClient};
 
@@ -196,13 +197,13 @@ impl JiraClient {
             "updated >= -{}m ORDER BY id ASC",
             minutes_back(Utc::now(), since)
         );
-        let mut token: Option<String> = None;
+        let mut pages = Pages::new("POST /rest/api/3/search/jql");
         loop {
             let body = serde_json::json!({
                 "jql": jql,
                 "fields": ["id", "comment"],
                 "maxResults": SEARCH_COMMENTS_PAGE,
-                "nextPageToken": token,
+                "nextPageToken": pages.token(),
             });
             let page: Page = self
                 .jira_json(Call::post(
@@ -218,9 +219,9 @@ impl JiraClient {
                     comments: complete_comments(&issue.fields),
                 });
             }
-            match page.next_page_token {
-                Some(t) if !t.is_empty() && page.is_last != Some(true) => token = Some(t),
-                _ => return Ok(()),
+            let next = page.next_page_token.filter(|_| page.is_last != Some(true));
+            if !pages.advance(next)? {
+                return Ok(());
             }
         }
     }
@@ -250,12 +251,12 @@ impl JiraClient {
         }
         let ids: Vec<String> = issue_ids.iter().map(u64::to_string).collect();
         let mut out = Vec::new();
-        let mut token: Option<String> = None;
+        let mut pages = Pages::new("POST /rest/api/3/changelog/bulkfetch");
         loop {
             let body = serde_json::json!({
                 "issueIdsOrKeys": ids,
                 "maxResults": BULKFETCH_PAGE,
-                "nextPageToken": token,
+                "nextPageToken": pages.token(),
             });
             let page: Page = self
                 .jira_json(Call::post(
@@ -276,9 +277,8 @@ impl JiraClient {
                     }
                 }
             }
-            match page.next_page_token {
-                Some(t) if !t.is_empty() => token = Some(t),
-                _ => return Ok(out),
+            if !pages.advance(page.next_page_token)? {
+                return Ok(out);
             }
         }
     }
@@ -300,7 +300,9 @@ impl JiraClient {
         let max = COMMENTS_PAGE.to_string();
         let mut out = Vec::new();
         let mut start = 0usize;
+        let mut pages = Pages::new("GET /rest/api/3/issue/{id}/comment");
         loop {
+            pages.count_page()?;
             let start_s = start.to_string();
             let resp = self
                 .jira(Call::get(
@@ -364,7 +366,9 @@ impl JiraClient {
         let mut out = Vec::new();
         let mut since = since_ms;
         let mut stalled = 0;
+        let mut pages = Pages::new(endpoint);
         loop {
+            pages.count_page()?;
             let since_s = since.to_string();
             let page: Page = self
                 .jira_json(Call::get(endpoint, path, &[("since", &since_s)]))

@@ -5,6 +5,7 @@ use reqwest::Method;
 use serde::Deserialize;
 
 use super::error::{ErrorDetail, JiraError};
+use super::paging::Pages;
 use super::{Call, JiraClient};
 
 /// Users per page asked of the Admin API.
@@ -77,10 +78,10 @@ impl JiraClient {
             id: String,
         }
         let org_id = self.org_id().unwrap_or_default().to_owned();
-        let mut cursor: Option<String> = None;
+        let mut pages = Pages::new("GET /admin/v1/orgs");
         loop {
-            let query: Vec<(&str, &str)> = cursor
-                .as_deref()
+            let query: Vec<(&str, &str)> = pages
+                .token()
                 .map(|c| vec![("cursor", c)])
                 .unwrap_or_default();
             let page: Envelope<Org> = self
@@ -89,9 +90,8 @@ impl JiraClient {
             if page.data.iter().any(|o| o.id == org_id) {
                 return Ok(());
             }
-            match next_cursor(page.links) {
-                Some(c) => cursor = Some(c),
-                None => return Err(JiraError::OrganizationNotFound { org_id }),
+            if !pages.advance(next_cursor(page.links))? {
+                return Err(JiraError::OrganizationNotFound { org_id });
             }
         }
     }
@@ -118,11 +118,11 @@ impl JiraClient {
         let cloud_id = self.site_info().cloud_id.clone();
         let path = format!("admin/v2/orgs/{org}/directories/-/users/search");
         let mut users = Vec::new();
-        let mut cursor: Option<String> = None;
+        let mut pages = Pages::new("POST /admin/v2/orgs/{org}/directories/{dir}/users/search");
         loop {
             let body = serde_json::json!({
                 "limit": ADMIN_PAGE,
-                "cursor": cursor,
+                "cursor": pages.token(),
                 "expand": ["platformRoles", "productAccess"],
             });
             let resp = self
@@ -159,14 +159,11 @@ impl JiraClient {
                     account_id: u.account_id,
                 });
             }
-            match next_cursor(page.links) {
-                Some(c) => cursor = Some(c),
-                None => {
-                    return Ok(AdminUsers {
-                        users,
-                        roles_known: true,
-                    });
-                }
+            if !pages.advance(next_cursor(page.links))? {
+                return Ok(AdminUsers {
+                    users,
+                    roles_known: true,
+                });
             }
         }
     }
@@ -191,10 +188,10 @@ impl JiraClient {
             .to_owned();
         let path = format!("admin/v1/orgs/{org}/users");
         let mut users = Vec::new();
-        let mut cursor: Option<String> = None;
+        let mut pages = Pages::new("GET /admin/v1/orgs/{org}/users");
         loop {
-            let query: Vec<(&str, &str)> = cursor
-                .as_deref()
+            let query: Vec<(&str, &str)> = pages
+                .token()
                 .map(|c| vec![("cursor", c)])
                 .unwrap_or_default();
             let page: Envelope<V1User> = self
@@ -220,14 +217,11 @@ impl JiraClient {
                     account_id: u.account_id,
                 });
             }
-            match next_cursor(page.links) {
-                Some(c) => cursor = Some(c),
-                None => {
-                    return Ok(AdminUsers {
-                        users,
-                        roles_known: false,
-                    });
-                }
+            if !pages.advance(next_cursor(page.links))? {
+                return Ok(AdminUsers {
+                    users,
+                    roles_known: false,
+                });
             }
         }
     }

@@ -250,6 +250,39 @@ pub enum JiraError {
     /// The client configuration is unusable (bad URL, ...).
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The site's host is outside the operator's allow-list: nothing is sent to it.
+    #[error(
+        "the siteUrl host {host:?} is not allowed by the operator (allowed: {allowed}); nothing was sent to it. If it \
+         is your Jira Cloud site (a custom domain), ask the cluster admin to add it to --allowed-site-hosts (Helm \
+         value allowedSiteHosts)"
+    )]
+    SiteNotAllowed {
+        /// The host of `siteUrl`.
+        host: String,
+        /// The allow-list in force.
+        allowed: String,
+    },
+    /// An answer redirected elsewhere; redirects are never followed (credentials would go along).
+    #[error(
+        "{operation} answered HTTP {status} redirecting to {location}; the operator never follows redirects: point \
+         siteUrl at the Jira Cloud site itself (https://<site>.atlassian.net)"
+    )]
+    Redirected {
+        /// What the operator tried to do.
+        operation: String,
+        /// The 3xx status.
+        status: u16,
+        /// The scheme and host of the `Location` header (never its path or query).
+        location: String,
+    },
+    /// An answer was larger than the operator accepts (`--jira-max-response-bytes`).
+    #[error("the answer to {operation} is larger than {limit} bytes; it was not read")]
+    ResponseTooLarge {
+        /// What the operator tried to do.
+        operation: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
 }
 
 impl JiraError {
@@ -274,6 +307,9 @@ impl JiraError {
             JiraError::InvalidRequest { .. } => "InvalidRequest",
             JiraError::UnexpectedResponse { .. } => "UnexpectedResponse",
             JiraError::Config(_) => "InvalidConfiguration",
+            JiraError::SiteNotAllowed { .. } => "SiteNotAllowed",
+            JiraError::Redirected { .. } => "Redirected",
+            JiraError::ResponseTooLarge { .. } => "ResponseTooLarge",
         }
     }
 

@@ -34,6 +34,8 @@ pub struct Limits {
     pub max_throttle_wait: Duration,
     /// A request throttled more often than this in a row fails with `RateLimited` (default 50).
     pub max_throttled_attempts: u32,
+    /// Largest answer read, in bytes; a larger one fails with `ResponseTooLarge` (default 32 MiB).
+    pub max_response_bytes: u64,
 }
 
 impl Default for Limits {
@@ -46,6 +48,7 @@ impl Default for Limits {
             backoff_max: Duration::from_secs(30),
             max_throttle_wait: Duration::from_secs(600),
             max_throttled_attempts: 50,
+            max_response_bytes: 32 << 20,
         }
     }
 }
@@ -142,8 +145,21 @@ pub(crate) struct Http {
 
 enum Attempt {
     Done(Response),
-    Throttled { wait: Duration, reason: String },
-    Failed { detail: String, processed: bool },
+    /// A 3xx: never followed, never retried.
+    Redirected {
+        status: StatusCode,
+        location: String,
+    },
+    /// The answer exceeded `max_response_bytes`.
+    TooLarge,
+    Throttled {
+        wait: Duration,
+        reason: String,
+    },
+    Failed {
+        detail: String,
+        processed: bool,
+    },
 }
 
 impl Http {
@@ -152,6 +168,8 @@ impl Http {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .pool_max_idle_per_host(limits.max_concurrency.max(1))
+            // A redirect would carry the Authorization header, or an anonymous probe, to a host nobody allowed.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("jira-cloud-operator/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| JiraError::Config(format!("HTTP client: {e}")))?;
@@ -278,6 +296,19 @@ impl Http {
             };
             match attempt {
                 Attempt::Done(resp) => return Ok((resp, used)),
+                Attempt::Redirected { status, location } => {
+                    return Err(JiraError::Redirected {
+                        operation: req.endpoint.to_owned(),
+                        status: status.as_u16(),
+                        location,
+                    });
+                }
+                Attempt::TooLarge => {
+                    return Err(JiraError::ResponseTooLarge {
+                        operation: req.endpoint.to_owned(),
+                        limit: self.limits.max_response_bytes,
+                    });
+                }
                 Attempt::Throttled { wait, reason } => {
                     throttled += 1;
                     if wait > self.limits.max_throttle_wait
@@ -326,15 +357,22 @@ impl Http {
         }
         self.total.fetch_add(1, Ordering::Relaxed);
         self.count(req.endpoint, |s| s.requests += 1);
+        let limit = self.limits.max_response_bytes;
         let result = async {
-            let resp = builder.send().await?;
+            let mut resp = builder.send().await?;
             let status = resp.status();
             let headers = resp.headers().clone();
-            let body = resp.bytes().await?;
+            let body = read_capped(&mut resp, limit).await?;
             Ok::<_, reqwest::Error>((status, headers, body))
         }
         .await;
         match result {
+            Ok((status, headers, _)) if status.is_redirection() => Attempt::Redirected {
+                status,
+                location: location_origin(&req.url, &headers),
+            },
+            Ok((_, _, None)) => Attempt::TooLarge,
+            Ok((status, headers, Some(body))) => self.answered(req, status, &headers, body),
             Err(e) => {
                 self.failed.fetch_add(1, Ordering::Relaxed);
                 self.count(req.endpoint, |s| s.failed += 1);
@@ -343,40 +381,71 @@ impl Http {
                     detail: describe(&e),
                 }
             }
-            Ok((status, headers, body)) => {
-                let retry_after = throttle_wait(&headers, Utc::now());
-                if status == StatusCode::TOO_MANY_REQUESTS
-                    || (status == StatusCode::SERVICE_UNAVAILABLE && retry_after.is_some())
-                {
-                    self.throttled.fetch_add(1, Ordering::Relaxed);
-                    self.count(req.endpoint, |s| s.throttled += 1);
-                    let wait = retry_after.unwrap_or(self.limits.backoff_base * 2);
-                    return Attempt::Throttled {
-                        wait: jitter_up(wait),
-                        reason: header_str(&headers, "ratelimit-reason")
-                            .or_else(|| header_str(&headers, "x-beta-ratelimit-reason"))
-                            .unwrap_or("unknown")
-                            .to_owned(),
-                    };
-                }
-                if status.is_server_error() {
-                    self.failed.fetch_add(1, Ordering::Relaxed);
-                    self.count(req.endpoint, |s| s.failed += 1);
-                    return Attempt::Failed {
-                        processed: status != StatusCode::SERVICE_UNAVAILABLE,
-                        detail: format!(
-                            "HTTP {status}: {}",
-                            super::error::ErrorDetail::parse(&body)
-                        ),
-                    };
-                }
-                if header_str(&headers, "x-ratelimit-nearlimit") == Some("true") {
-                    self.pause_all(Duration::from_millis(200));
-                }
-                Attempt::Done(Response { status, body })
-            }
         }
     }
+
+    /// Classifies an answer that was read in full.
+    fn answered(
+        &self,
+        req: &Request,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Attempt {
+        let retry_after = throttle_wait(headers, Utc::now());
+        if status == StatusCode::TOO_MANY_REQUESTS
+            || (status == StatusCode::SERVICE_UNAVAILABLE && retry_after.is_some())
+        {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
+            self.count(req.endpoint, |s| s.throttled += 1);
+            let wait = retry_after.unwrap_or(self.limits.backoff_base * 2);
+            return Attempt::Throttled {
+                wait: jitter_up(wait),
+                reason: header_str(headers, "ratelimit-reason")
+                    .or_else(|| header_str(headers, "x-beta-ratelimit-reason"))
+                    .unwrap_or("unknown")
+                    .to_owned(),
+            };
+        }
+        if status.is_server_error() {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+            self.count(req.endpoint, |s| s.failed += 1);
+            return Attempt::Failed {
+                processed: status != StatusCode::SERVICE_UNAVAILABLE,
+                detail: format!("HTTP {status}: {}", super::error::ErrorDetail::parse(&body)),
+            };
+        }
+        if header_str(headers, "x-ratelimit-nearlimit") == Some("true") {
+            self.pause_all(Duration::from_millis(200));
+        }
+        Attempt::Done(Response { status, body })
+    }
+}
+
+/// Reads the body, or `None` as soon as it exceeds `limit` bytes (announced or received).
+async fn read_capped(
+    resp: &mut reqwest::Response,
+    limit: u64,
+) -> Result<Option<Bytes>, reqwest::Error> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body.into()))
+}
+
+/// The scheme and host a redirect points to (its path and query may carry anything): for the error message.
+fn location_origin(base: &Url, headers: &HeaderMap) -> String {
+    header_str(headers, "location")
+        .and_then(|l| base.join(l).ok())
+        .map(|u| super::error::clip(&u.origin().ascii_serialization(), 120))
+        .unwrap_or_else(|| "no Location".into())
 }
 
 fn describe(e: &reqwest::Error) -> String {

@@ -8,9 +8,11 @@
 mod actions;
 mod activity;
 mod admin;
+mod allowed_hosts;
 mod auth;
 mod error;
 mod http;
+mod paging;
 pub mod time;
 mod users;
 
@@ -30,6 +32,7 @@ pub use activity::{
     WorklogDetail,
 };
 pub use admin::{ADMIN_PAGE, AdminUser, AdminUsers};
+pub use allowed_hosts::{AllowedHosts, DEFAULT_ALLOWED_SITE_HOSTS};
 pub(crate) use error::clip;
 pub use error::{ErrorDetail, JiraError};
 pub use http::{EndpointStats, Limits, RequestStats};
@@ -133,6 +136,8 @@ impl fmt::Debug for AdminCredentials {
 pub struct ClientConfig {
     /// `https://<site>.atlassian.net` (http allowed for loopback hosts only).
     pub site_url: Url,
+    /// The hosts a site may have; nothing is sent to any other.
+    pub allowed_hosts: AllowedHosts,
     /// Jira credentials.
     pub credentials: Credentials,
     /// Admin API access (needed for roles).
@@ -146,10 +151,11 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// A configuration with default endpoints, limits and a 30 s timeout.
+    /// A configuration with the default allow-list, endpoints, limits and a 30 s timeout.
     pub fn new(site_url: Url, credentials: Credentials) -> Self {
         ClientConfig {
             site_url,
+            allowed_hosts: AllowedHosts::default(),
             credentials,
             admin: None,
             endpoints: Endpoints::default(),
@@ -278,15 +284,6 @@ fn with_slash(mut url: Url) -> Url {
     url
 }
 
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 pub(crate) fn parse_json<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T, JiraError> {
     serde_json::from_slice(body).map_err(|e| JiraError::UnexpectedResponse {
         operation: endpoint.to_owned(),
@@ -353,19 +350,12 @@ pub(crate) fn status_error(endpoint: &str, resp: &Response) -> JiraError {
 }
 
 impl JiraClient {
-    /// Connects to a site: deployment check (Server/DC rejected), cloudId discovery, credential check
-    /// (`/myself`), routing (site vs gateway), Admin API key check.
+    /// Connects to a site: allow-list check (before anything is sent), deployment check (Server/DC
+    /// rejected), cloudId discovery, credential check (`/myself`), routing (site vs gateway), Admin API key
+    /// check.
     pub async fn connect(config: ClientConfig) -> Result<JiraClient, JiraError> {
         let site_url = with_slash(config.site_url.clone());
-        match site_url.scheme() {
-            "https" => {}
-            "http" if is_loopback(&site_url) => {}
-            other => {
-                return Err(JiraError::Config(format!(
-                    "siteUrl must use https (got {other}://; http is accepted for loopback hosts only)"
-                )));
-            }
-        }
+        config.allowed_hosts.check(&site_url)?;
         let api_url = with_slash(config.endpoints.api_url.clone());
         let auth_url = with_slash(config.endpoints.auth_url.clone());
         let http = Http::new(config.limits.clone(), config.timeout)?;
@@ -748,9 +738,5 @@ mod tests {
             permission_for("POST /rest/api/3/search/jql"),
             "Browse projects"
         );
-        assert!(!is_loopback(
-            &Url::parse("http://acme.atlassian.net").unwrap()
-        ));
-        assert!(is_loopback(&Url::parse("http://127.0.0.1:1").unwrap()));
     }
 }

@@ -4,6 +4,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 use serde::Deserialize;
 
 use super::error::JiraError;
+use super::paging::Pages;
 use super::{Call, JiraClient};
 
 /// Page size of `users/search` (the endpoint's cap).
@@ -158,7 +159,9 @@ impl JiraClient {
     pub async fn all_users(&self) -> Result<Vec<JiraUser>, JiraError> {
         let mut all = Vec::new();
         let mut start = 0;
+        let mut pages = Pages::new("GET /rest/api/3/users/search");
         loop {
+            pages.count_page()?;
             let page = self.users_page(start, USERS_PAGE).await?;
             if page.is_empty() {
                 // Accounts created while paging shift the offsets: drop the duplicates this causes.
@@ -211,7 +214,9 @@ impl JiraClient {
     /// Groups granting an access type (`site-admin`, `admin`, `user`) through `group/bulk`.
     pub async fn groups_with_access(&self, access_type: &str) -> Result<Vec<GroupRef>, JiraError> {
         let mut out = Vec::new();
+        let mut pages = Pages::new("GET /rest/api/3/group/bulk");
         loop {
+            pages.count_page()?;
             let start = out.len().to_string();
             let page: PageBean<GroupRef> = self
                 .jira_json(Call::get(

@@ -77,6 +77,8 @@ pub fn settings(sim: &SimHandle, namespace: &str) -> Settings {
             ..jira::Limits::default()
         },
         jira_timeout: Duration::from_secs(10),
+        allowed_site_hosts: jira_cloud_operator::jira::AllowedHosts::parse("127.0.0.1")
+            .expect("a host"),
         concurrency: 16,
         watch_namespaces: vec![namespace.to_string()],
         field_manager: "jira-cloud-operator".into(),

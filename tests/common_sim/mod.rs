@@ -46,6 +46,7 @@ pub fn fast_limits() -> Limits {
 fn config(sim: &SimHandle, credentials: Credentials) -> ClientConfig {
     ClientConfig {
         site_url: sim.url(),
+        allowed_hosts: jira_cloud_operator::jira::AllowedHosts::parse("127.0.0.1").expect("a host"),
         credentials,
         admin: None,
         endpoints: Endpoints::same_as(&sim.url()),

@@ -57,6 +57,8 @@ impl Operator {
                 ..Limits::default()
             },
             jira_timeout: Duration::from_secs(10),
+            allowed_site_hosts: jira_cloud_operator::jira::AllowedHosts::parse("127.0.0.1")
+                .expect("a host"),
             watch_namespaces: namespaces,
             ..Settings::default()
         };

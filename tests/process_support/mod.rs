@@ -149,6 +149,8 @@ impl OperatorProcess {
                 sim_url.as_str(),
                 "--jira-auth-url",
                 sim_url.as_str(),
+                "--allowed-site-hosts",
+                "127.0.0.1",
             ])
             .args(["--jira-requests-per-second", "0", "--jira-timeout", "10s"])
             .args(if args.contains(&"--log-format") {

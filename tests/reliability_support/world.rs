@@ -76,6 +76,8 @@ impl World {
                 ..Limits::default()
             },
             jira_timeout: timeout,
+            allowed_site_hosts: jira_cloud_operator::jira::AllowedHosts::parse("127.0.0.1")
+                .expect("a host"),
             watch_namespaces: vec![self.ns.clone()],
             ..Settings::default()
         }
@@ -85,9 +87,12 @@ impl World {
     pub fn start(&self, settings: Settings) -> InProcess {
         let ctx = Context::new(self.client.clone(), settings, Arc::new(Metrics::default()));
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(controller::runner::run(ctx.clone(), async move {
+        let run = controller::runner::run(ctx.clone(), async move {
             let _ = stopped.await;
-        }));
+        });
+        let task = tokio::spawn(async move {
+            run.await.expect("the controllers stop only when asked to");
+        });
         InProcess { ctx, stop, task }
     }
 

@@ -96,9 +96,18 @@ The RBAC rules the operator needs in each watched namespace (or cluster-wide), a
 - apiGroups: ["jiracloud.io"]
   resources: ["jirausers/status"]
   verbs: ["get", "update", "patch"]
+{{- if .Values.watchNamespaces }}
+# Secret changes are watched in the watched namespaces and take effect at once.
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch"]
+{{- else }}
+# Cluster-wide: Secrets are read one by one, never listed or watched; a connection re-reads its Secrets every
+# secretRecheckInterval.
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get"]
+{{- end }}
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]

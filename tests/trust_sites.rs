@@ -1,0 +1,212 @@
+//! Credentials go only where the cluster admin allows: a connection whose site is outside the operator's
+//! allow-list gets `SiteNotAllowed` and its site receives nothing at all (not even anonymous discovery); a site
+//! that redirects gets no credential and the redirect is not followed; a site that hangs delays only its own
+//! connection.
+
+mod reliability_support;
+mod support;
+#[path = "reliability_support/world.rs"]
+mod world;
+
+use jira_cloud_operator::{api::ActionPhase, jira::AllowedHosts};
+use jira_sim::{Faults, RedirectFault, SimConfig};
+use serde_json::json;
+use std::time::Duration;
+use world::{World, condition};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_outside_the_allow_list_receives_nothing() {
+    let w = World::new("site-allow", SimConfig::default()).await;
+    let mut settings = w.settings(Duration::from_secs(5));
+    // The operator allows Jira Cloud hosts only: the simulator's loopback host is not on the list.
+    settings.allowed_site_hosts = AllowedHosts::parse("*.atlassian.net,*.jira.com").unwrap();
+    let operator = w.start(settings);
+    w.basic_connection("basic").await;
+    w.oauth_connection("oauth").await;
+    w.action(
+        "add",
+        "basic",
+        json!({"addUserToGroup": {"user": {"email": "u1@example.com"}, "group": "jira-software-users"}}),
+    )
+    .await;
+
+    for name in ["basic", "oauth"] {
+        let c = w
+            .wait_connection(name, "Ready=False/SiteNotAllowed", |c| {
+                condition(c, "Ready") == Some(("False".into(), "SiteNotAllowed".into()))
+            })
+            .await;
+        let message = c
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready"))
+            .map(|c| c.message.clone())
+            .unwrap_or_default();
+        assert!(
+            message.contains("127.0.0.1") && message.contains("--allowed-site-hosts"),
+            "the message names the host and the setting to change: {message}"
+        );
+        let note = reliability_support::eventually(
+            &format!("{name}: a SiteNotAllowed Warning Event"),
+            world::LIMIT,
+            || async { w.warning_note(name, "SiteNotAllowed").await },
+        )
+        .await;
+        assert!(note.contains("allowedSiteHosts"), "{note}");
+    }
+    let action = w
+        .wait_action("add", "Pending on its connection", |a| {
+            a.status.as_ref().is_some_and(|s| {
+                s.phase == Some(ActionPhase::Pending)
+                    && s.message
+                        .as_deref()
+                        .is_some_and(|m| m.contains("SiteNotAllowed"))
+            })
+        })
+        .await;
+    assert_eq!(action.status.unwrap().attempts, 0);
+
+    let stats = w.sim.stats();
+    assert_eq!(
+        (stats.total, stats.dropped_connections),
+        (0, 0),
+        "the site received requests: {:?}",
+        stats.routes
+    );
+    operator.stop().await;
+}
+
+/// The Ready condition's message.
+fn ready_message(c: &jira_cloud_operator::api::JiraConnection) -> String {
+    c.status
+        .as_ref()
+        .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready"))
+        .map(|c| c.message.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_is_never_followed_and_carries_no_credential() {
+    let w = World::new("site-redirect", SimConfig::default()).await;
+    // Where the redirects point: an allowed host too, so only the no-follow rule keeps requests from it.
+    let elsewhere = jira_sim::start(SimConfig::default()).await.unwrap();
+    let target = format!("{}rest/api/3/myself", elsewhere.url());
+    let operator = w.start(w.settings(Duration::from_secs(5)));
+
+    // The site redirects every request, anonymous discovery included.
+    w.sim.set_faults(Faults {
+        redirect: Some(RedirectFault {
+            status: 302,
+            location: target.clone(),
+        }),
+        ..Faults::default()
+    });
+    w.basic_connection("everything").await;
+    let c = w
+        .wait_connection("everything", "Ready=False/Redirected", |c| {
+            condition(c, "Ready") == Some(("False".into(), "Redirected".into()))
+        })
+        .await;
+    let origin = elsewhere.url().origin().ascii_serialization();
+    let message = ready_message(&c);
+    assert!(
+        message.contains(&origin),
+        "names the Location host: {message}"
+    );
+    assert!(!message.contains("rest/api/3/myself?"), "{message}");
+    let received = w.sim.received_requests();
+    assert!(!received.is_empty());
+    assert!(
+        received.iter().all(|r| r.authorization.is_none()),
+        "a redirecting site got a credential: {received:?}"
+    );
+
+    // The site redirects only the credential check.
+    w.sim.clear_received_requests();
+    w.sim.set_faults(Faults {
+        redirect: Some(RedirectFault {
+            status: 307,
+            location: target,
+        }),
+        routes: vec!["/rest/api/3/myself".into()],
+        ..Faults::default()
+    });
+    w.basic_connection("myself").await;
+    w.wait_connection("myself", "Ready=False/Redirected", |c| {
+        condition(c, "Ready") == Some(("False".into(), "Redirected".into()))
+    })
+    .await;
+    assert!(
+        w.sim
+            .received_requests()
+            .iter()
+            .any(|r| r.path.contains("/rest/api/3/myself")),
+        "the check reached the site"
+    );
+    let followed = elsewhere.received_requests();
+    assert!(followed.is_empty(), "a redirect was followed: {followed:?}");
+    operator.stop().await;
+    elsewhere.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_that_hangs_delays_only_its_own_connection() {
+    let w = World::new("site-hang", SimConfig::default()).await;
+    // Accepts connections and reads requests, answers none for ten minutes.
+    let hanging = jira_sim::start(SimConfig {
+        faults: Faults {
+            latency_ms: 600_000,
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut settings = w.settings(Duration::from_secs(600));
+    settings.connect_timeout = Duration::from_secs(900);
+    let operator = w.start(settings);
+    w.secret(
+        "stuck-basic",
+        json!({"email": "admin@example.com", "apiToken": "classic-admin-token"}),
+    )
+    .await;
+    w.create_connection(
+        "stuck",
+        json!({
+            "siteUrl": hanging.url().as_str().trim_end_matches('/'),
+            "auth": {"basic": {"secretRef": {"name": "stuck-basic"}}},
+        }),
+    )
+    .await;
+    reliability_support::eventually("the hanging site to be asked", world::LIMIT, || async {
+        (!hanging.received_requests().is_empty()).then_some(())
+    })
+    .await;
+
+    // While the first connection waits for its site, another connection and its action get through.
+    w.basic_connection("healthy").await;
+    w.action(
+        "add",
+        "healthy",
+        json!({"addUserToGroup": {"user": {"email": "admin@example.com"}, "group": "jira-testers"}}),
+    )
+    .await;
+    w.wait_connection("healthy", "Ready", |c| {
+        condition(c, "Ready").is_some_and(|(s, _)| s == "True")
+    })
+    .await;
+    let done = w.finished(&["add".to_string()]).await;
+    assert_eq!(
+        done[0].status.as_ref().and_then(|s| s.phase),
+        Some(ActionPhase::Succeeded)
+    );
+    let stuck = w.connections().get("stuck").await.unwrap();
+    assert_eq!(
+        condition(&stuck, "CredentialsValid").map(|(s, _)| s),
+        Some("Unknown".to_string()),
+        "the hanging connection was still connecting: {:?}",
+        stuck.status
+    );
+    hanging.shutdown().await;
+    operator.stop().await;
+}
