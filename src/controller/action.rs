@@ -2,8 +2,9 @@
 //!
 //! The protocol, crash-safe across restarts, re-lists and leader changes:
 //! 1. A finished action (`Succeeded` or `Failed`) is never run again; only `ttlSecondsAfterFinished` is handled.
-//! 2. Until its JiraConnection exists and is Ready, an action stays `Pending` with reason `ConnectionNotReady`; a
-//!    connection turning Ready wakes the actions that reference it.
+//! 2. Until its JiraConnection exists and Jira accepted its credentials (`CredentialsValid`; a failed inventory
+//!    sync does not matter), an action stays `Pending` with reason `ConnectionNotReady`; a change of the
+//!    connection wakes the actions that reference it.
 //! 3. Before each call to Jira the attempt is recorded (`Running`, `attempts + 1`, `lastAttemptTime`) with a
 //!    write conditioned on the resourceVersion the decision was based on, so a stale cache never starts a
 //!    second attempt of a finished action. Jira is called only once that write succeeded.
@@ -74,7 +75,7 @@ pub const FAULT_CRASH_AFTER_JIRA_CALL: &str = "JCO_FAULT_CRASH_AFTER_JIRA_CALL";
 /// this long after that attempt started, so the marker search sees the issue if it exists.
 pub const SEARCH_SETTLE: Duration = Duration::from_secs(10);
 
-/// How often an action waiting for its connection looks again (a connection turning Ready wakes it sooner).
+/// How often an action waiting for its connection looks again (a change of the connection wakes it sooner).
 const CONNECTION_RECHECK: Duration = Duration::from_secs(60);
 
 /// An error of one reconcile (the action's own failures are status, not errors).
@@ -598,24 +599,27 @@ fn failure_reason(error: &crate::jira::JiraError) -> &'static str {
     }
 }
 
-/// Why the connection cannot be used now, or `None` when it exists and is Ready.
+/// Why the connection cannot be used now, or `None` when it exists and Jira accepted its credentials
+/// (`CredentialsValid=True`). A failed inventory sync does not block actions.
 fn connection_problem(connection: Option<&JiraConnection>, name: &str) -> Option<String> {
     let Some(connection) = connection else {
         return Some(format!(
             "JiraConnection {name} not found in the action's namespace"
         ));
     };
-    let ready = connection
+    let credentials = connection
         .status
         .as_ref()
-        .and_then(|s| find_condition(&s.conditions, "Ready"));
-    match ready {
+        .and_then(|s| find_condition(&s.conditions, "CredentialsValid"));
+    match credentials {
         Some(c) if c.status == crate::api::status::TRUE => None,
         Some(c) => Some(format!(
-            "JiraConnection {name} is not Ready ({}): {}",
+            "the credentials of JiraConnection {name} are not valid ({}): {}",
             c.reason, c.message
         )),
-        None => Some(format!("JiraConnection {name} is not Ready yet")),
+        None => Some(format!(
+            "the credentials of JiraConnection {name} are not checked yet"
+        )),
     }
 }
 

@@ -178,7 +178,7 @@ impl Harness {
             .expect("create the JiraConnection");
     }
 
-    /// Sets the connection's Ready condition, as the connection controller would.
+    /// Sets the connection's Ready and CredentialsValid conditions, as the connection controller would.
     pub async fn set_ready(&self, name: &str, ready: bool) {
         let (status, reason) = if ready {
             ("True", "Synced")
@@ -191,6 +191,9 @@ impl Harness {
             "status": {"conditions": [{
                 "type": "Ready", "status": status, "reason": reason, "message": "set by the test",
                 "lastTransitionTime": "2026-01-01T00:00:00Z",
+            }, {
+                "type": "CredentialsValid", "status": status, "reason": if ready { "Authenticated" } else { reason },
+                "message": "set by the test", "lastTransitionTime": "2026-01-01T00:00:00Z",
             }]},
         });
         self.connections()
