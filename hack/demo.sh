@@ -176,10 +176,13 @@ while :; do
   sleep 2
 done
 
-step "kubectl get jira -n $ns   (connections, actions, and one JiraUser per synced user: the first lines)"
-kubectl get jira -n "$ns" >"$work/get-jira.txt"
-head -n 20 "$work/get-jira.txt"
-echo "    ... $(grep -c '^jirauser' "$work/get-jira.txt" || true) JiraUsers in all"
+step "kubectl get jira -n $ns   (connections and actions)"
+kubectl get jira -n "$ns"
+
+step "kubectl get jira-inventory -n $ns   (one JiraUser per synced user: the first lines)"
+kubectl get jira-inventory -n "$ns" >"$work/get-inventory.txt"
+head -n 10 "$work/get-inventory.txt"
+echo "    ... $(grep -c '^jirauser' "$work/get-inventory.txt" || true) JiraUsers in all"
 
 for conn in acme acme-service-account; do
   step "Licenses and usage of $conn"

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
     namespaced,
     status = "JiraUserStatus",
     shortname = "juser",
-    category = "jira",
+    category = "jira-inventory",
     doc = "One synced user of a Jira Cloud site (inventory). Written by the operator; owned by its JiraConnection.",
     selectable = ".spec.connectionRef.name",
     printcolumn(

@@ -1,0 +1,84 @@
+//! `kubectl get jira` stays short on a large site: on the real apiserver, with a connection of 1,000 users
+//! synced into JiraUsers, the `jira` category lists the connection and the actions and no JiraUser; the
+//! JiraUsers have their own category, `jira-inventory`.
+
+mod connection_support;
+mod process_support;
+mod support;
+
+use connection_support::{
+    Operator, basic_spec, create_connection, put_secret, wait_ready, wait_users,
+};
+use jira_sim::GenerateOptions;
+use process_support::{create_issue_action, kubectl};
+
+/// `kubectl get <category> -n <namespace> -o name`, one `kind.group/name` per line.
+fn names_in_category(category: &str, namespace: &str) -> Vec<String> {
+    let out = kubectl(&["get", category, "-n", namespace, "-o", "name"], "");
+    assert!(
+        out.status.success(),
+        "kubectl get {category}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("UTF-8 output")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_get_jira_lists_connections_and_actions_not_users() {
+    let env = support::env("categories").await;
+    let (client, ns) = (env.client.clone(), env.namespace.as_str());
+    let sim = jira_sim::start(jira_sim::SimConfig {
+        scenario: jira_sim::generate(&GenerateOptions {
+            users: 1000,
+            ..GenerateOptions::default()
+        }),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let operator = Operator::start(client.clone(), ns, &sim.url());
+    put_secret(
+        &client,
+        ns,
+        "jira-basic",
+        &[
+            ("email", "admin@example.com"),
+            ("apiToken", "classic-admin-token"),
+        ],
+    )
+    .await;
+    create_connection(&client, ns, "acme", basic_spec(&sim.url(), "jira-basic")).await;
+    let synced = wait_ready(&client, ns, "acme", None)
+        .await
+        .status
+        .and_then(|s| s.users)
+        .expect("user counts")
+        .synced as usize;
+    assert!(synced > 500, "a large inventory: {synced} synced users");
+    let users = wait_users(&client, ns, "acme", "the inventory", |u| u.len() == synced).await;
+    operator.stop().await;
+    create_issue_action(&client, ns, "open-ticket").await;
+
+    let mut jira = names_in_category("jira", ns);
+    jira.sort();
+    assert_eq!(
+        jira,
+        [
+            "jiraaction.jiracloud.io/open-ticket",
+            "jiraconnection.jiracloud.io/acme"
+        ],
+        "kubectl get jira lists the connection and the action only"
+    );
+    let inventory = names_in_category("jira-inventory", ns);
+    assert_eq!(inventory.len(), users.len());
+    assert!(
+        inventory
+            .iter()
+            .all(|n| n.starts_with("jirauser.jiracloud.io/")),
+        "{inventory:?}"
+    );
+}
