@@ -8,6 +8,9 @@ use std::time::Duration;
 
 /// The condition type of an action.
 pub const SUCCEEDED: &str = "Succeeded";
+/// The condition type that turns True when the action ends either way (reason `Succeeded` or `Failed`), for
+/// `kubectl wait --for=condition=Finished`; False before, with the phase as reason.
+pub const FINISHED: &str = "Finished";
 /// Reason while the connection is missing, not Ready, or cannot be used.
 pub const CONNECTION_NOT_READY: &str = "ConnectionNotReady";
 /// Reason while an attempt is in progress.
@@ -48,6 +51,22 @@ pub fn is_finished(status: Option<&JiraActionStatus>) -> bool {
     )
 }
 
+/// The `Finished` condition of a status whose phase is set.
+fn finished_condition(
+    s: &JiraActionStatus,
+    message: &str,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
+    let (finished, reason) = match s.phase {
+        Some(ActionPhase::Succeeded) => (status::TRUE, "Succeeded"),
+        Some(ActionPhase::Failed) => (status::TRUE, "Failed"),
+        Some(ActionPhase::Running) => (status::FALSE, "Running"),
+        Some(ActionPhase::Pending) | None => (status::FALSE, "Pending"),
+    };
+    condition(FINISHED, finished, reason, message, generation, Time(now))
+}
+
 fn with_condition(
     mut s: JiraActionStatus,
     cond_status: &str,
@@ -67,6 +86,8 @@ fn with_condition(
             Time(now),
         ),
     );
+    let finished = finished_condition(&s, message, generation, now);
+    set_condition(&mut s.conditions, finished);
     s.observed_generation = generation;
     s.message = Some(message.to_string());
     s
@@ -300,6 +321,56 @@ mod tests {
         assert_eq!(
             (cond.status.as_str(), cond.reason.as_str()),
             ("False", "GroupNotFound")
+        );
+    }
+
+    fn finished(s: &JiraActionStatus) -> (&str, &str) {
+        let c = find_condition(&s.conditions, FINISHED).expect("a Finished condition");
+        (c.status.as_str(), c.reason.as_str())
+    }
+
+    #[test]
+    fn finished_turns_true_when_the_action_ends_either_way() {
+        let waiting =
+            waiting_for_connection(&JiraActionStatus::default(), "not ready", Some(1), at(1));
+        assert_eq!(finished(&waiting), ("False", "Pending"));
+        let running = attempt_started(&waiting, Some(1), at(2));
+        assert_eq!(finished(&running), ("False", "Running"));
+        let retry = retrying(
+            &running,
+            "JiraUnavailable",
+            "HTTP 503",
+            Duration::from_secs(1),
+            Some(1),
+            at(3),
+        );
+        assert_eq!(finished(&retry), ("False", "Pending"));
+
+        let ok = succeeded(
+            &running,
+            ActionResult::default(),
+            "Created OPS-1",
+            Some(1),
+            at(4),
+        );
+        assert_eq!(finished(&ok), ("True", "Succeeded"));
+        let c = find_condition(&ok.conditions, FINISHED).unwrap();
+        assert_eq!(c.message, "Created OPS-1");
+        assert_eq!(c.observed_generation, Some(1));
+        assert_eq!(c.last_transition_time, Time(at(4)));
+
+        let bad = failed(
+            &running,
+            "ProjectNotFound",
+            "no project OPS",
+            Some(1),
+            at(5),
+        );
+        assert_eq!(finished(&bad), ("True", "Failed"));
+        assert_eq!(
+            find_condition(&bad.conditions, SUCCEEDED).unwrap().status,
+            "False",
+            "Succeeded stays the outcome"
         );
     }
 
