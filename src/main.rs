@@ -11,7 +11,7 @@ use jira_cloud_operator::{
     telemetry::{self, LogFormat},
 };
 use kube::{Api, Client, Resource, api::ListParams};
-use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 use tokio::sync::watch;
 use url::Url;
 
@@ -95,6 +95,11 @@ struct Cli {
     /// Requests started per second towards one Jira site; 0 disables pacing (429s are still honoured).
     #[arg(long, env = "JCO_JIRA_REQUESTS_PER_SECOND", default_value_t = 20.0, value_parser = parse_rate)]
     jira_requests_per_second: f64,
+
+    /// PEM file of extra CA certificates to trust for Jira and Atlassian, on top of the platform's roots (a
+    /// private CA, a TLS-inspecting proxy). HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured.
+    #[arg(long, env = "JCO_CA_BUNDLE", value_name = "FILE")]
+    ca_bundle: Option<PathBuf>,
 
     /// Address of the Prometheus endpoint (/metrics).
     #[arg(long, env = "JCO_METRICS_ADDR", default_value = "0.0.0.0:8080")]
@@ -309,7 +314,21 @@ async fn forward_signals(stop: watch::Sender<bool>) -> anyhow::Result<()> {
     std::process::exit(130);
 }
 
+/// Trusts the certificates of `--ca-bundle` in every Jira client.
+fn trust_ca_bundle(path: &std::path::Path) -> anyhow::Result<()> {
+    let pem =
+        std::fs::read(path).with_context(|| format!("reading --ca-bundle {}", path.display()))?;
+    let count = jira::trust::trust_ca_bundle(&pem)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("--ca-bundle {}", path.display()))?;
+    tracing::info!(path = %path.display(), certificates = count, "trusting the extra CA certificates of --ca-bundle");
+    Ok(())
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &cli.ca_bundle {
+        trust_ca_bundle(path)?;
+    }
     let settings = cli.settings();
     let election = cli.leader_elect.then(|| cli.election());
     if let Some(config) = &election {

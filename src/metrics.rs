@@ -61,6 +61,13 @@ pub struct ActionLabels {
     pub outcome: String,
 }
 
+/// Labels of the build information.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BuildLabels {
+    /// The operator's version.
+    pub version: String,
+}
+
 /// All metrics of the operator.
 pub struct Metrics {
     registry: Registry,
@@ -80,10 +87,18 @@ pub struct Metrics {
     pub users_synced: Family<ConnectionLabels, Gauge>,
     /// Users active on at least one day of the window, per connection.
     pub users_active: Family<ConnectionLabels, Gauge>,
-    /// Users active on the last day of the window, per connection.
+    /// Users active on the last complete UTC day of the window, per connection.
     pub daily_active_users: Family<ConnectionLabels, Gauge>,
-    /// License size per product.
+    /// Unix time of the last successful sync, per connection.
+    pub last_successful_sync: Family<ConnectionLabels, Gauge>,
+    /// The sync interval of the spec in seconds, per connection.
+    pub sync_interval: Family<ConnectionLabels, Gauge>,
+    /// License size per product; no series for an unlimited product.
     pub license_seats: Family<ProductLabels, Gauge>,
+    /// Jira's count of free seats per product; no series for an unlimited product.
+    pub license_remaining: Family<ProductLabels, Gauge>,
+    /// 1 for an unlimited product, 0 for a product with a seat count.
+    pub license_unlimited: Family<ProductLabels, Gauge>,
     /// License holders per product.
     pub license_used: Family<ProductLabels, Gauge>,
     /// License holders active in the window, per product.
@@ -115,7 +130,11 @@ impl Default for Metrics {
             users_synced: Family::default(),
             users_active: Family::default(),
             daily_active_users: Family::default(),
+            last_successful_sync: Family::default(),
+            sync_interval: Family::default(),
             license_seats: Family::default(),
+            license_remaining: Family::default(),
+            license_unlimited: Family::default(),
             license_used: Family::default(),
             license_active: Family::default(),
             license_inactive: Family::default(),
@@ -124,6 +143,13 @@ impl Default for Metrics {
             registry: Registry::default(),
         };
         let r = &mut registry;
+        let build: Family<BuildLabels, Gauge> = Family::default();
+        build
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION").into(),
+            })
+            .set(1);
+        r.register("build_info", "The operator's version (always 1)", build);
         r.register("reconciles", "Reconciles run", metrics.reconciles.clone());
         r.register(
             "reconcile_errors",
@@ -162,13 +188,33 @@ impl Default for Metrics {
         );
         r.register(
             "daily_active_users",
-            "Users active on the last day of the window",
+            "Users active on the last complete UTC day of the window",
             metrics.daily_active_users.clone(),
         );
         r.register(
+            "last_successful_sync_timestamp_seconds",
+            "Unix time of the last successful sync",
+            metrics.last_successful_sync.clone(),
+        );
+        r.register(
+            "sync_interval_seconds",
+            "The sync interval of the connection",
+            metrics.sync_interval.clone(),
+        );
+        r.register(
             "license_seats",
-            "License size per product",
+            "License size per product (no series when unlimited)",
             metrics.license_seats.clone(),
+        );
+        r.register(
+            "license_seats_remaining",
+            "Free seats per product, Jira's count (no series when unlimited)",
+            metrics.license_remaining.clone(),
+        );
+        r.register(
+            "license_unlimited",
+            "1 when the product has no seat limit",
+            metrics.license_unlimited.clone(),
         );
         r.register(
             "license_used",
@@ -267,6 +313,13 @@ mod tests {
         assert!(text.contains("reason=\"InvalidCredentials\""), "{text}");
         assert!(
             text.contains("jira_operator_reconcile_duration_seconds_count"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "jira_operator_build_info{{version=\"{}\"}} 1",
+                env!("CARGO_PKG_VERSION")
+            )),
             "{text}"
         );
     }

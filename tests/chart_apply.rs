@@ -16,24 +16,34 @@ use k8s_openapi::{
 use kube::{Api, Client};
 use process_support::{OperatorProcess, apply, chart_dir, helm_template};
 
-/// A minimal ServiceMonitor CRD, standing in for the Prometheus Operator's, so the optional ServiceMonitor can
-/// be applied too.
-const SERVICE_MONITOR_CRD: &str = r#"
+/// Minimal CRDs standing in for the Prometheus Operator's (ServiceMonitor, PodMonitor, PrometheusRule), so the
+/// optional monitoring objects can be applied too.
+fn monitoring_crds() -> String {
+    ["ServiceMonitor", "PodMonitor", "PrometheusRule"]
+        .into_iter()
+        .map(|kind| {
+            let singular = kind.to_lowercase();
+            format!(
+                r#"---
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
-  name: servicemonitors.monitoring.coreos.com
+  name: {singular}s.monitoring.coreos.com
 spec:
   group: monitoring.coreos.com
   scope: Namespaced
-  names: {kind: ServiceMonitor, listKind: ServiceMonitorList, plural: servicemonitors, singular: servicemonitor}
+  names: {{kind: {kind}, listKind: {kind}List, plural: {singular}s, singular: {singular}}}
   versions:
     - name: v1
       served: true
       storage: true
       schema:
-        openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
-"#;
+        openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}
+"#
+            )
+        })
+        .collect()
+}
 
 fn values_file(name: &str) -> String {
     chart_dir().join("ci").join(name).display().to_string()
@@ -78,13 +88,16 @@ async fn every_values_file_applies_with_a_server_dry_run_then_for_real() {
         early.log()
     );
 
-    apply(SERVICE_MONITOR_CRD, false);
-    wait_established(&client, "servicemonitors.monitoring.coreos.com").await;
+    apply(&monitoring_crds(), false);
+    for crd in ["servicemonitors", "podmonitors", "prometheusrules"] {
+        wait_established(&client, &format!("{crd}.monitoring.coreos.com")).await;
+    }
 
     for (n, values) in [
         "default-values.yaml",
         "namespaced-ha-values.yaml",
         "bring-your-own-values.yaml",
+        "production-values.yaml",
     ]
     .into_iter()
     .enumerate()
@@ -158,6 +171,23 @@ async fn every_values_file_applies_with_a_server_dry_run_then_for_real() {
                 assert!(
                     roles
                         .get_opt(&format!("{name}-leader-election"))
+                        .await
+                        .unwrap()
+                        .is_some()
+                );
+            }
+            "production-values.yaml" => {
+                for kind in ["podmonitors", "prometheusrules"] {
+                    let out = process_support::kubectl(&["get", kind, "-n", &namespace, &name], "");
+                    assert!(
+                        out.status.success(),
+                        "{values}: no {kind} {name}: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+                assert!(
+                    cluster_roles
+                        .get_opt(&format!("{name}-edit"))
                         .await
                         .unwrap()
                         .is_some()

@@ -3,7 +3,10 @@
 //! the ServiceAccount) with only the Roles the chart renders, and a JiraConnection gets Ready (a full sync,
 //! with its JiraUser inventory) and a JiraAction succeeds, in both scopes. In namespace-scoped mode the same
 //! identity cannot read Secrets, or anything else of the operator's, outside the watched namespaces, and in no
-//! mode may it change CRDs. The default (cluster-wide) install may not list or watch Secrets anywhere. Without any RBAC the operator refuses to start and names what it lacks.
+//! mode may it change CRDs. The default (cluster-wide) install may not list or watch Secrets anywhere. Without
+//! any RBAC the operator refuses to start and names what it lacks. The tenants' aggregated roles: a namespace
+//! viewer reads connections, actions and JiraUsers and writes nothing; with `rbac.aggregateToEdit` a namespace
+//! editor creates actions in its own namespace only.
 
 mod process_support;
 mod support;
@@ -13,7 +16,7 @@ use jira_cloud_operator::{
     controller::action::status::marker_label,
 };
 use k8s_openapi::{
-    api::{core::v1::Secret, events::v1::Event},
+    api::{core::v1::Secret, events::v1::Event, rbac::v1::RoleBinding},
     apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
 };
 use kube::{
@@ -320,5 +323,178 @@ async fn without_rbac_the_operator_exits_with_an_actionable_message() {
             env.namespace
         )) && log.contains("check the chart's RBAC"),
         "{log}"
+    );
+}
+
+/// A JiraAction `name` on connection `acme` that creates an issue.
+fn issue_action(name: &str) -> JiraAction {
+    serde_json::from_value(json!({
+        "apiVersion": "jiracloud.io/v1alpha1",
+        "kind": "JiraAction",
+        "metadata": {"name": name},
+        "spec": {
+            "connectionRef": {"name": "acme"},
+            "createIssue": {"project": "OPS", "issueType": "Task", "summary": name},
+        },
+    }))
+    .unwrap()
+}
+
+/// Binds the built-in ClusterRole `role` to `user` in `namespace`.
+async fn bind(admin: &Client, namespace: &str, user: &str, role: &str) {
+    let binding: RoleBinding = serde_json::from_value(json!({
+        "metadata": {"name": format!("{user}-{role}")},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+    }))
+    .unwrap();
+    Api::<RoleBinding>::namespaced(admin.clone(), namespace)
+        .create(&PostParams::default(), &binding)
+        .await
+        .expect("create the RoleBinding");
+}
+
+/// Polls `attempt` until it succeeds: the clusterrole-aggregation controller copies the chart's rules into the
+/// built-in roles shortly after they are applied.
+async fn eventually<T, F, Fut>(what: &str, attempt: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, kube::Error>>,
+{
+    let deadline = std::time::Instant::now() + DEADLINE;
+    loop {
+        match attempt().await {
+            Ok(value) => return value,
+            Err(e) => assert!(
+                std::time::Instant::now() < deadline,
+                "{what} was never allowed: {e}"
+            ),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_viewers_read_and_editors_create_actions_only_with_the_opt_in() {
+    let env = support::env("tenant").await;
+    let (admin, ns) = (env.client.clone(), env.namespace.clone());
+    let other = testenv::shared().namespace("tenant-other").await;
+    let plane = testenv::shared();
+    let user_client = |user: &str| {
+        let kubeconfig = plane.kubeconfig_for(user, &[]).expect("a user kubeconfig");
+        async move { testenv::client_from_kubeconfig(&kubeconfig).await.unwrap() }
+    };
+    bind(&admin, &ns, "tenant-viewer", "view").await;
+    bind(&admin, &ns, "tenant-editor", "edit").await;
+    let viewer = user_client("tenant-viewer").await;
+    let editor = user_client("tenant-editor").await;
+    create_connection(
+        &admin,
+        &ns,
+        &url::Url::parse("https://acme.atlassian.net").unwrap(),
+    )
+    .await;
+    create_issue_action(&admin, &ns, "by-admin").await;
+
+    // The chart's defaults: reading is aggregated into view (and so edit and admin), acting is not.
+    let template = |args: &[&str]| {
+        let mut all = vec![
+            "--set",
+            "crds.install=false",
+            "--show-only",
+            "templates/tenant-rbac.yaml",
+        ];
+        all.extend_from_slice(args);
+        helm_template("tenant", "jira-operator", &all)
+    };
+    apply(&template(&[]), false);
+    let as_viewer =
+        |kind_client: &Client| Api::<JiraConnection>::namespaced(kind_client.clone(), &ns);
+    eventually("a namespace viewer listing JiraConnections", || {
+        let api = as_viewer(&viewer);
+        async move { api.list(&ListParams::default()).await }
+    })
+    .await;
+    as_viewer(&viewer)
+        .get("acme")
+        .await
+        .expect("a viewer reads a connection");
+    Api::<JiraAction>::namespaced(viewer.clone(), &ns)
+        .get("by-admin")
+        .await
+        .expect("a viewer reads an action");
+    Api::<JiraUser>::namespaced(viewer.clone(), &ns)
+        .list(&ListParams::default())
+        .await
+        .expect("a viewer lists JiraUsers");
+    forbidden(
+        Api::<JiraAction>::namespaced(viewer.clone(), &ns)
+            .create(&PostParams::default(), &issue_action("by-viewer"))
+            .await,
+        "a viewer creates an action",
+    );
+    forbidden(
+        as_viewer(&viewer).delete("acme", &Default::default()).await,
+        "a viewer deletes a connection",
+    );
+    forbidden(
+        Api::<Secret>::namespaced(viewer.clone(), &ns)
+            .get("jira-basic")
+            .await,
+        "a viewer reads the connection's Secret",
+    );
+    forbidden(
+        Api::<JiraConnection>::namespaced(viewer.clone(), &other)
+            .list(&ListParams::default())
+            .await,
+        "a viewer lists connections of another namespace",
+    );
+    eventually("a namespace editor listing JiraActions", || {
+        let api = Api::<JiraAction>::namespaced(editor.clone(), &ns);
+        async move { api.list(&ListParams::default()).await }
+    })
+    .await;
+    forbidden(
+        Api::<JiraAction>::namespaced(editor.clone(), &ns)
+            .create(&PostParams::default(), &issue_action("by-editor-too-early"))
+            .await,
+        "an editor creates an action without the opt-in",
+    );
+
+    // The opt-in: editors create actions, in their own namespace only, and never write JiraUsers.
+    apply(&template(&["--set", "rbac.aggregateToEdit=true"]), false);
+    let created = eventually("a namespace editor creating a JiraAction", || {
+        let api = Api::<JiraAction>::namespaced(editor.clone(), &ns);
+        async move {
+            api.create(&PostParams::default(), &issue_action("by-editor"))
+                .await
+        }
+    })
+    .await;
+    assert_eq!(created.spec.connection_ref.name, "acme");
+    forbidden(
+        Api::<JiraAction>::namespaced(editor.clone(), &other)
+            .create(&PostParams::default(), &issue_action("elsewhere"))
+            .await,
+        "an editor creates an action in another namespace",
+    );
+    let user: JiraUser = serde_json::from_value(json!({
+        "apiVersion": "jiracloud.io/v1alpha1",
+        "kind": "JiraUser",
+        "metadata": {"name": "forged"},
+        "spec": {"connectionRef": {"name": "acme"}, "accountId": "5b10a2844c20165700ede003"},
+    }))
+    .unwrap();
+    forbidden(
+        Api::<JiraUser>::namespaced(editor.clone(), &ns)
+            .create(&PostParams::default(), &user)
+            .await,
+        "an editor writes a JiraUser",
+    );
+    forbidden(
+        Api::<JiraAction>::namespaced(viewer, &ns)
+            .create(&PostParams::default(), &issue_action("by-viewer-after"))
+            .await,
+        "a viewer creates an action with the opt-in",
     );
 }

@@ -12,7 +12,7 @@
 use super::{
     Context,
     credentials::ConnectError,
-    inventory, panics,
+    gauges, inventory, panics,
     status::{self, Failure},
 };
 use crate::{
@@ -21,7 +21,6 @@ use crate::{
         find_condition,
     },
     jira::JiraClient,
-    metrics::{ConnectionLabels, ProductLabels},
     sync::{self, SyncCache, SyncError, SyncOptions},
 };
 use chrono::{DateTime, Utc};
@@ -147,44 +146,15 @@ impl State {
         self.caches.lock().expect("not poisoned").remove(&key);
         self.failures.lock().expect("not poisoned").remove(&key);
         self.ctx.clients.forget(&key.0, &key.1);
-        let m = &self.ctx.metrics;
-        let labels = connection_labels(&key);
-        for family in [
-            &m.users_total,
-            &m.users_synced,
-            &m.users_active,
-            &m.daily_active_users,
-            &m.connection_ready,
-        ] {
-            family.remove(&labels);
-        }
-        for license in last.iter().flat_map(|s| &s.licenses) {
-            let labels = product_labels(&key, &license.product);
-            for family in [
-                &m.license_seats,
-                &m.license_used,
-                &m.license_active,
-                &m.license_inactive,
-            ] {
-                family.remove(&labels);
-            }
-        }
+        gauges::forget(&self.ctx.metrics, &gauge_key(&key), last.as_ref());
         debug!(namespace = %key.0, name = %key.1, "forgot a deleted JiraConnection");
     }
 }
 
-fn connection_labels(key: &Key) -> ConnectionLabels {
-    ConnectionLabels {
-        namespace: key.0.clone(),
-        connection: key.1.clone(),
-    }
-}
-
-fn product_labels(key: &Key, product: &str) -> ProductLabels {
-    ProductLabels {
-        namespace: key.0.clone(),
-        connection: key.1.clone(),
-        product: product.to_string(),
+fn gauge_key(key: &Key) -> gauges::Connection<'_> {
+    gauges::Connection {
+        namespace: &key.0,
+        name: &key.1,
     }
 }
 
@@ -732,57 +702,17 @@ impl Reconcile<'_> {
         st: &JiraConnectionStatus,
         synced: Option<&sync::Inventory>,
     ) {
-        let m = &self.ctx().metrics;
-        let labels = connection_labels(&self.key);
-        m.connection_ready
-            .get_or_create(&labels)
-            .set(i64::from(status::is_ready(st)));
-        if let Some(users) = &st.users {
-            m.users_total.get_or_create(&labels).set(users.total.into());
-            m.users_synced
-                .get_or_create(&labels)
-                .set(users.synced.into());
-        }
-        if let Some(usage) = &st.usage {
-            m.users_active
-                .get_or_create(&labels)
-                .set(usage.active_users.into());
-            let last_day = usage.daily.last().map_or(0, |d| d.active_users);
-            m.daily_active_users
-                .get_or_create(&labels)
-                .set(last_day.into());
-        }
-        for l in &st.licenses {
-            let labels = product_labels(&self.key, &l.product);
-            m.license_seats
-                .get_or_create(&labels)
-                .set(l.seats.map_or(-1, i64::from));
-            m.license_used.get_or_create(&labels).set(l.used.into());
-            m.license_active
-                .get_or_create(&labels)
-                .set(l.active_users.into());
-            m.license_inactive
-                .get_or_create(&labels)
-                .set(l.inactive_users.into());
-        }
-        if let Some(inventory) = synced {
-            // A product that disappeared from the site leaves no stale series behind.
-            for gone in prev
-                .licenses
-                .iter()
-                .filter(|p| !inventory.licenses.iter().any(|l| l.product == p.product))
-            {
-                let labels = product_labels(&self.key, &gone.product);
-                for family in [
-                    &m.license_seats,
-                    &m.license_used,
-                    &m.license_active,
-                    &m.license_inactive,
-                ] {
-                    family.remove(&labels);
-                }
-            }
-        }
+        let interval = status::parse_interval(&self.connection.spec.sync.interval).ok();
+        let products: Option<Vec<&str>> =
+            synced.map(|i| i.licenses.iter().map(|l| l.product.as_str()).collect());
+        gauges::record(
+            &self.ctx().metrics,
+            &gauge_key(&self.key),
+            prev,
+            st,
+            interval,
+            products.as_deref(),
+        );
     }
 }
 

@@ -5,6 +5,7 @@ pub mod action;
 pub mod connection;
 pub mod context;
 pub mod credentials;
+pub mod gauges;
 pub mod inventory;
 pub mod panics;
 pub mod runner;

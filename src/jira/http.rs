@@ -164,7 +164,7 @@ enum Attempt {
 
 impl Http {
     pub fn new(limits: Limits, timeout: Duration) -> Result<Http, JiraError> {
-        let client = reqwest::Client::builder()
+        let client = super::trust::with_extra_roots(reqwest::Client::builder())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .pool_max_idle_per_host(limits.max_concurrency.max(1))

@@ -14,6 +14,7 @@ mod error;
 mod http;
 mod paging;
 pub mod time;
+pub mod trust;
 mod users;
 
 use std::fmt;

@@ -247,7 +247,7 @@ impl ControlPlane {
                     format!("--kubeconfig={kubeconfig}"),
                     format!("--authentication-kubeconfig={kubeconfig}"),
                     format!("--authorization-kubeconfig={kubeconfig}"),
-                    "--controllers=garbagecollector,namespace".into(),
+                    "--controllers=garbagecollector,namespace,clusterrole-aggregation".into(),
                     "--leader-elect=false".into(),
                     "--bind-address=127.0.0.1".into(),
                     format!("--secure-port={kcm_port}"),

@@ -126,13 +126,25 @@ pub struct OperatorProcess {
 
 impl OperatorProcess {
     /// Starts the operator with `kubeconfig`, every Atlassian service at `sim_url`, text logs (unless `args`
-    /// choose a `--log-format`), and `args`.
+    /// choose a `--log-format`), sites allowed on 127.0.0.1 (unless `args` choose `--allowed-site-hosts`), and
+    /// `args`.
     /// `name` becomes its POD_NAME (the prefix of its leader-election identity).
     pub fn spawn(
         name: &str,
         kubeconfig: &Path,
         sim_url: &url::Url,
         args: &[&str],
+    ) -> OperatorProcess {
+        OperatorProcess::spawn_with_env(name, kubeconfig, sim_url, args, &[])
+    }
+
+    /// [`OperatorProcess::spawn`] with environment variables `env` (the environment is otherwise empty).
+    pub fn spawn_with_env(
+        name: &str,
+        kubeconfig: &Path,
+        sim_url: &url::Url,
+        args: &[&str],
+        env: &[(&str, &str)],
     ) -> OperatorProcess {
         let (metrics_port, health_port) = (free_port(), free_port());
         let log = tempfile::Builder::new()
@@ -144,14 +156,18 @@ impl OperatorProcess {
             .env_clear()
             .env("KUBECONFIG", kubeconfig)
             .env("POD_NAME", name)
+            .envs(env.iter().copied())
             .args([
                 "--jira-api-url",
                 sim_url.as_str(),
                 "--jira-auth-url",
                 sim_url.as_str(),
-                "--allowed-site-hosts",
-                "127.0.0.1",
             ])
+            .args(if args.contains(&"--allowed-site-hosts") {
+                &[][..]
+            } else {
+                &["--allowed-site-hosts", "127.0.0.1"][..]
+            })
             .args(["--jira-requests-per-second", "0", "--jira-timeout", "10s"])
             .args(if args.contains(&"--log-format") {
                 &[][..]

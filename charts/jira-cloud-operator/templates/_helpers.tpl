@@ -29,6 +29,9 @@ helm.sh/chart: {{ include "jco.chart" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: jira-cloud-operator
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{/* The stable labels the Deployment selects its pods by. */}}
@@ -111,4 +114,13 @@ The RBAC rules the operator needs in each watched namespace (or cluster-wide), a
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+{{- end }}
+
+{{/* "configMap" or "secret" when a CA bundle is mounted, else empty; fails when both are set. */}}
+{{- define "jco.caBundleSource" -}}
+{{- if and .Values.caBundle.configMapName .Values.caBundle.secretName }}
+{{- fail "caBundle: set configMapName or secretName, not both" }}
+{{- else if .Values.caBundle.configMapName }}configMap
+{{- else if .Values.caBundle.secretName }}secret
+{{- end }}
 {{- end }}
