@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 KUBEBUILDER_ASSETS=$(bash hack/test-bins.sh)
 export KUBEBUILDER_ASSETS
 echo "test control plane: $("$KUBEBUILDER_ASSETS/kube-apiserver" --version), etcd $("$KUBEBUILDER_ASSETS/etcd" --version | sed -n 's/^etcd Version: //p')"
+# Prometheus' promtool checks and unit-tests the chart's alert rules (tests/chart_monitoring.rs).
+PROMTOOL=$(bash hack/promtool.sh)
+export PROMTOOL
 
 mkdir -p target
 # The demo test runs the workspace's binaries (the operator, jira-sim, testenv): build them all first.
