@@ -78,6 +78,12 @@ struct Cli {
     #[arg(long, env = "JCO_JIRA_CONNECT_TIMEOUT", default_value = "2m", value_parser = parse_duration)]
     jira_connect_timeout: Duration,
 
+    /// How long Jira's issue search may lag a create: a createIssue whose answer was lost is created again only
+    /// once its marker label stayed unfound this long after the attempt ended (unless consistent reads of the
+    /// project's issue keys prove sooner that the issue was not created).
+    #[arg(long, env = "JCO_CREATE_OUTCOME_WINDOW", default_value = "10m", value_parser = parse_duration)]
+    create_outcome_window: Duration,
+
     /// Largest answer read from Jira, in bytes; a larger one fails the request (ResponseTooLarge).
     #[arg(long, env = "JCO_JIRA_MAX_RESPONSE_BYTES", default_value_t = 32 << 20, value_parser = clap::value_parser!(u64).range(65536..))]
     jira_max_response_bytes: u64,
@@ -85,8 +91,8 @@ struct Cli {
     /// When watching all namespaces (no --watch-namespaces), Secrets are neither listed nor watched: each
     /// connection re-reads its Secrets at least this often, so a rotated Secret takes effect within it. With
     /// --watch-namespaces, Secret changes are watched and take effect at once.
-    #[arg(long, env = "JCO_SECRET_RECHECK_INTERVAL", default_value = "5m", value_parser = parse_duration)]
-    secret_recheck_interval: Duration,
+    #[arg(long, env = "JCO_CREDENTIALS_RECHECK_INTERVAL", default_value = "5m", value_parser = parse_duration)]
+    credentials_recheck_interval: Duration,
 
     /// Requests in flight at once towards one Jira site.
     #[arg(long, env = "JCO_JIRA_MAX_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
@@ -214,7 +220,8 @@ impl Cli {
             jira_timeout: self.jira_timeout,
             connect_timeout: self.jira_connect_timeout,
             allowed_site_hosts: self.allowed_site_hosts.clone(),
-            secret_recheck: self.secret_recheck_interval,
+            secret_recheck: self.credentials_recheck_interval,
+            create_outcome_window: self.create_outcome_window,
             concurrency: self.concurrency,
             action_concurrency: self.action_concurrency,
             watch_namespaces: self.watch_namespaces(),
@@ -329,8 +336,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(path) = &cli.ca_bundle {
         trust_ca_bundle(path)?;
     }
-    let settings = cli.settings();
+    let mut settings = cli.settings();
     let election = cli.leader_elect.then(|| cli.election());
+    if let Some(config) = &election {
+        // Attempts of JiraActions record who runs them under which Lease term.
+        settings.identity = config.identity.clone();
+        settings.leader_lease = Some((config.namespace.clone(), config.name.clone()));
+    }
     if let Some(config) = &election {
         config
             .validate()

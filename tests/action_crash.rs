@@ -135,7 +135,8 @@ async fn crash_then_restart(
         "{:?}\n{log}",
         done.status
     );
-    assert_eq!(attempts(&done), 2);
+    // A second attempt, or (a create) none: the crashed attempt's issue was found by reads.
+    assert!(attempts(&done) <= 2, "{:?}", done.status);
     done
 }
 
@@ -158,6 +159,7 @@ async fn create_issue_survives_a_crash_with_one_issue() {
     .await;
     let issues = h.marked_issues(&done);
     assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(attempts(&done), 1, "found by reads, never attempted again");
     let result = done.status.clone().unwrap().result.unwrap();
     assert_eq!(result.issue_key.as_ref(), Some(&issues[0]));
     assert_eq!(succeeded(&done).1, "Executed");
@@ -175,7 +177,7 @@ async fn delete_issue_survives_a_crash_with_one_deletion() {
     assert_eq!(succeeded(&done).1, "AlreadyDone");
     assert_eq!(
         action_support::message(&done),
-        "ENG-3 was already gone (an earlier, interrupted attempt may have done it)"
+        "ENG-3 is gone: an earlier attempt of this action, whose outcome was not recorded, deleted it"
     );
     let stats = h.sim.stats();
     assert_eq!(

@@ -11,7 +11,7 @@ mod support;
 
 use jira_cloud_operator::{
     api::{JiraAction, JiraConnection},
-    controller::action::status::marker_label,
+    controller::action::status::marker_of,
 };
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use kube::{Api, ResourceExt};
@@ -205,8 +205,7 @@ async fn only_the_leader_acts_and_the_lease_moves_on_kill_and_on_shutdown() {
 
     // Every action ran once: one issue each, whatever the leader changes.
     for action in [&first, &second, &third, &fourth] {
-        let issues =
-            sim.with_state(|st| st.issues_with_label(&marker_label(&action.uid().unwrap())));
+        let issues = sim.with_state(|st| st.issues_with_label(&marker_of(action)));
         assert_eq!(issues.len(), 1, "{} created {issues:?}", action.name_any());
     }
 
@@ -394,7 +393,7 @@ async fn a_leader_stopped_mid_action_finishes_it_before_handing_over() {
         "op-b ran an action:\n{}",
         b.log()
     );
-    let issues = sim.with_state(|st| st.issues_with_label(&marker_label(&slow.uid().unwrap())));
+    let issues = sim.with_state(|st| st.issues_with_label(&marker_of(&slow)));
     assert_eq!(issues.len(), 1, "{issues:?}");
 
     b.signal("TERM");

@@ -767,6 +767,10 @@ const KNOWN_REASONS: &[&str] = &[
     "InvalidRequest",
     "UnexpectedResponse",
     "InvalidConfiguration",
+    "Redirected",
+    "ResponseTooLarge",
+    "OutcomeUnknown",
+    "NotFound",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,14 +13,14 @@ mod support;
 
 use jira_cloud_operator::{
     api::{JiraAction, JiraConnection, JiraUser},
-    controller::action::status::marker_label,
+    controller::action::status::marker_of,
 };
 use k8s_openapi::{
     api::{core::v1::Secret, events::v1::Event, rbac::v1::RoleBinding},
     apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
 };
 use kube::{
-    Api, Client, ResourceExt,
+    Api, Client,
     api::{ListParams, Patch, PatchParams, PostParams},
 };
 use process_support::*;
@@ -121,7 +121,7 @@ async fn sync_and_act(install: &Install, admin: &Client, namespace: &str, extra_
 
     let actions: Api<JiraAction> = Api::namespaced(admin.clone(), namespace);
     let done = wait_for(&actions, "reclaim", "Succeeded", action_succeeded).await;
-    let issues = sim.with_state(|st| st.issues_with_label(&marker_label(&action.uid().unwrap())));
+    let issues = sim.with_state(|st| st.issues_with_label(&marker_of(&action)));
     assert_eq!(
         issues.len(),
         1,

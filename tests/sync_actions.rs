@@ -38,7 +38,7 @@ async fn issues_are_created_found_by_label_and_deleted_once() {
     );
     assert_eq!(
         client.delete_issue(&created.key, false).await.unwrap(),
-        Outcome::AlreadyDone
+        Outcome::NotFound
     );
 
     let missing = CreateIssue {
@@ -132,7 +132,7 @@ async fn users_are_deleted_unless_jira_refuses() {
     );
     assert_eq!(
         client.delete_user("u-frank").await.unwrap(),
-        Outcome::AlreadyDone
+        Outcome::NotFound
     );
 
     let viewer = JiraClient::connect(basic(&sim, "viewer@example.com", "classic-viewer-token"))

@@ -207,6 +207,35 @@ pub struct JiraActionStatus {
     /// A human-readable summary of the outcome or of the last error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The cloudId of the site the action acts on, pinned at its first attempt: a connection re-pointed to
+    /// another site fails the action (`SiteChanged`) instead of acting there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_cloud_id: Option<String>,
+    /// The attempt in flight, recorded before Jira is called, or the one whose outcome is unknown (its answer
+    /// was lost, or the operator stopped during it). Cleared once the outcome is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<AttemptRecord>,
+    /// True once an attempt may have changed Jira without the operator learning its outcome: a later "already
+    /// gone" or "already a member" is then this action's own doing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub may_have_acted: bool,
+}
+
+/// An attempt recorded before Jira is called (the external-create-pending record of Crossplane's managed
+/// resources).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptRecord {
+    /// The operator instance running it (its leader-election identity).
+    pub holder: String,
+    /// The Lease term (`leaseTransitions`) under which it runs, with leader election.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_term: Option<i32>,
+    /// When the attempt started.
+    pub start_time: Time,
+    /// When the attempt ended without a known outcome (timeout, lost answer, interrupted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome_unknown_since: Option<Time>,
 }
 
 /// What an action produced.
@@ -230,50 +259,53 @@ pub struct ActionResult {
     pub already_done: bool,
 }
 
-/// The kind of change an action makes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ActionKind {
+/// The change an action makes, with its payload.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Operation<'a> {
     /// `createIssue`.
-    CreateIssue,
+    CreateIssue(&'a CreateIssue),
     /// `deleteIssue`.
-    DeleteIssue,
+    DeleteIssue(&'a DeleteIssue),
     /// `addUserToGroup`.
-    AddUserToGroup,
+    AddUserToGroup(&'a GroupMembership),
     /// `removeUserFromGroup`.
-    RemoveUserFromGroup,
+    RemoveUserFromGroup(&'a GroupMembership),
     /// `deleteUser`.
-    DeleteUser,
+    DeleteUser(&'a UserReference),
 }
 
-impl ActionKind {
-    /// The field name of the kind in the spec, also used as a metric label.
-    pub fn as_str(self) -> &'static str {
+impl Operation<'_> {
+    /// The field name of the operation in the spec, also used as a metric label.
+    pub fn as_str(&self) -> &'static str {
         match self {
-            Self::CreateIssue => "createIssue",
-            Self::DeleteIssue => "deleteIssue",
-            Self::AddUserToGroup => "addUserToGroup",
-            Self::RemoveUserFromGroup => "removeUserFromGroup",
-            Self::DeleteUser => "deleteUser",
+            Self::CreateIssue(_) => "createIssue",
+            Self::DeleteIssue(_) => "deleteIssue",
+            Self::AddUserToGroup(_) => "addUserToGroup",
+            Self::RemoveUserFromGroup(_) => "removeUserFromGroup",
+            Self::DeleteUser(_) => "deleteUser",
         }
     }
 }
 
 impl JiraActionSpec {
-    /// The kind of the action; `None` only for a spec the schema would have rejected.
-    pub fn kind(&self) -> Option<ActionKind> {
-        let kinds = [
-            (self.create_issue.is_some(), ActionKind::CreateIssue),
-            (self.delete_issue.is_some(), ActionKind::DeleteIssue),
-            (self.add_user_to_group.is_some(), ActionKind::AddUserToGroup),
-            (
-                self.remove_user_from_group.is_some(),
-                ActionKind::RemoveUserFromGroup,
-            ),
-            (self.delete_user.is_some(), ActionKind::DeleteUser),
+    /// The operation of the action; `None` only for a spec the schema would have rejected (none, or several).
+    pub fn operation(&self) -> Option<Operation<'_>> {
+        let set = [
+            self.create_issue.as_ref().map(Operation::CreateIssue),
+            self.delete_issue.as_ref().map(Operation::DeleteIssue),
+            self.add_user_to_group
+                .as_ref()
+                .map(Operation::AddUserToGroup),
+            self.remove_user_from_group
+                .as_ref()
+                .map(Operation::RemoveUserFromGroup),
+            self.delete_user
+                .as_ref()
+                .map(|d| Operation::DeleteUser(&d.user)),
         ];
-        let mut set = kinds.iter().filter(|(set, _)| *set).map(|(_, kind)| *kind);
+        let mut set = set.into_iter().flatten();
         match (set.next(), set.next()) {
-            (Some(kind), None) => Some(kind),
+            (Some(operation), None) => Some(operation),
             _ => None,
         }
     }

@@ -2,17 +2,22 @@
 //!
 //! The protocol, crash-safe across restarts, re-lists and leader changes:
 //! 1. A finished action (`Succeeded` or `Failed`) is never run again; only `ttlSecondsAfterFinished` is handled.
-//! 2. Until its JiraConnection exists and Jira accepted its credentials (`CredentialsValid`; a failed inventory
-//!    sync does not matter), an action stays `Pending` with reason `ConnectionNotReady`; a change of the
-//!    connection wakes the actions that reference it.
-//! 3. Before each call to Jira the attempt is recorded (`Running`, `attempts + 1`, `lastAttemptTime`) with a
-//!    write conditioned on the resourceVersion the decision was based on, so a stale cache never starts a
-//!    second attempt of a finished action. Jira is called only once that write succeeded.
-//! 4. Every call is idempotent against Jira itself: a created issue carries the label
-//!    [`status::marker_label`] of the action's UID and a later attempt adopts the issue carrying it; deleting
-//!    an issue or user already gone, adding a member already in the group and removing a non-member succeed as
-//!    `AlreadyDone`. A user given by email to be deleted is resolved once and its accountId recorded before the
-//!    delete, so a retry does not mistake the deleted user for an unknown one.
+//! 2. Until its JiraConnection exists and its credentials are valid, an action stays `Pending` with reason
+//!    `ConnectionNotReady`; a connection change wakes the actions that reference it.
+//! 3. Before each call to Jira the attempt is recorded (`Running`, `attempts + 1`, `status.attempt` with this
+//!    instance's identity and Lease term, the site's cloudId pinned at the first attempt) with a write conditioned
+//!    on the resourceVersion the decision was based on, so a stale cache never starts a second attempt of a
+//!    finished action. Jira is called only once that write succeeded. An attempt another instance recorded is
+//!    taken over only when that instance no longer holds the leader Lease.
+//! 4. Every call is idempotent against Jira itself: a created issue carries the label [`status::marker_label`]
+//!    of the action's namespace, name and spec, and every attempt looks for it first; adding a member already in
+//!    the group and removing a non-member succeed as `AlreadyDone`. Changes are never resent blindly: a change
+//!    whose answer was lost leaves the attempt recorded with `outcomeUnknownSince` (reason `OutcomeUnknown`,
+//!    `mayHaveActed`). A createIssue then waits until its issue is found or proven absent
+//!    ([`create_outcome`]); the other operations check Jira before changing it, so the next attempt finds what
+//!    the lost one did. A 404 of the issue or user to delete is `NotFound`, or `AlreadyDone` once the action may
+//!    have acted. A user given by email to be deleted is resolved once and its accountId recorded before the
+//!    delete. An outcome whose status write failed is kept in memory and written, never redone.
 //! 5. Transient errors go back to `Pending` and retry with jittered exponential backoff (1 s doubling, at most
 //!    5 min, ±20 %); permanent ones fail at once with the error's reason.
 //!
@@ -30,12 +35,14 @@
 //! [`FAULT_CRASH_AFTER_JIRA_CALL`] set to `1`, it aborts right after a successful Jira call and before the
 //! status write that records the result. Off unless set; never set it in production.
 
+mod create_outcome;
 mod exec;
 pub mod status;
 
 use super::Context;
 use crate::api::{
-    ActionKind, ActionPhase, JiraAction, JiraActionStatus, JiraConnection, find_condition,
+    ActionPhase, AttemptRecord, JiraAction, JiraActionStatus, JiraConnection, Operation,
+    find_condition,
 };
 use exec::Done;
 use futures::{FutureExt, StreamExt};
@@ -69,11 +76,6 @@ pub const CONTROLLER: &str = "jiraaction";
 /// Environment variable of the crash fault: `1` makes the process abort after a successful Jira call and
 /// before the status write (tests of the exactly-once protocol only).
 pub const FAULT_CRASH_AFTER_JIRA_CALL: &str = "JCO_FAULT_CRASH_AFTER_JIRA_CALL";
-
-/// Jira's issue search is eventually consistent: a new issue may stay invisible to `search/jql` for a few
-/// seconds. An attempt of `createIssue` that follows an attempt which may have created the issue waits until
-/// this long after that attempt started, so the marker search sees the issue if it exists.
-pub const SEARCH_SETTLE: Duration = Duration::from_secs(10);
 
 /// How often an action waiting for its connection looks again (a change of the connection wakes it sooner).
 const CONNECTION_RECHECK: Duration = Duration::from_secs(60);
@@ -113,6 +115,10 @@ struct Shared {
     permits: Semaphore,
     /// Events for the background publisher.
     events: mpsc::UnboundedSender<Note>,
+    /// Outcomes known but not yet written (their status write failed), by action uid: written, never redone.
+    outcomes: Mutex<HashMap<String, JiraActionStatus>>,
+    /// The term of the leader Lease this instance holds, read once.
+    lease_term: tokio::sync::OnceCell<Option<i32>>,
 }
 
 /// An Event about an action, waiting for the background publisher.
@@ -124,6 +130,65 @@ struct Note {
 }
 
 impl Shared {
+    fn uid(action: &JiraAction) -> String {
+        action.uid().unwrap_or_default()
+    }
+
+    /// Keeps a known outcome until its status is written.
+    fn keep_outcome(&self, action: &JiraAction, status: &JiraActionStatus) {
+        self.outcomes
+            .lock()
+            .expect("not poisoned")
+            .insert(Self::uid(action), status.clone());
+    }
+
+    /// The outcome kept for the action, if its status write failed.
+    fn kept_outcome(&self, action: &JiraAction) -> Option<JiraActionStatus> {
+        self.outcomes
+            .lock()
+            .expect("not poisoned")
+            .get(&Self::uid(action))
+            .cloned()
+    }
+
+    /// Drops a kept outcome once written.
+    fn forget_outcome(&self, action: &JiraAction) {
+        self.outcomes
+            .lock()
+            .expect("not poisoned")
+            .remove(&Self::uid(action));
+    }
+
+    /// The leader Lease, when this instance runs under leader election.
+    async fn lease(&self) -> Option<k8s_openapi::api::coordination::v1::Lease> {
+        let (namespace, name) = self.ctx.settings.leader_lease.as_ref()?;
+        let api: Api<k8s_openapi::api::coordination::v1::Lease> =
+            Api::namespaced(self.ctx.client.clone(), namespace);
+        api.get_opt(name).await.ok().flatten()
+    }
+
+    /// The term (`leaseTransitions`) of the leader Lease this instance holds, with leader election.
+    async fn lease_term(&self) -> Option<i32> {
+        *self
+            .lease_term
+            .get_or_init(|| async {
+                self.lease()
+                    .await
+                    .and_then(|l| l.spec)
+                    .and_then(|s| s.lease_transitions)
+            })
+            .await
+    }
+
+    /// True when the instance that recorded an attempt still holds the leader Lease (it may be executing it).
+    async fn recorder_leads(&self, record: &AttemptRecord) -> bool {
+        self.lease()
+            .await
+            .and_then(|l| l.spec)
+            .and_then(|s| s.holder_identity)
+            .is_some_and(|holder| holder == record.holder)
+    }
+
     /// Queues an Event about `action` (published in the background; never blocks the action).
     fn publish(&self, action: &JiraAction, type_: EventType, reason: &str, note: &str) {
         let note = Note {
@@ -255,6 +320,8 @@ async fn run_scope(
         failures: Mutex::default(),
         permits: Semaphore::new(ctx.settings.action_concurrency.max(1).into()),
         events,
+        outcomes: Mutex::default(),
+        lease_term: tokio::sync::OnceCell::new(),
     });
     tracing::info!(
         namespace = namespace.as_deref().unwrap_or("*"),
@@ -399,7 +466,24 @@ async fn advance(
     if status::is_finished(Some(&prev)) {
         return expire(api, action, &prev, now).await;
     }
-    let Some(kind) = action.spec.kind() else {
+    if let Some(known) = shared.kept_outcome(action) {
+        // The outcome is known but its status write failed: write it, never redo the attempt.
+        write_result(ctx, api, action, &known).await?;
+        shared.forget_outcome(action);
+        return expire(api, action, &known, now).await;
+    }
+    if prev.attempt.is_some() {
+        // Decisions about an unresolved attempt rest on the apiserver's copy: a watch cache that lags a write
+        // must never reopen an action that already finished.
+        match api.get_opt(&action.name_any()).await? {
+            None => return Ok(Action::await_change()),
+            Some(fresh) if fresh.resource_version() != action.resource_version() => {
+                return Err(Error::Stale);
+            }
+            Some(_) => {}
+        }
+    }
+    let Some(kind) = action.spec.operation() else {
         let message = "the spec sets no action kind, or more than one";
         let failed = status::failed(&prev, status::INVALID_SPEC, message, generation, now);
         write_status(ctx, api, action, &failed, true).await?;
@@ -432,19 +516,100 @@ async fn advance(
         }
     };
 
-    // An earlier attempt of a create may have reached Jira: let the search index catch up before looking.
-    if kind == ActionKind::CreateIssue
-        && prev.attempts > 0
-        && let Some(last) = &prev.last_attempt_time
+    let cloud_id = client.site_info().cloud_id.clone();
+    if let Some(pinned) = &prev.site_cloud_id
+        && *pinned != cloud_id
     {
-        let settled = last.0 + SEARCH_SETTLE;
-        if settled > now {
-            return Ok(Action::requeue(until(now, settled)));
+        let message = format!(
+            "JiraConnection {connection_name} now points at the site with cloudId {cloud_id}, but this action's first \
+             attempt acted on {pinned}; create a new JiraAction to act on the new site"
+        );
+        let failed = status::failed(&prev, status::SITE_CHANGED, &message, generation, now);
+        write_result(ctx, api, action, &failed).await?;
+        shared.publish(action, EventType::Warning, status::SITE_CHANGED, &message);
+        return expire(api, action, &failed, now).await;
+    }
+    if let Some(record) = &prev.attempt
+        && record.outcome_unknown_since.is_none()
+        && record.holder != ctx.settings.identity
+        && shared.recorder_leads(record).await
+    {
+        // Another instance recorded this attempt and still holds the Lease: it may be executing it.
+        return Ok(Action::requeue(Duration::from_secs(5)));
+    }
+    let marker = status::marker_of(action);
+
+    // An attempt that was recorded and never resolved: its answer was lost, or the operator stopped during it.
+    let mut prev = prev;
+    if let Some(record) = prev.attempt.clone() {
+        let since = record.outcome_unknown_since.as_ref().map_or(now, |t| t.0);
+        match &kind {
+            Operation::CreateIssue(create) => {
+                let attempt = create_outcome::Attempt {
+                    marker: &marker,
+                    project: &create.project,
+                    started: record.start_time.0,
+                    ended: since,
+                };
+                let window = ctx.settings.create_outcome_window;
+                let verdict = create_outcome::locate(&client, &attempt, window, now).await;
+                match verdict {
+                    Ok(create_outcome::Verdict::Found(issue)) => {
+                        let done = exec::found_issue(issue, &marker, true);
+                        return finish(shared, api, action, &kind, &prev, Ok(done)).await;
+                    }
+                    Ok(create_outcome::Verdict::Absent(how)) => {
+                        tracing::info!(%how, "the create whose answer was lost did not happen: creating");
+                        prev.attempt = None;
+                        prev.may_have_acted = true;
+                    }
+                    Ok(create_outcome::Verdict::Unknown(waiting)) => {
+                        let retry_in = create_outcome::recheck(window, since, now);
+                        return outcome_unknown(
+                            shared,
+                            api,
+                            action,
+                            &prev,
+                            (since, retry_in),
+                            &waiting,
+                        )
+                        .await;
+                    }
+                    Err(e) => {
+                        let waiting = format!(
+                            "Jira may have created the issue (the answer to the create was lost); checking failed \
+                             ({e}), retrying"
+                        );
+                        let retry_in = create_outcome::recheck(window, since, now);
+                        return outcome_unknown(
+                            shared,
+                            api,
+                            action,
+                            &prev,
+                            (since, retry_in),
+                            &waiting,
+                        )
+                        .await;
+                    }
+                }
+            }
+            // The other operations check Jira before they change it: the next attempt finds what this one did.
+            _ => {
+                prev.attempt = None;
+                prev.may_have_acted = true;
+            }
         }
     }
 
     // The record of the attempt: must be stored before Jira is called.
     let mut started = status::attempt_started(&prev, generation, now);
+    started.site_cloud_id = Some(cloud_id);
+    started.attempt = Some(crate::api::AttemptRecord {
+        holder: ctx.settings.identity.clone(),
+        lease_term: shared.lease_term().await,
+        start_time: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now),
+        outcome_unknown_since: None,
+    });
     let recorded = write_status(ctx, api, action, &started, true).await?;
     tracing::info!(
         kind = kind.as_str(),
@@ -452,27 +617,28 @@ async fn advance(
         "executing"
     );
 
-    let spec = &recorded.spec;
-    let outcome = match kind {
-        ActionKind::CreateIssue => {
-            let create = spec.create_issue.as_ref().expect("kind is createIssue");
-            let marker = status::marker_label(&action.uid().unwrap_or_default());
+    let earlier = started.may_have_acted;
+    let outcome = match &kind {
+        Operation::CreateIssue(create) => {
             exec::create_issue(&client, create, &marker, started.attempts > 1).await
         }
-        ActionKind::DeleteIssue => {
-            exec::delete_issue(
-                &client,
-                spec.delete_issue.as_ref().expect("kind is deleteIssue"),
-            )
-            .await
+        Operation::DeleteIssue(delete) => exec::delete_issue(&client, delete, earlier).await,
+        Operation::AddUserToGroup(m) | Operation::RemoveUserFromGroup(m) => {
+            let add = matches!(kind, Operation::AddUserToGroup(_));
+            let known = prev.result.as_ref().and_then(|r| r.account_id.clone());
+            match resolve(&client, &m.user, known).await {
+                Err(e) => Err(e),
+                Ok((account_id, _)) => {
+                    exec::membership(&client, add, &m.user, &account_id, &m.group).await
+                }
+            }
         }
-        ActionKind::AddUserToGroup | ActionKind::RemoveUserFromGroup | ActionKind::DeleteUser => {
-            let user = exec::referenced_user(spec).expect("the kind refers to a user");
+        Operation::DeleteUser(user) => {
             let known = prev.result.as_ref().and_then(|r| r.account_id.clone());
             match resolve(&client, user, known).await {
                 Err(e) => Err(e),
                 Ok((account_id, resolved_now)) => {
-                    if kind == ActionKind::DeleteUser && resolved_now {
+                    if resolved_now {
                         // After the delete, the email no longer resolves: keep the accountId for a retry.
                         started.result = Some(crate::api::ActionResult {
                             account_id: Some(account_id.clone()),
@@ -480,15 +646,7 @@ async fn advance(
                         });
                         write_status(ctx, api, &recorded, &started, false).await?;
                     }
-                    match (kind, &spec.add_user_to_group, &spec.remove_user_from_group) {
-                        (ActionKind::AddUserToGroup, Some(m), _) => {
-                            exec::membership(&client, true, &m.user, &account_id, &m.group).await
-                        }
-                        (ActionKind::RemoveUserFromGroup, _, Some(m)) => {
-                            exec::membership(&client, false, &m.user, &account_id, &m.group).await
-                        }
-                        _ => exec::delete_user(&client, user, &account_id).await,
-                    }
+                    exec::delete_user(&client, user, &account_id, earlier).await
                 }
             }
         }
@@ -500,7 +658,30 @@ async fn advance(
         );
         std::process::abort();
     }
-    finish(shared, api, &recorded, kind, &started, outcome).await
+    finish(shared, api, &recorded, &kind, &started, outcome).await
+}
+
+/// Records that the outcome of the attempt is unknown (`Running`, reason `OutcomeUnknown`, with what the action
+/// waits for) and checks again after `retry_in`.
+async fn outcome_unknown(
+    shared: &Shared,
+    api: &Api<JiraAction>,
+    action: &JiraAction,
+    prev: &JiraActionStatus,
+    (since, retry_in): (Timestamp, Duration),
+    waiting: &str,
+) -> Result<Action, Error> {
+    let now = Timestamp::now();
+    let new = status::outcome_unknown(prev, since, waiting, action.meta().generation, now);
+    if status::differs(prev, &new) {
+        write_result(&shared.ctx, api, action, &new).await?;
+        let was_unknown = find_condition(&prev.conditions, status::SUCCEEDED)
+            .is_some_and(|c| c.reason == status::OUTCOME_UNKNOWN);
+        if !was_unknown {
+            shared.publish(action, EventType::Warning, status::OUTCOME_UNKNOWN, waiting);
+        }
+    }
+    Ok(Action::requeue(retry_in))
 }
 
 /// Resolves the user to an accountId: the one an earlier attempt recorded, the given accountId, or the
@@ -524,7 +705,7 @@ async fn finish(
     shared: &Shared,
     api: &Api<JiraAction>,
     action: &JiraAction,
-    kind: ActionKind,
+    kind: &Operation<'_>,
     started: &JiraActionStatus,
     outcome: Result<Done, crate::jira::JiraError>,
 ) -> Result<Action, Error> {
@@ -548,11 +729,13 @@ async fn finish(
             }
             let already_done = result.already_done;
             let mut message = done.message;
-            if already_done && started.attempts > 1 {
-                message.push_str(" (an earlier, interrupted attempt may have done it)");
+            if already_done && started.may_have_acted && !message.contains("earlier") {
+                message.push_str(" (an earlier attempt of this action, whose outcome was not recorded, may have done it)");
             }
             let new = status::succeeded(started, result, &message, generation, now);
+            shared.keep_outcome(action, &new);
             write_result(ctx, api, action, &new).await?;
+            shared.forget_outcome(action);
             count(if already_done {
                 "already_done"
             } else {
@@ -566,6 +749,20 @@ async fn finish(
             tracing::info!(kind = kind.as_str(), reason, message = %message, "action succeeded");
             shared.publish(action, EventType::Normal, reason, &message);
             expire(api, action, &new, now).await
+        }
+        Err(e @ crate::jira::JiraError::OutcomeUnknown { .. }) => {
+            count("outcome_unknown");
+            tracing::warn!(kind = kind.as_str(), error = %e, "the outcome of the attempt is unknown");
+            let waiting =
+                format!("{e}; finding out whether it happened before anything is sent again");
+            let retry_in = match kind {
+                Operation::CreateIssue(_) => {
+                    create_outcome::recheck(ctx.settings.create_outcome_window, now, now)
+                        .min(Duration::from_secs(5))
+                }
+                _ => status::backoff(started.attempts, jitter()),
+            };
+            outcome_unknown(shared, api, action, started, (now, retry_in), &waiting).await
         }
         Err(e) if e.is_transient() => {
             let delay = status::backoff(started.attempts, jitter());
@@ -581,7 +778,9 @@ async fn finish(
             let message = e.to_string();
             let reason = failure_reason(&e);
             let new = status::failed(started, reason, &message, generation, now);
+            shared.keep_outcome(action, &new);
             write_result(ctx, api, action, &new).await?;
+            shared.forget_outcome(action);
             count("failed");
             tracing::info!(kind = kind.as_str(), reason, error = %e, "action failed");
             shared.publish(action, EventType::Warning, reason, &message);

@@ -34,6 +34,14 @@ pub struct Settings {
     pub watch_namespaces: Vec<String>,
     /// Field manager of server-side apply writes, and the reporting controller of Events.
     pub field_manager: String,
+    /// This instance's identity (its leader-election identity), recorded in each JiraAction attempt.
+    pub identity: String,
+    /// The leader Lease (namespace, name), with leader election: an attempt recorded by another instance is
+    /// taken over only once that instance no longer holds it.
+    pub leader_lease: Option<(String, String)>,
+    /// How long Jira's issue search may lag a create: a createIssue whose answer was lost is created again only
+    /// after its marker stayed unfound this long after the attempt (unless consistent reads prove it sooner).
+    pub create_outcome_window: Duration,
 }
 
 impl Default for Settings {
@@ -49,6 +57,9 @@ impl Default for Settings {
             action_concurrency: 256,
             watch_namespaces: Vec::new(),
             field_manager: "jira-cloud-operator".into(),
+            identity: crate::leader::default_identity(),
+            leader_lease: None,
+            create_outcome_window: Duration::from_secs(600),
         }
     }
 }

@@ -51,6 +51,8 @@ pub enum Outcome {
     Changed,
     /// Nothing to do: the goal already held.
     AlreadyDone,
+    /// The issue or user to delete does not exist (never did, or is already gone: Jira cannot tell which).
+    NotFound,
 }
 
 /// Plain text to an Atlassian Document: blank lines separate paragraphs, single newlines become hard
@@ -122,7 +124,7 @@ struct Group {
 }
 
 impl JiraClient {
-    fn browse_url(&self, key: &str) -> String {
+    pub(crate) fn browse_url(&self, key: &str) -> String {
         self.site_info()
             .site_url
             .join(&format!("browse/{key}"))
@@ -166,6 +168,11 @@ impl JiraClient {
                 return Ok(out);
             }
         }
+    }
+
+    /// The key of a project given by key, id or name.
+    pub async fn project_key(&self, wanted: &str) -> Result<String, JiraError> {
+        Ok(self.find_project(wanted).await?.key)
     }
 
     async fn find_project(&self, wanted: &str) -> Result<Project, JiraError> {
@@ -304,7 +311,8 @@ impl JiraClient {
         })
     }
 
-    /// Deletes an issue; an issue that is already gone gives `AlreadyDone`.
+    /// Deletes an issue; an issue that does not exist gives `NotFound`. Never resent after Jira may have
+    /// processed it (a resent delete would meet a 404 and could not tell it from a typo).
     pub async fn delete_issue(
         &self,
         key: &str,
@@ -321,12 +329,13 @@ impl JiraClient {
                         if delete_subtasks { "true" } else { "false" },
                     )],
                 )
-                .with_method(Method::DELETE),
+                .with_method(Method::DELETE)
+                .not_idempotent(),
             )
             .await?;
         match resp.status {
             s if s.is_success() => Ok(Outcome::Changed),
-            StatusCode::NOT_FOUND => Ok(Outcome::AlreadyDone),
+            StatusCode::NOT_FOUND => Ok(Outcome::NotFound),
             _ => Err(action_error("DELETE /rest/api/3/issue/{key}", &resp)),
         }
     }
@@ -429,12 +438,15 @@ impl JiraClient {
         };
         let body = json!({ "accountId": account_id });
         let resp = self
-            .jira(Call::post(
-                "POST /rest/api/3/group/user",
-                "rest/api/3/group/user",
-                &query,
-                &body,
-            ))
+            .jira(
+                Call::post(
+                    "POST /rest/api/3/group/user",
+                    "rest/api/3/group/user",
+                    &query,
+                    &body,
+                )
+                .not_idempotent(),
+            )
             .await?;
         let detail = ErrorDetail::parse(&resp.body);
         match resp.status {
@@ -470,7 +482,8 @@ impl JiraClient {
                     "rest/api/3/group/user",
                     &query,
                 )
-                .with_method(Method::DELETE),
+                .with_method(Method::DELETE)
+                .not_idempotent(),
             )
             .await?;
         let detail = ErrorDetail::parse(&resp.body);
@@ -484,7 +497,7 @@ impl JiraClient {
         }
     }
 
-    /// Removes a user from Jira; an unknown user gives `AlreadyDone`; a referenced user (reporter, lead)
+    /// Removes a user from Jira; an unknown user gives `NotFound`; a referenced user (reporter, lead)
     /// gives `UserIsReporter` with Jira's message; other refusals `InvalidRequest`.
     pub async fn delete_user(&self, account_id: &str) -> Result<Outcome, JiraError> {
         let resp = self
@@ -494,12 +507,13 @@ impl JiraClient {
                     "rest/api/3/user",
                     &[("accountId", account_id)],
                 )
-                .with_method(Method::DELETE),
+                .with_method(Method::DELETE)
+                .not_idempotent(),
             )
             .await?;
         match resp.status {
             s if s.is_success() => Ok(Outcome::Changed),
-            StatusCode::NOT_FOUND => Ok(Outcome::AlreadyDone),
+            StatusCode::NOT_FOUND => Ok(Outcome::NotFound),
             StatusCode::BAD_REQUEST => {
                 let detail = ErrorDetail::parse(&resp.body);
                 // Jira's text is undocumented; it names what references the user.

@@ -212,6 +212,12 @@ pub enum JiraError {
         /// Names of the types that exist.
         available: String,
     },
+    /// The issue or account an action names does not exist (or is hidden from the account).
+    #[error(
+        "{0} not found: check the spelling; Jira keeps no trace of a deletion, so if an earlier JiraAction removed \
+         it, there is nothing left to do"
+    )]
+    NotFound(String),
     /// No user with that account id or email.
     #[error("user {0} not found (or email hidden from the account)")]
     UserNotFound(String),
@@ -275,6 +281,15 @@ pub enum JiraError {
         /// The scheme and host of the `Location` header (never its path or query).
         location: String,
     },
+    /// A change was sent and Jira may have made it, but its answer never arrived (timeout, dropped connection,
+    /// a 5xx after processing): never resent blindly.
+    #[error("Jira may have made the change ({operation}), but its answer was lost: {detail}")]
+    OutcomeUnknown {
+        /// What the operator tried to do.
+        operation: String,
+        /// What failed.
+        detail: String,
+    },
     /// An answer was larger than the operator accepts (`--jira-max-response-bytes`).
     #[error("the answer to {operation} is larger than {limit} bytes; it was not read")]
     ResponseTooLarge {
@@ -301,6 +316,7 @@ impl JiraError {
             JiraError::ProjectNotFound(_) => "ProjectNotFound",
             JiraError::IssueTypeNotFound { .. } => "IssueTypeNotFound",
             JiraError::UserNotFound(_) => "UserNotFound",
+            JiraError::NotFound(_) => "NotFound",
             JiraError::GroupNotFound(_) => "GroupNotFound",
             JiraError::UserIsReporter(_) => "UserIsReporter",
             JiraError::Forbidden { .. } => "Forbidden",
@@ -310,6 +326,7 @@ impl JiraError {
             JiraError::SiteNotAllowed { .. } => "SiteNotAllowed",
             JiraError::Redirected { .. } => "Redirected",
             JiraError::ResponseTooLarge { .. } => "ResponseTooLarge",
+            JiraError::OutcomeUnknown { .. } => "OutcomeUnknown",
         }
     }
 
@@ -320,6 +337,7 @@ impl JiraError {
             JiraError::RateLimited { .. }
                 | JiraError::JiraUnavailable { .. }
                 | JiraError::UnexpectedResponse { .. }
+                | JiraError::OutcomeUnknown { .. }
         )
     }
 }

@@ -324,7 +324,13 @@ impl Http {
                 }
                 Attempt::Failed { detail, processed } => {
                     failures += 1;
-                    if failures > self.limits.max_retries || (processed && !req.idempotent) {
+                    if processed && !req.idempotent {
+                        return Err(JiraError::OutcomeUnknown {
+                            operation: req.endpoint.to_owned(),
+                            detail,
+                        });
+                    }
+                    if failures > self.limits.max_retries {
                         return Err(JiraError::JiraUnavailable {
                             operation: req.endpoint.to_owned(),
                             detail,

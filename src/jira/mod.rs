@@ -12,6 +12,7 @@ mod allowed_hosts;
 mod auth;
 mod error;
 mod http;
+mod issue_probe;
 mod paging;
 pub mod time;
 pub mod trust;
@@ -37,6 +38,7 @@ pub use allowed_hosts::{AllowedHosts, DEFAULT_ALLOWED_SITE_HOSTS};
 pub(crate) use error::clip;
 pub use error::{ErrorDetail, JiraError};
 pub use http::{EndpointStats, Limits, RequestStats};
+pub use issue_probe::ProbedIssue;
 pub use secrecy::{ExposeSecret, SecretString};
 pub use users::{ApplicationRole, GROUP_MEMBER_PAGE, GroupRef, JiraUser, USERS_PAGE};
 

@@ -293,7 +293,7 @@ impl Harness {
 
     /// Keys of the simulator's issues that carry the marker label of `action`.
     pub fn marked_issues(&self, action: &JiraAction) -> Vec<String> {
-        let marker = action::status::marker_label(&action.uid().expect("a uid"));
+        let marker = action::status::marker_of(action);
         self.sim.with_state(|st| st.issues_with_label(&marker))
     }
 }

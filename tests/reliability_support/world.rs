@@ -15,7 +15,7 @@ use jira_cloud_operator::{
 use jira_sim::{SimConfig, SimHandle};
 use k8s_openapi::api::core::v1::Secret;
 use kube::{
-    Api, Client, ResourceExt,
+    Api, Client,
     api::{Patch, PatchParams, PostParams},
 };
 use serde_json::{Value, json};
@@ -277,7 +277,7 @@ impl World {
 
     /// Issues of the simulator carrying the marker label of `action`.
     pub fn marked_issues(&self, action: &JiraAction) -> Vec<String> {
-        let marker = controller::action::status::marker_label(&action.uid().expect("a uid"));
+        let marker = controller::action::status::marker_of(action);
         self.sim.with_state(|st| st.issues_with_label(&marker))
     }
 }

@@ -106,7 +106,7 @@ The RBAC rules the operator needs in each watched namespace (or cluster-wide), a
   verbs: ["get", "list", "watch"]
 {{- else }}
 # Cluster-wide: Secrets are read one by one, never listed or watched; a connection re-reads its Secrets every
-# secretRecheckInterval.
+# credentialsRecheckInterval.
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]

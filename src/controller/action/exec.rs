@@ -1,10 +1,11 @@
 //! One attempt of an action against Jira. Every call is idempotent against Jira itself: a created issue carries
-//! the action's marker label and a retry first looks for it; a delete of something already gone, an add of a
-//! member already in the group and a removal of a non-member all succeed as `AlreadyDone`.
+//! the action's marker label and every attempt first looks for it; an add of a member already in the group and a
+//! removal of a non-member succeed as `AlreadyDone`; a delete of something that does not exist is `NotFound`,
+//! unless an earlier attempt of this action may have deleted it (then `AlreadyDone`, saying so).
 
 use crate::{
-    api::{ActionResult, JiraActionSpec, UserReference},
-    jira::{CreateIssue, JiraClient, JiraError, Outcome, UserRef},
+    api::{ActionResult, UserReference},
+    jira::{CreateIssue, IssueRef, JiraClient, JiraError, Outcome, UserRef},
 };
 
 /// What an attempt achieved.
@@ -35,31 +36,50 @@ pub fn user_ref(user: &UserReference) -> Result<UserRef, JiraError> {
     }
 }
 
-/// Creates the issue, or adopts the one an earlier attempt created. `may_exist` is true when an earlier attempt
-/// of this action may have reached Jira: then the marker label is searched first.
+/// What an issue found by its marker label means for the action.
+pub fn found_issue(issue: IssueRef, marker: &str, earlier_attempts: bool) -> Done {
+    let (message, already_done) = if earlier_attempts {
+        (
+            format!(
+                "Created {} (found by its marker label {marker} after an attempt whose answer was lost)",
+                issue.key
+            ),
+            false,
+        )
+    } else {
+        (
+            format!(
+                "{} already exists: an identical JiraAction of the same name created it earlier (marker label \
+                 {marker}); to create another issue, give the action a new name",
+                issue.key
+            ),
+            true,
+        )
+    };
+    Done {
+        message,
+        result: ActionResult {
+            issue_key: Some(issue.key),
+            issue_id: Some(issue.id),
+            url: Some(issue.url),
+            already_done,
+            ..Default::default()
+        },
+    }
+}
+
+/// Creates the issue, or adopts the one found by the marker label (searched first: an earlier attempt, or an
+/// identical action re-created under the same name, may have created it).
 pub async fn create_issue(
     client: &JiraClient,
     spec: &crate::api::CreateIssue,
     marker: &str,
-    may_exist: bool,
+    earlier_attempts: bool,
 ) -> Result<Done, JiraError> {
-    if may_exist {
-        let mut found = client.find_issues_by_label(marker).await?;
-        found.sort_by_key(|i| (i.id.len(), i.id.clone()));
-        if let Some(issue) = found.into_iter().next() {
-            return Ok(Done {
-                message: format!(
-                    "Created {} (found by its marker label {marker} after an interrupted attempt)",
-                    issue.key
-                ),
-                result: ActionResult {
-                    issue_key: Some(issue.key),
-                    issue_id: Some(issue.id),
-                    url: Some(issue.url),
-                    ..Default::default()
-                },
-            });
-        }
+    let mut found = client.find_issues_by_label(marker).await?;
+    found.sort_by_key(|i| (i.id.len(), i.id.clone()));
+    if let Some(issue) = found.into_iter().next() {
+        return Ok(found_issue(issue, marker, earlier_attempts));
     }
     let mut labels = spec.labels.clone();
     if !labels.iter().any(|l| l == marker) {
@@ -85,18 +105,26 @@ pub async fn create_issue(
     })
 }
 
-/// Deletes the issue; an issue already gone succeeds as `AlreadyDone`.
+/// Deletes the issue. One that does not exist is `NotFound`, or `AlreadyDone` when an earlier attempt of this
+/// action may have deleted it (`may_have_acted`).
 pub async fn delete_issue(
     client: &JiraClient,
     spec: &crate::api::DeleteIssue,
+    may_have_acted: bool,
 ) -> Result<Done, JiraError> {
     let outcome = client
         .delete_issue(&spec.issue, spec.delete_subtasks)
         .await?;
-    let already_done = outcome == Outcome::AlreadyDone;
+    if outcome == Outcome::NotFound && !may_have_acted {
+        return Err(JiraError::NotFound(format!("issue {}", spec.issue)));
+    }
+    let already_done = outcome == Outcome::NotFound;
     Ok(Done {
         message: if already_done {
-            format!("{} was already gone", spec.issue)
+            format!(
+                "{} is gone: an earlier attempt of this action, whose outcome was not recorded, deleted it",
+                spec.issue
+            )
         } else {
             format!("Deleted {}", spec.issue)
         },
@@ -139,18 +167,25 @@ pub async fn membership(
     })
 }
 
-/// Deletes the user, given by its resolved account ID, from Jira; a user already gone succeeds as `AlreadyDone`.
+/// Deletes the user, given by its resolved account ID, from Jira. One that does not exist is `NotFound`, or
+/// `AlreadyDone` when an earlier attempt of this action may have deleted it (`may_have_acted`).
 pub async fn delete_user(
     client: &JiraClient,
     user: &UserReference,
     account_id: &str,
+    may_have_acted: bool,
 ) -> Result<Done, JiraError> {
     let who = describe_user(user);
     let outcome = client.delete_user(account_id).await?;
-    let already_done = outcome == Outcome::AlreadyDone;
+    if outcome == Outcome::NotFound && !may_have_acted {
+        return Err(JiraError::NotFound(format!("user {who}")));
+    }
+    let already_done = outcome == Outcome::NotFound;
     Ok(Done {
         message: if already_done {
-            format!("User {who} was already gone from Jira")
+            format!(
+                "User {who} is gone from Jira: an earlier attempt of this action, whose outcome was not recorded, deleted it"
+            )
         } else {
             format!("Deleted user {who} from Jira")
         },
@@ -160,13 +195,4 @@ pub async fn delete_user(
             ..Default::default()
         },
     })
-}
-
-/// The user an action refers to, if it refers to one: (reference, group for membership kinds).
-pub fn referenced_user(spec: &JiraActionSpec) -> Option<&UserReference> {
-    spec.add_user_to_group
-        .as_ref()
-        .map(|m| &m.user)
-        .or(spec.remove_user_from_group.as_ref().map(|m| &m.user))
-        .or(spec.delete_user.as_ref().map(|d| &d.user))
 }

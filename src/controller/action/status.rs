@@ -1,7 +1,10 @@
 //! Pure status computation of a JiraAction: the status each step of the exactly-once protocol writes, the
 //! retry backoff and the marker label. No I/O here.
 
-use crate::api::{ActionPhase, ActionResult, JiraActionStatus, condition, set_condition, status};
+use crate::api::{
+    ActionPhase, ActionResult, AttemptRecord, JiraActionSpec, JiraActionStatus, condition,
+    set_condition, status,
+};
 use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -21,18 +24,40 @@ pub const EXECUTED: &str = "Executed";
 pub const ALREADY_DONE: &str = "AlreadyDone";
 /// Reason of an action whose spec names no kind (only possible if schema validation was bypassed).
 pub const INVALID_SPEC: &str = "InvalidSpec";
+/// Reason while an attempt may have changed Jira and the operator has not yet learned whether it did.
+pub const OUTCOME_UNKNOWN: &str = "OutcomeUnknown";
+/// Reason of an action whose issue or user does not exist (and no earlier attempt of it may have removed it).
+pub const NOT_FOUND: &str = "NotFound";
+/// Reason of an action whose connection now points at another site than the one its first attempt used.
+pub const SITE_CHANGED: &str = "SiteChanged";
 
 /// First retry delay after a transient error.
 pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
 /// Largest retry delay.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
 
-/// The label the operator adds to an issue it creates for the action with this UID: `jco-` and the first 16
-/// hex digits of the UID's SHA-256. Deterministic, so a retry after a crash finds the issue instead of creating
-/// another.
-pub fn marker_label(uid: &str) -> String {
-    let digest = Sha256::digest(uid.as_bytes());
-    format!("jco-{}", &hex::encode(digest)[..16])
+/// The label the operator adds to the issue it creates for an action: `jco-` and the first 16 hex digits of the
+/// SHA-256 of the action's namespace, name and spec. Deterministic, so a retry after a crash finds the issue
+/// instead of creating another, and so does an identical action re-created under the same name (a GitOps tool
+/// re-applying an action its TTL deleted).
+pub fn marker_label(namespace: &str, name: &str, spec: &JiraActionSpec) -> String {
+    let mut digest = Sha256::new();
+    digest.update(namespace.as_bytes());
+    digest.update([0]);
+    digest.update(name.as_bytes());
+    digest.update([0]);
+    digest.update(serde_json::to_vec(spec).expect("a spec serializes"));
+    format!("jco-{}", &hex::encode(digest.finalize())[..16])
+}
+
+/// The marker label of an action (see [`marker_label`]).
+pub fn marker_of(action: &crate::api::JiraAction) -> String {
+    use kube::ResourceExt;
+    marker_label(
+        &action.namespace().unwrap_or_default(),
+        &action.name_any(),
+        &action.spec,
+    )
 }
 
 /// Delay before retrying after `attempts` attempts failed transiently: 1 s doubled per attempt, at most
@@ -158,6 +183,7 @@ pub fn succeeded(
         completion_time: Some(Time(now)),
         next_attempt_time: None,
         result: Some(result),
+        attempt: None,
         ..prev.clone()
     };
     with_condition(s, status::TRUE, reason, message, generation, now)
@@ -175,6 +201,7 @@ pub fn failed(
         phase: Some(ActionPhase::Failed),
         completion_time: Some(Time(now)),
         next_attempt_time: None,
+        attempt: None,
         ..prev.clone()
     };
     with_condition(s, status::FALSE, reason, message, generation, now)
@@ -199,9 +226,47 @@ pub fn retrying(
     let s = JiraActionStatus {
         phase: Some(ActionPhase::Pending),
         next_attempt_time: Some(Time(next)),
+        attempt: None,
         ..prev.clone()
     };
     with_condition(s, status::UNKNOWN, reason, &message, generation, now)
+}
+
+/// An attempt whose outcome is not known (its answer was lost, or the operator stopped during it): still
+/// `Running`, `Succeeded=Unknown` with reason `OutcomeUnknown` and `message` saying what the operator waits
+/// for. The time the outcome became unknown is kept from the first time it was recorded; the action may have
+/// acted from now on.
+pub fn outcome_unknown(
+    prev: &JiraActionStatus,
+    since: Timestamp,
+    message: &str,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> JiraActionStatus {
+    let mut attempt = prev.attempt.clone().unwrap_or_else(|| AttemptRecord {
+        holder: String::new(),
+        lease_term: None,
+        start_time: Time(since),
+        outcome_unknown_since: None,
+    });
+    if attempt.outcome_unknown_since.is_none() {
+        attempt.outcome_unknown_since = Some(Time(since));
+    }
+    let s = JiraActionStatus {
+        phase: Some(ActionPhase::Running),
+        next_attempt_time: None,
+        attempt: Some(attempt),
+        may_have_acted: true,
+        ..prev.clone()
+    };
+    with_condition(
+        s,
+        status::UNKNOWN,
+        OUTCOME_UNKNOWN,
+        message,
+        generation,
+        now,
+    )
 }
 
 /// True when two statuses differ in anything but condition timestamps (to skip writes that change nothing).
@@ -226,13 +291,52 @@ mod tests {
     }
 
     #[test]
-    fn marker_is_deterministic_and_a_valid_label() {
-        let a = marker_label("6f1c2c3e-1111-4a4a-9b9b-000000000001");
-        assert_eq!(a, marker_label("6f1c2c3e-1111-4a4a-9b9b-000000000001"));
-        assert_ne!(a, marker_label("6f1c2c3e-1111-4a4a-9b9b-000000000002"));
+    fn marker_follows_namespace_name_and_spec_not_the_uid() {
+        let spec = |summary: &str| -> JiraActionSpec {
+            serde_json::from_value(serde_json::json!({
+                "connectionRef": {"name": "acme"},
+                "createIssue": {"project": "OPS", "issueType": "Task", "summary": summary},
+            }))
+            .unwrap()
+        };
+        let a = marker_label("it", "reclaim", &spec("s"));
+        assert_eq!(a, marker_label("it", "reclaim", &spec("s")));
+        assert_ne!(a, marker_label("it", "reclaim", &spec("t")));
+        assert_ne!(a, marker_label("it", "reclaim-2", &spec("s")));
+        assert_ne!(a, marker_label("ops", "reclaim", &spec("s")));
         assert_eq!(a.len(), 20);
         assert!(a.starts_with("jco-"));
         assert!(!a.contains(' '));
+    }
+
+    #[test]
+    fn an_unknown_outcome_keeps_running_and_remembers_when() {
+        let running = attempt_started(&JiraActionStatus::default(), Some(1), at(1));
+        let unknown = outcome_unknown(&running, at(5), "waiting", Some(1), at(5));
+        assert_eq!(unknown.phase, Some(ActionPhase::Running));
+        assert!(unknown.may_have_acted);
+        let since = |s: &JiraActionStatus| {
+            s.attempt
+                .as_ref()
+                .and_then(|a| a.outcome_unknown_since.clone())
+        };
+        assert_eq!(since(&unknown), Some(Time(at(5))));
+        let later = outcome_unknown(&unknown, at(9), "still waiting", Some(1), at(9));
+        assert_eq!(since(&later), Some(Time(at(5))), "the first time is kept");
+        let cond = find_condition(&later.conditions, SUCCEEDED).unwrap();
+        assert_eq!(
+            (cond.status.as_str(), cond.reason.as_str()),
+            ("Unknown", OUTCOME_UNKNOWN)
+        );
+        let done = succeeded(
+            &later,
+            ActionResult::default(),
+            "Created X",
+            Some(1),
+            at(10),
+        );
+        assert_eq!(done.attempt, None);
+        assert!(done.may_have_acted);
     }
 
     #[test]

@@ -1,0 +1,277 @@
+//! Exactly once under the way Jira Cloud really behaves after it acted: a create performed whose answer never
+//! arrived while the issue search lags (by nothing, a little, or far beyond the operator's search window), half
+//! of all mutating answers lost over a mixed batch, an identical createIssue re-created after its TTL deleted
+//! it, and a mistyped issue key.
+
+mod reliability_support;
+mod support;
+#[path = "reliability_support/world.rs"]
+mod world;
+
+use jira_cloud_operator::api::{ActionPhase, JiraAction, find_condition};
+use jira_sim::{AfterProcessingFault, Faults, GenerateOptions, SimConfig, scenario::AccountType};
+use serde_json::json;
+use std::time::Duration;
+use world::World;
+
+/// `(phase, reason)` of a finished action.
+fn verdict(a: &JiraAction) -> (Option<ActionPhase>, String) {
+    let st = a.status.as_ref().expect("a status");
+    let reason = find_condition(&st.conditions, "Succeeded")
+        .map(|c| c.reason.clone())
+        .unwrap_or_default();
+    (st.phase, reason)
+}
+
+/// An operator with a 1 s request timeout and a search window of 3 s (the production default is 10 minutes).
+fn settings(w: &World) -> jira_cloud_operator::controller::Settings {
+    let mut s = w.settings(Duration::from_secs(1));
+    s.create_outcome_window = Duration::from_secs(3);
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_answered_late_makes_one_issue_whatever_the_search_lag() {
+    let w = World::new("once-late", SimConfig::default()).await;
+    let operator = w.start(settings(&w));
+    w.basic_connection("acme").await;
+    // No lag, a lag shorter than the window, and one far beyond it.
+    for lag_ms in [0, 2_000, 300_000] {
+        w.sim.set_faults(Faults {
+            after_processing: Some(AfterProcessingFault {
+                delay_ms: 3_000,
+                count: Some(1),
+                ..AfterProcessingFault::default()
+            }),
+            routes: vec!["/rest/api/3/issue".into()],
+            search_lag_ms: lag_ms,
+            ..Faults::default()
+        });
+        let name = format!("late-{lag_ms}");
+        let created = w
+            .action(
+                &name,
+                "acme",
+                json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": format!("Late answer, lag {lag_ms} ms")}}),
+            )
+            .await;
+        let done = w.finished(std::slice::from_ref(&name)).await.remove(0);
+        let issues = w.marked_issues(&created);
+        assert_eq!(
+            issues.len(),
+            1,
+            "lag {lag_ms} ms: one issue for one action: {issues:?}"
+        );
+        assert_eq!(
+            verdict(&done),
+            (Some(ActionPhase::Succeeded), "Executed".into())
+        );
+        let st = done.status.unwrap();
+        assert_eq!(
+            st.result.unwrap().issue_key.as_deref(),
+            Some(issues[0].as_str())
+        );
+        assert!(st.may_have_acted, "the lost answer is on record");
+        assert_eq!(st.attempt, None);
+        assert!(w.sim.stats().answers_lost >= 1, "the fault struck");
+    }
+    operator.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_of_all_mutating_answers_lost_still_makes_every_change_once() {
+    let w = World::new(
+        "once-half",
+        SimConfig {
+            scenario: jira_sim::generate(&GenerateOptions {
+                seed: 9,
+                users: 120,
+                ..Default::default()
+            }),
+            ..SimConfig::default()
+        },
+    )
+    .await;
+    let (outsiders, members, deletable) =
+        w.sim.with_state(|st| {
+            let testers = st
+                .groups
+                .iter()
+                .position(|g| g.name == "jira-testers")
+                .expect("jira-testers");
+            let (mut outsiders, mut members) = (Vec::new(), Vec::new());
+            for u in st.users.iter().filter(|u| {
+                u.active && u.account_type == AccountType::Atlassian && u.email.is_some()
+            }) {
+                if u.groups.iter().any(|g| *g as usize == testers) {
+                    members.push(u.account_id.clone());
+                } else {
+                    outsiders.push(u.account_id.clone());
+                }
+            }
+            let deletable: Vec<String> = st
+                .issues
+                .iter()
+                .flatten()
+                .filter(|i| {
+                    st.issue_ref(&i.key)
+                        .is_some_and(|ix| st.subtasks(ix).is_empty())
+                })
+                .map(|i| i.key.clone())
+                .collect();
+            (outsiders, members, deletable)
+        });
+    const EACH: usize = 6;
+    assert!(outsiders.len() >= EACH && members.len() >= EACH && deletable.len() >= EACH);
+    let operator = w.start(settings(&w));
+    w.basic_connection("acme").await;
+    w.wait_connection("acme", "credentials valid", |c| {
+        world::condition(c, "CredentialsValid").is_some_and(|(s, _)| s == "True")
+    })
+    .await;
+    w.sim.reset_stats();
+    w.sim.set_faults(Faults {
+        after_processing: Some(AfterProcessingFault {
+            drop: true,
+            ratio: Some(0.5),
+            ..AfterProcessingFault::default()
+        }),
+        ..Faults::default()
+    });
+
+    let mut names = Vec::new();
+    let mut creates = Vec::new();
+    for i in 0..EACH {
+        let create = format!("create-{i}");
+        creates.push(
+            w.action(
+                &create,
+                "acme",
+                json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": format!("Half lost {i}")}}),
+            )
+            .await,
+        );
+        let kinds = [
+            (
+                format!("add-{i}"),
+                json!({"addUserToGroup": {"user": {"accountId": outsiders[i]}, "group": "jira-testers"}}),
+            ),
+            (
+                format!("remove-{i}"),
+                json!({"removeUserFromGroup": {"user": {"accountId": members[i]}, "group": "jira-testers"}}),
+            ),
+            (
+                format!("delete-{i}"),
+                json!({"deleteIssue": {"issue": deletable[i]}}),
+            ),
+        ];
+        for (name, kind) in kinds {
+            w.action(&name, "acme", kind).await;
+            names.push(name);
+        }
+        names.push(create);
+    }
+    for done in w.finished(&names).await {
+        assert_eq!(
+            done.status.as_ref().and_then(|s| s.phase),
+            Some(ActionPhase::Succeeded),
+            "{}: {:?}",
+            done.metadata.name.clone().unwrap_or_default(),
+            done.status
+        );
+    }
+    let stats = w.sim.stats();
+    assert!(stats.answers_lost > 0, "the fault struck");
+    for created in &creates {
+        assert_eq!(
+            w.marked_issues(created).len(),
+            1,
+            "one issue per createIssue"
+        );
+    }
+    // Each change reached Jira exactly once (the counters record what Jira did, answered or not).
+    let done = |method: &str, route: &str| -> u64 {
+        stats
+            .routes
+            .iter()
+            .filter(|r| r.method == method && r.route.ends_with(route) && r.status < 300)
+            .map(|r| r.count)
+            .sum()
+    };
+    assert_eq!(done("POST", "/rest/api/3/issue"), EACH as u64, "creates");
+    assert_eq!(done("POST", "/rest/api/3/group/user"), EACH as u64, "adds");
+    assert_eq!(
+        done("DELETE", "/rest/api/3/group/user"),
+        EACH as u64,
+        "removals"
+    );
+    assert_eq!(
+        done("DELETE", "/rest/api/3/issue/{issueIdOrKey}"),
+        EACH as u64,
+        "deletes"
+    );
+    w.sim.with_state(|st| {
+        for key in &deletable[..EACH] {
+            assert!(st.issue_ref(key).is_none(), "{key} deleted");
+        }
+    });
+    operator.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recreated_identical_create_finds_its_issue_and_a_mistyped_key_is_not_found() {
+    let w = World::new("once-recreate", SimConfig::default()).await;
+    let operator = w.start(settings(&w));
+    w.basic_connection("acme").await;
+    let mut fragment = json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": "Re-applied by GitOps"}});
+    fragment["ttlSecondsAfterFinished"] = json!(0);
+    let first = w.action("gitops", "acme", fragment.clone()).await;
+    reliability_support::eventually("the TTL to delete the action", world::LIMIT, || async {
+        w.actions()
+            .get_opt("gitops")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    let issues = w.marked_issues(&first);
+    assert_eq!(issues.len(), 1);
+
+    // A GitOps tool re-creates what the TTL deleted: same namespace, name and spec, new UID.
+    let again = w.action("gitops", "acme", fragment).await;
+    assert_ne!(again.metadata.uid, first.metadata.uid);
+    let note = reliability_support::eventually("an AlreadyDone Event", world::LIMIT, || async {
+        let events: kube::Api<k8s_openapi::api::events::v1::Event> =
+            kube::Api::namespaced(w.client.clone(), &w.ns);
+        events
+            .list(&Default::default())
+            .await
+            .ok()?
+            .items
+            .into_iter()
+            .find(|e| {
+                e.regarding.as_ref().and_then(|r| r.uid.as_deref()) == again.metadata.uid.as_deref()
+                    && e.reason.as_deref() == Some("AlreadyDone")
+            })
+            .and_then(|e| e.note)
+    })
+    .await;
+    assert!(note.contains(&issues[0]), "names the earlier issue: {note}");
+    assert_eq!(w.marked_issues(&again), issues, "no second issue");
+
+    // A mistyped key is not success.
+    w.action(
+        "typo",
+        "acme",
+        json!({"deleteIssue": {"issue": "ENG-99999"}}),
+    )
+    .await;
+    let typo = w.finished(&["typo".to_string()]).await.remove(0);
+    assert_eq!(
+        verdict(&typo),
+        (Some(ActionPhase::Failed), "NotFound".into())
+    );
+    assert!(typo.status.unwrap().message.unwrap().contains("ENG-99999"));
+    operator.stop().await;
+}
