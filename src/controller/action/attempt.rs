@@ -1,0 +1,352 @@
+//! One step of the exactly-once protocol for an action as last seen: connection and site checks, the
+//! resolution of an attempt whose outcome is unknown, the record of a new attempt, the call to Jira, and the
+//! status of its outcome.
+
+use super::shared::Shared;
+use super::writes::{connection_problem, expire, wait_for_connection, write_result, write_status};
+use super::{Error, FAULT_CRASH_AFTER_JIRA_CALL, create_outcome, exec, jitter, status, until};
+use crate::api::{ActionPhase, JiraAction, JiraActionStatus, Operation, find_condition};
+use exec::Done;
+use k8s_openapi::jiff::Timestamp;
+use kube::{
+    Api, Resource, ResourceExt,
+    runtime::{controller::Action, events::EventType, reflector::ObjectRef},
+};
+use std::time::Duration;
+
+/// One step of the protocol for the action as last seen.
+pub(super) async fn advance(
+    shared: &Shared,
+    api: &Api<JiraAction>,
+    action: &JiraAction,
+) -> Result<Action, Error> {
+    let ctx = &shared.ctx;
+    let prev = action.status.clone().unwrap_or_default();
+    let generation = action.meta().generation;
+    let now = Timestamp::now();
+
+    if status::is_finished(Some(&prev)) {
+        return expire(api, action, &prev, now).await;
+    }
+    if let Some(known) = shared.kept_outcome(action) {
+        // The outcome is known but its status write failed: write it, never redo the attempt.
+        write_result(ctx, api, action, &known).await?;
+        shared.forget_outcome(action);
+        return expire(api, action, &known, now).await;
+    }
+    if prev.attempt.is_some() {
+        // Decisions about an unresolved attempt rest on the apiserver's copy: a watch cache that lags a write
+        // must never reopen an action that already finished.
+        match api.get_opt(&action.name_any()).await? {
+            None => return Ok(Action::await_change()),
+            Some(fresh) if fresh.resource_version() != action.resource_version() => {
+                return Err(Error::Stale);
+            }
+            Some(_) => {}
+        }
+    }
+    let Some(kind) = action.spec.operation() else {
+        let message = "the spec sets no action kind, or more than one";
+        let failed = status::failed(&prev, status::INVALID_SPEC, message, generation, now);
+        write_status(ctx, api, action, &failed, true).await?;
+        shared.publish(action, EventType::Warning, status::INVALID_SPEC, message);
+        return Ok(Action::await_change());
+    };
+    if prev.phase == Some(ActionPhase::Pending)
+        && let Some(next) = &prev.next_attempt_time
+        && next.0 > now
+    {
+        return Ok(Action::requeue(until(now, next.0)));
+    }
+
+    let connection_name = &action.spec.connection_ref.name;
+    let key = ObjectRef::new(connection_name).within(&action.namespace().unwrap_or_default());
+    let connection = shared.connections.get(&key);
+    if let Some(problem) = connection_problem(connection.as_deref(), connection_name) {
+        return wait_for_connection(shared, api, action, &prev, &problem, now).await;
+    }
+    let connection = connection.expect("checked above");
+    tracing::debug!(connection = %connection_name, "connecting");
+    let client = match ctx.clients.connect(ctx, &connection).await {
+        Ok(client) => client,
+        Err(e) => {
+            let problem = format!(
+                "JiraConnection {connection_name} cannot be used ({}): {e}",
+                e.reason()
+            );
+            return wait_for_connection(shared, api, action, &prev, &problem, now).await;
+        }
+    };
+
+    let cloud_id = client.site_info().cloud_id.clone();
+    if let Some(pinned) = &prev.site_cloud_id
+        && *pinned != cloud_id
+    {
+        let message = format!(
+            "JiraConnection {connection_name} now points at the site with cloudId {cloud_id}, but this action's first \
+             attempt acted on {pinned}; create a new JiraAction to act on the new site"
+        );
+        let failed = status::failed(&prev, status::SITE_CHANGED, &message, generation, now);
+        write_result(ctx, api, action, &failed).await?;
+        shared.publish(action, EventType::Warning, status::SITE_CHANGED, &message);
+        return expire(api, action, &failed, now).await;
+    }
+    if let Some(record) = &prev.attempt
+        && record.outcome_unknown_since.is_none()
+        && record.holder != ctx.settings.identity
+        && shared.recorder_leads(record).await
+    {
+        // Another instance recorded this attempt and still holds the Lease: it may be executing it.
+        return Ok(Action::requeue(Duration::from_secs(5)));
+    }
+    let marker = status::marker_of(action);
+
+    // An attempt that was recorded and never resolved: its answer was lost, or the operator stopped during it.
+    let mut prev = prev;
+    if let Some(record) = prev.attempt.clone() {
+        let since = record.outcome_unknown_since.as_ref().map_or(now, |t| t.0);
+        match &kind {
+            Operation::CreateIssue(create) => {
+                let attempt = create_outcome::Attempt {
+                    marker: &marker,
+                    project: &create.project,
+                    started: record.start_time.0,
+                    ended: since,
+                };
+                let window = ctx.settings.create_outcome_window;
+                let verdict = create_outcome::locate(&client, &attempt, window, now)
+                    .await
+                    .unwrap_or_else(|e| {
+                        create_outcome::Verdict::Unknown(format!(
+                            "Jira may have created the issue (the answer to the create was lost); checking failed \
+                             ({e}), retrying"
+                        ))
+                    });
+                match verdict {
+                    create_outcome::Verdict::Found(issue) => {
+                        let done = exec::found_issue(issue, &marker, true);
+                        return finish(shared, api, action, &kind, &prev, Ok(done)).await;
+                    }
+                    create_outcome::Verdict::Absent(how) => {
+                        tracing::info!(%how, "the create whose answer was lost did not happen: creating");
+                        prev.attempt = None;
+                        prev.may_have_acted = true;
+                    }
+                    create_outcome::Verdict::Unknown(waiting) => {
+                        let retry_in = create_outcome::recheck(window, since, now);
+                        return outcome_unknown(
+                            shared,
+                            api,
+                            action,
+                            &prev,
+                            (since, retry_in),
+                            &waiting,
+                        )
+                        .await;
+                    }
+                }
+            }
+            // The other operations check Jira before they change it: the next attempt finds what this one did.
+            _ => {
+                prev.attempt = None;
+                prev.may_have_acted = true;
+            }
+        }
+    }
+
+    // The record of the attempt: must be stored before Jira is called.
+    let mut started = status::attempt_started(&prev, generation, now);
+    started.site_cloud_id = Some(cloud_id);
+    started.attempt = Some(crate::api::AttemptRecord {
+        holder: ctx.settings.identity.clone(),
+        lease_term: shared.lease_term().await,
+        start_time: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now),
+        outcome_unknown_since: None,
+    });
+    let recorded = write_status(ctx, api, action, &started, true).await?;
+    tracing::info!(
+        kind = kind.as_str(),
+        attempt = started.attempts,
+        "executing"
+    );
+
+    let earlier = started.may_have_acted;
+    let outcome = match &kind {
+        Operation::CreateIssue(create) => {
+            exec::create_issue(&client, create, &marker, started.attempts > 1).await
+        }
+        Operation::DeleteIssue(delete) => exec::delete_issue(&client, delete, earlier).await,
+        Operation::AddUserToGroup(m) | Operation::RemoveUserFromGroup(m) => {
+            let add = matches!(kind, Operation::AddUserToGroup(_));
+            let known = prev.result.as_ref().and_then(|r| r.account_id.clone());
+            match resolve(&client, &m.user, known).await {
+                Err(e) => Err(e),
+                Ok((account_id, _)) => {
+                    exec::membership(&client, add, &m.user, &account_id, &m.group).await
+                }
+            }
+        }
+        Operation::DeleteUser(user) => {
+            let known = prev.result.as_ref().and_then(|r| r.account_id.clone());
+            match resolve(&client, user, known).await {
+                Err(e) => Err(e),
+                Ok((account_id, resolved_now)) => {
+                    if resolved_now {
+                        // After the delete, the email no longer resolves: keep the accountId for a retry.
+                        started.result = Some(crate::api::ActionResult {
+                            account_id: Some(account_id.clone()),
+                            ..Default::default()
+                        });
+                        write_status(ctx, api, &recorded, &started, false).await?;
+                    }
+                    exec::delete_user(&client, user, &account_id, earlier).await
+                }
+            }
+        }
+    };
+
+    if shared.crash_after_jira_call && outcome.is_ok() {
+        eprintln!(
+            "{FAULT_CRASH_AFTER_JIRA_CALL}=1: aborting after the Jira call, before the status write"
+        );
+        std::process::abort();
+    }
+    finish(shared, api, &recorded, &kind, &started, outcome).await
+}
+
+/// Records that the outcome of the attempt is unknown (`Running`, reason `OutcomeUnknown`, with what the action
+/// waits for) and checks again after `retry_in`.
+async fn outcome_unknown(
+    shared: &Shared,
+    api: &Api<JiraAction>,
+    action: &JiraAction,
+    prev: &JiraActionStatus,
+    (since, retry_in): (Timestamp, Duration),
+    waiting: &str,
+) -> Result<Action, Error> {
+    let now = Timestamp::now();
+    let new = status::outcome_unknown(prev, since, waiting, action.meta().generation, now);
+    if status::differs(prev, &new) {
+        write_result(&shared.ctx, api, action, &new).await?;
+        let was_unknown = find_condition(&prev.conditions, status::SUCCEEDED)
+            .is_some_and(|c| c.reason == status::OUTCOME_UNKNOWN);
+        if !was_unknown {
+            shared.publish(action, EventType::Warning, status::OUTCOME_UNKNOWN, waiting);
+        }
+    }
+    Ok(Action::requeue(retry_in))
+}
+
+/// Resolves the user to an accountId: the one an earlier attempt recorded, the given accountId, or the
+/// account the email belongs to. The flag is true when the email was resolved by this call.
+async fn resolve(
+    client: &crate::jira::JiraClient,
+    user: &crate::api::UserReference,
+    known: Option<String>,
+) -> Result<(String, bool), crate::jira::JiraError> {
+    if let Some(id) = known {
+        return Ok((id, false));
+    }
+    match exec::user_ref(user)? {
+        crate::jira::UserRef::AccountId(id) => Ok((id, false)),
+        email => Ok((client.resolve_user(&email).await?, true)),
+    }
+}
+
+/// Writes the outcome of an attempt.
+async fn finish(
+    shared: &Shared,
+    api: &Api<JiraAction>,
+    action: &JiraAction,
+    kind: &Operation<'_>,
+    started: &JiraActionStatus,
+    outcome: Result<Done, crate::jira::JiraError>,
+) -> Result<Action, Error> {
+    let ctx = &shared.ctx;
+    let generation = action.meta().generation;
+    let now = Timestamp::now();
+    let count = |outcome: &str| {
+        ctx.metrics
+            .actions
+            .get_or_create(&crate::metrics::ActionLabels {
+                kind: kind.as_str().into(),
+                outcome: outcome.into(),
+            })
+            .inc();
+    };
+    match outcome {
+        Ok(done) => {
+            let mut result = done.result;
+            if result.account_id.is_none() {
+                result.account_id = started.result.as_ref().and_then(|r| r.account_id.clone());
+            }
+            let already_done = result.already_done;
+            let mut message = done.message;
+            if already_done && started.may_have_acted && !message.contains("earlier") {
+                message.push_str(" (an earlier attempt of this action, whose outcome was not recorded, may have done it)");
+            }
+            let new = status::succeeded(started, result, &message, generation, now);
+            shared.keep_outcome(action, &new);
+            write_result(ctx, api, action, &new).await?;
+            shared.forget_outcome(action);
+            count(if already_done {
+                "already_done"
+            } else {
+                "succeeded"
+            });
+            let reason = if already_done {
+                status::ALREADY_DONE
+            } else {
+                status::EXECUTED
+            };
+            tracing::info!(kind = kind.as_str(), reason, message = %message, "action succeeded");
+            shared.publish(action, EventType::Normal, reason, &message);
+            expire(api, action, &new, now).await
+        }
+        Err(e @ crate::jira::JiraError::OutcomeUnknown { .. }) => {
+            count("outcome_unknown");
+            tracing::warn!(kind = kind.as_str(), error = %e, "the outcome of the attempt is unknown");
+            let waiting =
+                format!("{e}; finding out whether it happened before anything is sent again");
+            let retry_in = match kind {
+                Operation::CreateIssue(_) => {
+                    create_outcome::recheck(ctx.settings.create_outcome_window, now, now)
+                        .min(Duration::from_secs(5))
+                }
+                _ => status::backoff(started.attempts, jitter()),
+            };
+            outcome_unknown(shared, api, action, started, (now, retry_in), &waiting).await
+        }
+        Err(e) if e.is_transient() => {
+            let delay = status::backoff(started.attempts, jitter());
+            let new = status::retrying(started, e.reason(), &e.to_string(), delay, generation, now);
+            write_result(ctx, api, action, &new).await?;
+            count("retried");
+            tracing::info!(kind = kind.as_str(), error = %e, retry_in = ?delay, "attempt failed, retrying");
+            let message = new.message.clone().unwrap_or_default();
+            shared.publish(action, EventType::Warning, e.reason(), &message);
+            Ok(Action::requeue(delay))
+        }
+        Err(e) => {
+            let message = e.to_string();
+            let reason = failure_reason(&e);
+            let new = status::failed(started, reason, &message, generation, now);
+            shared.keep_outcome(action, &new);
+            write_result(ctx, api, action, &new).await?;
+            shared.forget_outcome(action);
+            count("failed");
+            tracing::info!(kind = kind.as_str(), reason, error = %e, "action failed");
+            shared.publish(action, EventType::Warning, reason, &message);
+            expire(api, action, &new, now).await
+        }
+    }
+}
+
+/// The condition reason of a failed attempt: the error's own, except that any refusal for lack of
+/// permission is `Forbidden`, whichever endpoint refused.
+fn failure_reason(error: &crate::jira::JiraError) -> &'static str {
+    match error {
+        crate::jira::JiraError::InsufficientPermissions { .. } => "Forbidden",
+        e => e.reason(),
+    }
+}
