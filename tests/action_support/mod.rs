@@ -240,15 +240,25 @@ impl Harness {
     ) -> JiraAction {
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            let action = self.actions().get(name).await.expect("get the action");
-            if check(&action) {
-                return action;
+            // A read the apiserver drops under load is retried like any other poll.
+            let action = match self.actions().get(name).await {
+                Ok(action) => Some(action),
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("reading JiraAction {name} failed, retrying: {e}");
+                    None
+                }
+                Err(e) => panic!("reading JiraAction {name}: {e}"),
+            };
+            if let Some(action) = action {
+                if check(&action) {
+                    return action;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "JiraAction {name} never came {what}: {:?}",
+                    action.status
+                );
             }
-            assert!(
-                Instant::now() < deadline,
-                "JiraAction {name} never came {what}: {:?}",
-                action.status
-            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
