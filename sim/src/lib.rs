@@ -16,6 +16,7 @@ pub mod faults;
 pub mod format;
 pub(crate) mod index_lag;
 pub mod jql;
+pub mod permissions;
 pub mod received;
 pub mod routes;
 pub mod scenario;

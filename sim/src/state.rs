@@ -113,6 +113,8 @@ pub struct Project {
     pub type_key: String,
     /// Next issue number.
     pub next_number: u64,
+    /// Project permissions granted by this project's scheme to groups only, replacing the default grant.
+    pub grants: Vec<(String, Vec<GroupIx>)>,
 }
 
 /// An issue type (shared by all projects).
@@ -516,12 +518,14 @@ impl State {
         }
         for (i, p) in sc.projects.into_iter().enumerate() {
             st.project_by_key.insert(p.key.clone(), i as u32);
+            let grants = crate::permissions::scheme(&st, &p.key, p.permissions)?;
             st.projects.push(Project {
                 id: BASE_ID + i as u64,
                 key: p.key,
                 name: p.name,
                 type_key: p.type_key.unwrap_or_else(|| "software".into()),
                 next_number: 1,
+                grants,
             });
         }
         let mut parents: Vec<(IssueIx, String)> = Vec::new();

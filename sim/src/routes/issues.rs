@@ -8,11 +8,13 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::activity::{change_json, comment_json, worklog_json};
+use super::permissions::need;
 use super::users::author;
 use super::{
     ApiError, ApiResult, App, Arg, Caller, Params, body, ok, page_bean, read, scope, window,
 };
 use crate::format::{jira_date, now_ms};
+use crate::permissions::Scope;
 use crate::state::{ISSUE_TYPES, Issue, Project, State};
 
 /// Comments embedded in the `comment` field of an issue (search and `issue/{k}`): the oldest ones; `total`
@@ -294,7 +296,7 @@ pub(crate) async fn project_search(
     })
 }
 
-fn project_ref(st: &State, r: &str) -> Option<u32> {
+pub(crate) fn project_ref(st: &State, r: &str) -> Option<u32> {
     st.project_by_key
         .get(&r.to_uppercase())
         .copied()
@@ -387,7 +389,12 @@ fn ref_str<'a>(v: Option<&'a Value>, keys: &[&str]) -> Option<String> {
     })
 }
 
-/// `POST /rest/api/3/issue` — 201 `{id, key, self}` or 400 with field errors.
+const CREATE: &[&str] = &["BROWSE_PROJECTS", "CREATE_ISSUES"];
+const CANNOT_CREATE: &str = "You do not have permission to create issues in this project.";
+const CANNOT_DELETE: &str = "You do not have permission to delete issues in this project.";
+
+/// `POST /rest/api/3/issue` — 201 `{id, key, self}`, 400 with field errors, 403 without *Browse projects* and
+/// *Create issues* in the project.
 pub(crate) async fn create(AxState(app): AxState<App>, caller: Caller, raw: Bytes) -> ApiResult {
     let u = caller.user(scope::WRITE_WORK)?;
     let b: CreateBody = body(&raw)?;
@@ -419,8 +426,9 @@ pub(crate) async fn create(AxState(app): AxState<App>, caller: Caller, raw: Byte
         None => None,
         Some(r) => project_ref(&st, &r),
     };
-    if project.is_none() {
-        err("project", "Specify a valid project ID or key");
+    match project {
+        None => err("project", "Specify a valid project ID or key"),
+        Some(p) => need(&st, u, CREATE, Scope::Project(p), CANNOT_CREATE)?,
     }
     let issue_type = match ref_str(b.fields.get("issuetype"), &["id", "name"]) {
         None => {
@@ -580,7 +588,7 @@ pub(crate) async fn get_issue(
 }
 
 /// `DELETE /rest/api/3/issue/{issueIdOrKey}` — 204; 400 with subtasks unless `deleteSubtasks=true`;
-/// 403 unless the caller administers Jira or reported the issue.
+/// 403 without *Delete issues* for the issue (see [`crate::permissions`]).
 pub(crate) async fn delete_issue(
     AxState(app): AxState<App>,
     caller: Caller,
@@ -592,11 +600,7 @@ pub(crate) async fn delete_issue(
     let ix = st
         .issue_ref(&key)
         .ok_or_else(|| ApiError::not_found(NO_ISSUE))?;
-    if !st.perms(u).administer && st.issue(ix).reporter != Some(u) {
-        return Err(ApiError::forbidden(
-            "You do not have permission to delete issues in this project.",
-        ));
-    }
+    need(&st, u, &["DELETE_ISSUES"], Scope::Issue(ix), CANNOT_DELETE)?;
     if !p.flag("deleteSubtasks") && !st.subtasks(ix).is_empty() {
         return Err(ApiError::bad(
             "The issue has subtasks. To delete them as well, set deleteSubtasks to true.",

@@ -7,6 +7,7 @@ mod control;
 mod groups;
 mod issues;
 mod oauth;
+mod permissions;
 mod roles;
 pub(crate) mod search;
 mod site;
@@ -117,6 +118,19 @@ pub const ROUTES: &[RouteSpec] = &[
         Mount::Rest,
         &["expand"],
         Some((J, "/rest/api/3/myself")),
+    ),
+    r(
+        "GET",
+        "/rest/api/3/mypermissions",
+        Mount::Rest,
+        &[
+            "permissions",
+            "projectKey",
+            "projectId",
+            "issueKey",
+            "issueId",
+        ],
+        Some((J, "/rest/api/3/mypermissions")),
     ),
     r(
         "GET",
@@ -475,6 +489,7 @@ fn handler(method: &str, path: &str) -> MethodRouter<App> {
         ("GET", "/_edge/tenant_info") => get(site::tenant_info),
         ("GET", "/browse/{key}") => get(site::browse),
         ("GET", "/rest/api/3/myself") => get(users::myself),
+        ("GET", "/rest/api/3/mypermissions") => get(permissions::my_permissions),
         ("GET", "/rest/api/3/users/search" | "/rest/api/3/users") => get(users::list_users),
         ("GET", "/rest/api/3/user") => get(users::get_user),
         ("DELETE", "/rest/api/3/user") => delete(users::delete_user),

@@ -352,6 +352,7 @@ pub fn generate(opts: &GenerateOptions) -> Scenario {
             name: format!("Project {key}"),
             type_key: Some(if p % 3 == 2 { "business" } else { "software" }.into()),
             key,
+            ..Default::default()
         });
     }
 

@@ -443,6 +443,10 @@ pub struct ProjectSpec {
     /// `software`, `service_desk` or `business`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub type_key: Option<String>,
+    /// The project's permission scheme where it differs from the default one: project permission key
+    /// (`BROWSE_PROJECTS`, `CREATE_ISSUES`, `DELETE_ISSUES`, `ADMINISTER_PROJECTS`) to the groups granted it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub permissions: BTreeMap<String, Vec<String>>,
 }
 
 /// An issue with its activity.

@@ -1,0 +1,126 @@
+//! Jira permissions of an account, as `GET /rest/api/3/mypermissions` reports them and the routes enforce them:
+//! global permissions come from the account's groups, project permissions from each project's permission
+//! scheme. A project uses the default scheme unless its scenario grants a permission to groups only.
+//!
+//! The default scheme grants *Browse projects* and *Create issues* to any logged-in user, *Delete issues* to
+//! Jira administrators and to the issue's reporter, and *Administer projects* to Jira administrators.
+
+use std::collections::BTreeMap;
+
+use crate::state::{GroupIx, IssueIx, State, UserIx};
+
+/// Global permissions the simulator knows: key, name, description.
+pub const GLOBAL: &[(&str, &str, &str)] = &[
+    (
+        "ADMINISTER",
+        "Administer Jira",
+        "Create and administer projects, issue types, fields, workflows, and schemes for all projects.",
+    ),
+    (
+        "SYSTEM_ADMIN",
+        "Administer system",
+        "Configure Jira system settings and manage site administrators.",
+    ),
+    (
+        "USER_PICKER",
+        "Browse users and groups",
+        "View and select users or groups from the user picker, and share issues.",
+    ),
+];
+
+/// Project permissions the simulator knows: key, name, description.
+pub const PROJECT: &[(&str, &str, &str)] = &[
+    (
+        "BROWSE_PROJECTS",
+        "Browse Projects",
+        "Ability to browse projects and the issues within them.",
+    ),
+    (
+        "CREATE_ISSUES",
+        "Create Issues",
+        "Ability to create issues.",
+    ),
+    (
+        "DELETE_ISSUES",
+        "Delete Issues",
+        "Ability to delete issues.",
+    ),
+    (
+        "ADMINISTER_PROJECTS",
+        "Administer Projects",
+        "Ability to administer a project in Jira.",
+    ),
+];
+
+/// Where a permission is asked about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// No context: a project permission held in any project.
+    Anywhere,
+    /// One project (index).
+    Project(u32),
+    /// One issue.
+    Issue(IssueIx),
+}
+
+/// Resolves a scenario's scheme grants (permission key to group names) for a project.
+pub fn scheme(
+    st: &State,
+    project: &str,
+    grants: BTreeMap<String, Vec<String>>,
+) -> Result<Vec<(String, Vec<GroupIx>)>, String> {
+    let mut out = Vec::new();
+    for (key, groups) in grants {
+        if !PROJECT.iter().any(|(k, ..)| *k == key) {
+            return Err(format!(
+                "project '{project}' grants unknown permission '{key}'"
+            ));
+        }
+        let ixs = groups
+            .iter()
+            .map(|g| {
+                st.group_by_name
+                    .get(&g.to_lowercase())
+                    .copied()
+                    .ok_or_else(|| {
+                        format!("project '{project}' grants {key} to unknown group '{g}'")
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        out.push((key, ixs));
+    }
+    Ok(out)
+}
+
+/// Whether the account holds the permission in the scope; `None` for a key the simulator does not know.
+pub fn holds(st: &State, u: UserIx, key: &str, scope: Scope) -> Option<bool> {
+    let perms = st.perms(u);
+    match key {
+        "ADMINISTER" => return Some(perms.administer),
+        "SYSTEM_ADMIN" => return Some(perms.site_admin),
+        "USER_PICKER" => return Some(perms.browse_users),
+        _ if !PROJECT.iter().any(|(k, ..)| *k == key) => return None,
+        _ => {}
+    }
+    Some(match scope {
+        Scope::Anywhere => (0..st.projects.len() as u32).any(|p| in_project(st, u, key, p, None)),
+        Scope::Project(p) => in_project(st, u, key, p, None),
+        Scope::Issue(ix) => in_project(st, u, key, st.issue(ix).project, Some(ix)),
+    })
+}
+
+/// A project permission in one project; with an issue, a reporter grant applies only to its reporter.
+fn in_project(st: &State, u: UserIx, key: &str, project: u32, issue: Option<IssueIx>) -> bool {
+    let project = &st.projects[project as usize];
+    if let Some((_, groups)) = project.grants.iter().find(|(k, _)| k == key) {
+        let mine = &st.users[u as usize].groups;
+        return groups.iter().any(|g| mine.contains(g));
+    }
+    let administer = st.perms(u).administer;
+    match key {
+        "BROWSE_PROJECTS" | "CREATE_ISSUES" => true,
+        // Any account can be a reporter: without an issue, the reporter grant counts.
+        "DELETE_ISSUES" => administer || issue.is_none_or(|ix| st.issue(ix).reporter == Some(u)),
+        _ => administer,
+    }
+}
