@@ -627,14 +627,29 @@ async fn operations(config: ClientConfig) -> Outcomes {
                     }
                     Err(_) => None,
                 };
-                (full.map(|_| ()), incremental.map(|r| r.map(|_| ())))
+                // The organization part fails apart, without failing the sync.
+                let organization = match &full {
+                    Ok(sync::SyncOutcome {
+                        organization: sync::OrganizationOutcome::Failed(e),
+                        ..
+                    }) => Some(format!("{}: {e}", e.reason())),
+                    _ => None,
+                };
+                (
+                    full.map(|_| ()),
+                    incremental.map(|r| r.map(|_| ())),
+                    organization,
+                )
             })
         })
         .await
     };
     match synced {
-        Ok((full, incremental)) => {
+        Ok((full, incremental, organization)) => {
             out.push(("sync", full.map_err(|e| format!("{}: {e}", e.reason()))));
+            if let Some(message) = organization {
+                out.push(("sync's organization part", Err(message)));
+            }
             if let Some(r) = incremental {
                 out.push((
                     "incremental sync",

@@ -149,6 +149,20 @@ fn invalid_manifests() -> Vec<(&'static str, String, Vec<&'static str>)> {
             vec!["spec.sync.usageWindowDays", "less than or equal to 90"],
         ),
         (
+            "a shrink share over 100 %",
+            conn(&format!(
+                "{{siteUrl: 'https://a.atlassian.net', {basic}, sync: {{maxShrinkPercent: 101}}}}"
+            )),
+            vec!["spec.sync.maxShrinkPercent", "less than or equal to 100"],
+        ),
+        (
+            "a negative shrink share",
+            conn(&format!(
+                "{{siteUrl: 'https://a.atlassian.net', {basic}, sync: {{maxShrinkPercent: -1}}}}"
+            )),
+            vec!["spec.sync.maxShrinkPercent", "greater than or equal to 0"],
+        ),
+        (
             "a cloudId that is not a UUID",
             conn(
                 "{siteUrl: 'https://a.atlassian.net', auth: {serviceAccount: {cloudId: acme, secretRef: {name: s}}}}",

@@ -269,11 +269,33 @@ async fn wrong_credentials_fail_without_retry_loops() {
     assert_eq!(err.reason(), "InvalidCredentials", "{err}");
     assert!(!err.to_string().contains("wrong-secret"));
 
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wrong_admin_api_key_fails_the_organization_part_only() {
+    let sim = start(handwritten()).await;
+    let calm = full_sync(classic_admin(&sim)).await;
     let mut config = with_org(classic_admin(&sim), &sim);
     config.admin.as_mut().unwrap().api_key = "bad-key".to_owned().into();
-    let err = JiraClient::connect(config).await.unwrap_err();
+    let client = JiraClient::connect(config)
+        .await
+        .expect("the Jira credentials are valid");
+    let out = sync::run(&client, &opts(), None)
+        .await
+        .expect("the Jira part syncs");
+    let sync::OrganizationOutcome::Failed(err) = &out.organization else {
+        panic!("the organization part did not fail: {:?}", out.organization);
+    };
     assert_eq!(err.reason(), "InvalidCredentials", "{err}");
     assert!(err.to_string().contains("Admin API key"), "{err}");
+    assert!(!err.to_string().contains("bad-key"), "{err}");
+    // Everything but the roles, as without an organization (the admin groups are read, for the JiraUsers).
+    assert_eq!(out.inventory.roles, None);
+    assert_eq!(out.inventory.users, calm.inventory.users);
+    assert_eq!(out.inventory.licenses, calm.inventory.licenses);
+    assert_eq!(out.inventory.usage, calm.inventory.usage);
+    assert!(out.inventory.records.iter().all(|r| r.role.is_none()));
     sim.shutdown().await;
 }
 

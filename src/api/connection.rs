@@ -179,6 +179,14 @@ pub struct SyncSettings {
     /// When true, no sync runs; the last status is kept.
     #[serde(default)]
     pub suspend: bool,
+
+    /// Largest share of users, in percent (0 to 100), that a sync may lose against the last good sync. A
+    /// users listing that shrinks more (or that lacks the connection's own account) is not applied: the sync
+    /// fails with `ImplausibleListing` and the figures and JiraUsers stay. The annotation
+    /// `jiracloud.io/accept-listing` accepts the next listing once.
+    #[serde(default = "default_max_shrink_percent")]
+    #[schemars(range(min = 0, max = 100))]
+    pub max_shrink_percent: u32,
 }
 
 impl Default for SyncSettings {
@@ -187,6 +195,7 @@ impl Default for SyncSettings {
             interval: default_interval(),
             usage_window_days: default_usage_window_days(),
             suspend: false,
+            max_shrink_percent: default_max_shrink_percent(),
         }
     }
 }
@@ -224,6 +233,9 @@ fn default_interval() -> String {
 fn default_usage_window_days() -> u32 {
     30
 }
+fn default_max_shrink_percent() -> u32 {
+    50
+}
 
 /// The observed state of a Jira Cloud site.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
@@ -233,8 +245,10 @@ pub struct JiraConnectionStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
 
-    /// `Ready` (summary), `CredentialsValid` (the Secret was read and Jira accepted it) and `Synced` (the last
-    /// sync succeeded).
+    /// `Ready` (summary of `CredentialsValid` and `Synced`), `CredentialsValid` (the Secret was read and Jira
+    /// accepted it), `Synced` (the last sync succeeded) and, with an organization, `OrganizationSynced` (the
+    /// last sync read the roles from the Admin API; its failure keeps the last roles and does not affect
+    /// `Ready`).
     #[serde(default)]
     #[schemars(schema_with = "conditions_schema")]
     pub conditions: Vec<Condition>,
@@ -255,7 +269,7 @@ pub struct JiraConnectionStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub users: Option<UserCounts>,
 
-    /// Role counts, when an organization is configured.
+    /// Role counts, when an organization is configured (those of the last sync that reached the Admin API).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<RoleCounts>,
 
@@ -275,6 +289,12 @@ pub struct JiraConnectionStatus {
     /// to any other value asks for a sync now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_request: Option<String>,
+
+    /// The last value of the `jiracloud.io/accept-listing` annotation a sync consumed: that sync applied its
+    /// users listing without the plausibility check. Setting the annotation to any other value accepts the
+    /// next listing once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_listing: Option<String>,
 }
 
 /// What the operator found out about the site.

@@ -29,6 +29,10 @@ pub const LABEL_ACTIVE: &str = "jiracloud.io/active";
 pub const LABEL_PRODUCT_PREFIX: &str = "jiracloud.io/product.";
 /// Annotation on a `JiraConnection`: setting it to a new value asks for a sync now.
 pub const ANNOTATION_SYNC_REQUESTED: &str = "jiracloud.io/sync-requested";
+/// Annotation on a `JiraConnection`: setting it to a new value makes the next sync apply its users listing even
+/// when it looks implausible (shrunk beyond `spec.sync.maxShrinkPercent`, or without the connection's own
+/// account). Consumed once; `status.acceptedListing` records the value.
+pub const ANNOTATION_ACCEPT_LISTING: &str = "jiracloud.io/accept-listing";
 
 /// A reference to an object in the same namespace.
 #[derive(

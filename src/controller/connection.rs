@@ -1,27 +1,27 @@
 //! The JiraConnection controller: reads the connection's Secrets, checks the credentials, syncs the site on its
 //! schedule, writes the JiraUser inventory and the status of the contract.
 //!
-//! Triggers: a change of the spec (generation) or of the `jiracloud.io/sync-requested` annotation (status
-//! writes do not trigger: a predicate hashes only those two), a change of a referenced Secret (metadata-only
-//! watch, only when the operator watches a list of namespaces: a cluster-wide install neither lists nor watches
-//! Secrets, and re-reads a connection's Secrets every `settings.secret_recheck` instead), and the requeue at
-//! `status.nextSyncTime`. Errors retry with per-object exponential backoff and
-//! jitter. Syncs run at most `settings.concurrency` at a time over all namespaces, each keeping its
-//! incremental-sync cache in memory.
+//! Triggers: a change of the spec (generation) or of the `jiracloud.io/sync-requested` or
+//! `jiracloud.io/accept-listing` annotation (status writes do not trigger: a predicate hashes only those), a
+//! change of a referenced Secret (metadata-only watch, only when the operator watches a list of namespaces: a
+//! cluster-wide install neither lists nor watches Secrets, and re-reads a connection's Secrets every
+//! `settings.secret_recheck` instead), and the requeue at `status.nextSyncTime`. Errors retry with per-object
+//! exponential backoff and jitter. Syncs run at most `settings.concurrency` at a time over all namespaces, each
+//! keeping its incremental-sync cache in memory.
 
 use super::{
     Context,
     credentials::ConnectError,
-    gauges, inventory, panics,
+    gauges, inventory, organization, panics, plausibility,
     status::{self, Failure},
 };
 use crate::{
     api::{
-        ANNOTATION_SYNC_REQUESTED, InventoryMode, JiraConnection, JiraConnectionStatus,
-        find_condition,
+        ANNOTATION_ACCEPT_LISTING, ANNOTATION_SYNC_REQUESTED, InventoryMode, JiraConnection,
+        JiraConnectionStatus, find_condition,
     },
     jira::JiraClient,
-    sync::{self, SyncCache, SyncError, SyncOptions},
+    sync::{self, OrganizationOutcome, SyncCache, SyncError, SyncOptions},
 };
 use chrono::{DateTime, Utc};
 use futures::{FutureExt, StreamExt, future};
@@ -192,11 +192,13 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 
     .await;
 }
 
-/// The part of a connection whose change asks for a reconcile: the spec (generation) and the sync request.
+/// The part of a connection whose change asks for a reconcile: the spec (generation), the sync request and the
+/// acceptance of a listing.
 fn spec_or_request(c: &JiraConnection) -> Option<u64> {
     let mut h = DefaultHasher::new();
     c.metadata.generation.hash(&mut h);
     c.annotations().get(ANNOTATION_SYNC_REQUESTED).hash(&mut h);
+    c.annotations().get(ANNOTATION_ACCEPT_LISTING).hash(&mut h);
     Some(h.finish())
 }
 
@@ -471,7 +473,7 @@ impl Reconcile<'_> {
         interval: Duration,
         request: Option<&str>,
     ) -> Result<Action, Error> {
-        let (inventory, sync_stats) = match self
+        let (mut inventory, sync_stats, org) = match self
             .sync(client, self.connection.spec.sync.usage_window_days)
             .await
         {
@@ -485,7 +487,19 @@ impl Reconcile<'_> {
                 return Err(self.fail(prev, st, failure).await);
             }
         };
-        let written = self.write_inventory(&inventory.records).await;
+        let consumed = match plausibility::judge(&self.seen(st, &inventory)) {
+            plausibility::Verdict::Apply { consumed } => consumed,
+            plausibility::Verdict::Reject(message) => {
+                let failure = Failure::permanent(plausibility::IMPLAUSIBLE_LISTING, message);
+                status::sync_failed(st, &failure, request, self.generation, Utc::now());
+                return Err(self.fail(prev, st, failure).await);
+            }
+        };
+        // Without the Admin API, each JiraUser keeps the role it has.
+        let keep_roles = matches!(org, OrganizationOutcome::Failed(_));
+        let written = self
+            .write_inventory(&mut inventory.records, keep_roles)
+            .await;
         let now = Utc::now();
         let next = now + status::jittered(interval, rand::random_range(-1.0..=1.0));
         status::sync_succeeded(
@@ -497,6 +511,10 @@ impl Reconcile<'_> {
             self.generation,
             now,
         );
+        if consumed.is_some() {
+            st.accepted_listing = consumed;
+        }
+        let org_failure = organization::record(st, &org, inventory.roles, self.generation, now);
         let stats = match written {
             Ok(stats) => stats,
             Err(e) => {
@@ -520,7 +538,33 @@ impl Reconcile<'_> {
             "sync complete"
         );
         self.finish(prev, st, Some(&inventory)).await?;
+        if let Some(failure) = org_failure {
+            let note = crate::jira::clip(&failure.message, NOTE_MAX);
+            self.publish(EventType::Warning, &failure.reason, "Reconcile", note)
+                .await;
+        }
         Ok(requeue_at(st, interval, self.state.secret_recheck))
+    }
+
+    /// What the sync saw, for the plausibility check of its users listing.
+    fn seen<'a>(
+        &'a self,
+        st: &'a JiraConnectionStatus,
+        inventory: &'a sync::Inventory,
+    ) -> plausibility::Seen<'a> {
+        plausibility::Seen {
+            listing: inventory.listing,
+            users: inventory.users.total,
+            own_account: &inventory.site.account_id,
+            last_good: st.users.as_ref().map(|u| u64::from(u.total)),
+            max_shrink_percent: self.connection.spec.sync.max_shrink_percent,
+            accept: self
+                .connection
+                .annotations()
+                .get(ANNOTATION_ACCEPT_LISTING)
+                .map(String::as_str),
+            accepted: st.accepted_listing.as_deref(),
+        }
     }
 
     /// Runs the sync with the connection's cache, at most `concurrency` at once, and keeps the new cache (moved,
@@ -529,7 +573,7 @@ impl Reconcile<'_> {
         &self,
         client: &JiraClient,
         window_days: u32,
-    ) -> Result<(sync::Inventory, sync::SyncStats), Failure> {
+    ) -> Result<(sync::Inventory, sync::SyncStats, OrganizationOutcome), Failure> {
         let _permit = self
             .state
             .syncs
@@ -554,13 +598,14 @@ impl Reconcile<'_> {
                 inventory,
                 cache,
                 stats,
+                organization,
             }) => {
                 self.state
                     .caches
                     .lock()
                     .expect("not poisoned")
                     .insert(self.key.clone(), cache);
-                Ok((inventory, stats))
+                Ok((inventory, stats, organization))
             }
             Err(e) => {
                 if let Some(kept) = kept {
@@ -580,10 +625,13 @@ impl Reconcile<'_> {
 
     async fn write_inventory(
         &self,
-        records: &[sync::UserRecord],
+        records: &mut [sync::UserRecord],
+        keep_roles: bool,
     ) -> Result<inventory::WriteStats, kube::Error> {
         match self.connection.spec.inventory {
-            InventoryMode::Users => inventory::write(self.ctx(), self.connection, records).await,
+            InventoryMode::Users => {
+                inventory::write(self.ctx(), self.connection, records, keep_roles).await
+            }
             InventoryMode::Summary => {
                 inventory::clear(self.ctx(), self.connection)
                     .await
@@ -791,6 +839,10 @@ mod tests {
             spec_or_request(&connection(1, Some("a"))),
             spec_or_request(&connection(1, Some("b")))
         );
+        let mut accepting = base.clone();
+        accepting.metadata.annotations =
+            Some([(ANNOTATION_ACCEPT_LISTING.to_string(), "v1".to_string())].into());
+        assert_ne!(spec_or_request(&base), spec_or_request(&accepting));
     }
 
     #[test]

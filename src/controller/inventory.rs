@@ -193,7 +193,9 @@ fn owned_by(user: &JiraUser, owner_uid: &str) -> bool {
 #[derive(Debug)]
 pub struct Planner<'a> {
     connection: &'a str,
-    records: &'a [UserRecord],
+    records: &'a mut [UserRecord],
+    /// Each listed user keeps the role its object has (the organization part of the sync failed).
+    keep_roles: bool,
     owner_uid: &'a str,
     /// Position in `records` of each user not met in a listed page yet, by object name.
     pending: HashMap<String, usize>,
@@ -202,7 +204,13 @@ pub struct Planner<'a> {
 
 impl<'a> Planner<'a> {
     /// A plan for the `records` of `connection`, whose objects must be controlled by the owner `owner_uid`.
-    pub fn new(connection: &'a str, records: &'a [UserRecord], owner_uid: &'a str) -> Planner<'a> {
+    /// With `keep_roles`, the record of each user whose object exists takes the role the object has.
+    pub fn new(
+        connection: &'a str,
+        records: &'a mut [UserRecord],
+        owner_uid: &'a str,
+        keep_roles: bool,
+    ) -> Planner<'a> {
         let mut pending = HashMap::with_capacity(records.len());
         for (i, record) in records.iter().enumerate() {
             // Two accountIds whose hashes share the name's digits: the first keeps the name.
@@ -213,6 +221,7 @@ impl<'a> Planner<'a> {
         Planner {
             connection,
             records,
+            keep_roles,
             owner_uid,
             pending,
             plan: Plan::default(),
@@ -227,6 +236,9 @@ impl<'a> Planner<'a> {
                 self.plan.delete.push(name.to_string());
                 continue;
             };
+            if self.keep_roles {
+                self.records[i].role = current.status.as_ref().and_then(|s| s.role.clone());
+            }
             let d = desired(self.connection, &self.records[i]);
             let labels = current.labels().iter().filter(|(k, _)| is_managed_label(k));
             let object_differs = !labels.eq(&d.labels)
@@ -285,7 +297,8 @@ enum Write {
 }
 
 /// Brings the connection's JiraUsers in line with the synced users: creates the missing ones, updates those
-/// that differ, deletes those whose user is gone. Writes nothing when everything is as desired.
+/// that differ, deletes those whose user is gone. Writes nothing when everything is as desired. With
+/// `keep_roles` (the Admin API failed), existing JiraUsers keep their role.
 ///
 /// The existing objects are planned a listed page at a time against the users indexed by object name, and a
 /// user's JiraUser is computed from its record only when it is compared or written, so the memory it takes
@@ -293,7 +306,8 @@ enum Write {
 pub async fn write(
     ctx: &Context,
     connection: &JiraConnection,
-    records: &[UserRecord],
+    records: &mut [UserRecord],
+    keep_roles: bool,
 ) -> Result<WriteStats, kube::Error> {
     let namespace = connection.namespace().unwrap_or_default();
     let name = connection.name_any();
@@ -305,7 +319,7 @@ pub async fn write(
             ..o
         });
     let owner_uid = owner.as_ref().map(|o| o.uid.clone()).unwrap_or_default();
-    let mut planner = Planner::new(&name, records, &owner_uid);
+    let mut planner = Planner::new(&name, records, &owner_uid, keep_roles);
     for_each_page(&api, &name, |page| planner.page(page)).await?;
     let plan = planner.finish();
     let stats = WriteStats {
@@ -487,11 +501,38 @@ mod tests {
 
     /// Plans `records` against the existing objects listed in `pages`.
     fn plan_pages(records: &[UserRecord], pages: &[Vec<JiraUser>], uid: &str) -> Plan {
-        let mut planner = Planner::new("acme", records, uid);
+        let mut records = records.to_vec();
+        let mut planner = Planner::new("acme", &mut records, uid, false);
         for page in pages {
             planner.page(page);
         }
         planner.finish()
+    }
+
+    #[test]
+    fn without_the_admin_api_existing_users_keep_their_role() {
+        let mut with_roles = records(&["a", "b"]);
+        with_roles[0].role = Some("org-admin".into());
+        with_roles[1].role = Some("user".into());
+        let existing = stored_all(&with_roles, "uid-1");
+        // The Admin API failed: no roles in the records, and a new user "c".
+        let mut wanted = records(&["a", "b", "c"]);
+        let mut planner = Planner::new("acme", &mut wanted, "uid-1", true);
+        planner.page(&existing);
+        let plan = planner.finish();
+        assert_eq!(
+            plan,
+            Plan {
+                create: vec![2],
+                unchanged: 2,
+                ..Plan::default()
+            }
+        );
+        let roles: Vec<Option<&str>> = wanted.iter().map(|r| r.role.as_deref()).collect();
+        assert_eq!(roles, vec![Some("org-admin"), Some("user"), None]);
+        // Without keep_roles, the same records would take the roles away.
+        let p = plan_pages(&records(&["a", "b"]), &[existing], "uid-1");
+        assert_eq!(p.update_status, vec![0, 1]);
     }
 
     fn records(ids: &[&str]) -> Vec<UserRecord> {

@@ -7,7 +7,9 @@ pub mod context;
 pub mod credentials;
 pub mod gauges;
 pub mod inventory;
+pub mod organization;
 pub mod panics;
+pub mod plausibility;
 pub mod runner;
 pub mod status;
 

@@ -7,8 +7,8 @@
 
 use crate::{
     api::{
-        DailyUsage, JiraConnectionStatus, LicenseStatus, RoleCounts, SiteStatus, SyncStats,
-        UsageStatus, UserCounts, condition, find_condition, set_condition, status,
+        DailyUsage, JiraConnectionStatus, LicenseStatus, SiteStatus, SyncStats, UsageStatus,
+        UserCounts, condition, find_condition, set_condition, status,
     },
     jira::{JiraError, SiteInfo},
     sync::{Inventory, SyncStats as EngineStats},
@@ -100,7 +100,8 @@ pub enum Due {
     SpecChanged,
     /// The `jiracloud.io/sync-requested` annotation holds a value not handled yet.
     Requested,
-    /// The last sync failed (or could not run); retried with backoff.
+    /// The last sync failed or could not run (retried with backoff), or its organization part failed (tried
+    /// again at the next reconcile).
     Retry,
     /// The next sync time has come.
     Scheduled,
@@ -173,6 +174,12 @@ pub fn due(
     };
     let synced = find_condition(&st.conditions, SYNCED);
     if synced.is_none_or(|c| c.status != status::TRUE) {
+        return Some(Due::Retry);
+    }
+    // The organization part failed: a reconcile (a changed Secret, say) tries it again.
+    if find_condition(&st.conditions, super::organization::ORGANIZATION_SYNCED)
+        .is_some_and(|c| c.status == status::FALSE)
+    {
         return Some(Due::Retry);
     }
     if synced.and_then(|c| c.observed_generation) != generation {
@@ -311,7 +318,8 @@ pub fn sync_failed(
     st.next_sync_time = None;
 }
 
-/// A sync succeeded: figures, stats, times and `Synced=True`.
+/// A sync succeeded: figures, stats, times and `Synced=True`. The roles are the organization part's
+/// ([`super::organization::record`]).
 pub fn sync_succeeded(
     st: &mut JiraConnectionStatus,
     inventory: &Inventory,
@@ -347,12 +355,6 @@ pub fn sync_succeeded(
         ),
     );
     st.users = Some(users);
-    st.roles = inventory.roles.map(|r| RoleCounts {
-        org_admin: small(r.org_admin),
-        site_admin: small(r.site_admin),
-        product_admin: small(r.product_admin),
-        user: small(r.user),
-    });
     st.licenses = licenses(inventory);
     st.usage = Some(usage(inventory));
     st.site = Some(SiteStatus {
@@ -508,6 +510,10 @@ mod tests {
         let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
         Inventory {
             site: site(),
+            listing: crate::sync::Listing {
+                accounts: 12,
+                has_own_account: true,
+            },
             users: EngineCounts {
                 total: 10,
                 synced: 8,

@@ -3,7 +3,8 @@
 //! [`JiraClient::connect`] rejects Jira Server / Data Center, discovers the cloudId, validates the
 //! credentials with `/myself` (never trusting an anonymous empty answer), routes requests to the site URL
 //! (classic API tokens) or the `api.atlassian.com/ex/jira/{cloudId}` gateway (scoped tokens, service
-//! accounts), and checks the Admin API key when an organization is configured.
+//! accounts). The Admin API key is checked apart, by the sync's organization part: an Admin API problem never
+//! makes the Jira client unusable.
 
 mod actions;
 mod activity;
@@ -354,8 +355,8 @@ pub(crate) fn status_error(endpoint: &str, resp: &Response) -> JiraError {
 
 impl JiraClient {
     /// Connects to a site: allow-list check (before anything is sent), deployment check (Server/DC
-    /// rejected), cloudId discovery, credential check (`/myself`), routing (site vs gateway), Admin API key
-    /// check.
+    /// rejected), cloudId discovery, credential check (`/myself`), routing (site vs gateway). The Admin API
+    /// key is not checked here.
     pub async fn connect(config: ClientConfig) -> Result<JiraClient, JiraError> {
         let site_url = with_slash(config.site_url.clone());
         config.allowed_hosts.check(&site_url)?;
@@ -431,13 +432,9 @@ impl JiraClient {
         let me = fetch_myself(&inner).await?;
         inner.site.account_id = me.account_id;
         inner.site.display_name = me.display_name;
-        let client = JiraClient {
+        Ok(JiraClient {
             inner: Arc::new(inner),
-        };
-        if client.inner.admin.is_some() {
-            client.check_admin_key().await?;
-        }
-        Ok(client)
+        })
     }
 
     /// What `connect` learned about the site.

@@ -159,11 +159,23 @@ pub struct UserRecord {
     pub activity: ActivityCounts,
 }
 
+/// What the users listing held, before only the humans were kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// Accounts of every type (humans, apps, customers) listed.
+    pub accounts: u64,
+    /// True when the listing holds the account the connection authenticates as (the accountId `/myself`
+    /// gave): a human account with basic auth, an app account (`accountType: app`) for a service account.
+    pub has_own_account: bool,
+}
+
 /// The result of a sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inventory {
     /// The site.
     pub site: SiteInfo,
+    /// What the users listing held.
+    pub listing: Listing,
     /// User counts.
     pub users: UserCounts,
     /// Role counts, when an organization is configured.
@@ -203,6 +215,10 @@ pub fn compute(
         admin_groups,
         admin,
     } = collected;
+    let listing = Listing {
+        accounts: users.len() as u64,
+        has_own_account: users.iter().any(|u| u.account_id == site.account_id),
+    };
 
     // Interned group names and each account's groups.
     let mut group_names: Vec<&str> = Vec::new();
@@ -386,6 +402,7 @@ pub fn compute(
     };
     Ok(Inventory {
         site,
+        listing,
         users: counts,
         roles: roles_wanted.then_some(role_counts),
         licenses,
@@ -640,6 +657,37 @@ mod tests {
         let inv = compute(site(), empty, &ActivityStore::default(), window()).unwrap();
         assert_eq!(inv.users.total, 0);
         assert_eq!(inv.usage.daily.len(), 3);
+    }
+
+    #[test]
+    fn the_own_account_is_looked_for_among_every_account_type() {
+        let listing = |own: &str| {
+            let mut site = site();
+            site.account_id = own.into();
+            compute(site, scenario(), &ActivityStore::default(), window())
+                .unwrap()
+                .listing
+        };
+        // Basic auth: a human; a service account: an app account, which is no user.
+        for own in ["a", "bot"] {
+            assert_eq!(
+                listing(own),
+                Listing {
+                    accounts: 7,
+                    has_own_account: true
+                },
+                "{own}"
+            );
+        }
+        assert!(!listing("someone-else").has_own_account);
+        let empty = compute(
+            site(),
+            Collected::default(),
+            &ActivityStore::default(),
+            window(),
+        )
+        .unwrap();
+        assert_eq!(empty.listing, Listing::default());
     }
 
     #[test]

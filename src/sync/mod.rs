@@ -19,8 +19,8 @@ use futures::{StreamExt, TryStreamExt, future, stream};
 
 pub use activity::{ActivityStore, DayCounts, EventKind};
 pub use inventory::{
-    ActivityCounts, Collected, DailyActive, Inventory, LicenseSummary, RoleCounts, UsageSummary,
-    UserCounts, UserRecord, Window, compute, role,
+    ActivityCounts, Collected, DailyActive, Inventory, LicenseSummary, Listing, RoleCounts,
+    UsageSummary, UserCounts, UserRecord, Window, compute, role,
 };
 
 use crate::jira::{BULKFETCH_IDS, CommentEvent, GroupRef, JiraClient, JiraError, WORKLOG_LIST_IDS};
@@ -85,7 +85,7 @@ impl SyncCache {
 }
 
 /// Result of a sync.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SyncOutcome {
     /// The inventory.
     pub inventory: Inventory,
@@ -93,6 +93,20 @@ pub struct SyncOutcome {
     pub cache: SyncCache,
     /// Figures.
     pub stats: SyncStats,
+    /// How the organization (Admin API) part went.
+    pub organization: OrganizationOutcome,
+}
+
+/// How the organization (Admin API) part of a sync went. Its failure does not fail the sync: the inventory
+/// then has no roles, and the caller keeps the last known ones.
+#[derive(Debug)]
+pub enum OrganizationOutcome {
+    /// No organization is configured.
+    NotConfigured,
+    /// The Admin API gave the roles and last-active dates.
+    Synced,
+    /// The Admin API failed (wrong key or organization, outage, ...).
+    Failed(JiraError),
 }
 
 /// Why a sync failed.
@@ -197,7 +211,7 @@ pub async fn run(
     };
     let state_cell = Mutex::new(&mut state);
 
-    let (collected, ()) = futures::try_join!(
+    let ((collected, organization), ()) = futures::try_join!(
         collect_directory(client),
         collect_activity(client, range, incremental, &state_cell),
     )?;
@@ -219,11 +233,15 @@ pub async fn run(
             throttled: stats.throttled,
             incremental,
         },
+        organization,
     })
 }
 
-/// Users, products, group members and (with an organization) admin groups and Admin API users.
-async fn collect_directory(client: &JiraClient) -> Result<Collected, JiraError> {
+/// Users, products, group members and (with an organization) admin groups and Admin API users. A failure of
+/// the Admin API leaves the Admin API users out and is returned beside them; any other failure fails.
+async fn collect_directory(
+    client: &JiraClient,
+) -> Result<(Collected, OrganizationOutcome), JiraError> {
     let with_roles = client.has_admin();
     let groups_and_members = async {
         let (roles, site_admin_groups, admin_groups) = futures::try_join!(
@@ -266,22 +284,30 @@ async fn collect_directory(client: &JiraClient) -> Result<Collected, JiraError> 
         Ok::<_, JiraError>((roles, site_admin_groups, admin_groups, members))
     };
     let admin = async {
-        if with_roles {
-            client.admin_users().await.map(Some)
-        } else {
-            Ok(None)
+        if !with_roles {
+            return Ok::<_, JiraError>((None, OrganizationOutcome::NotConfigured));
         }
+        // The key check names a wrong organization as such; the listing would only be refused.
+        let read = async {
+            client.check_admin_key().await?;
+            client.admin_users().await
+        };
+        Ok(match read.await {
+            Ok(users) => (Some(users), OrganizationOutcome::Synced),
+            Err(e) => (None, OrganizationOutcome::Failed(e)),
+        })
     };
-    let (users, (roles, site_admin_groups, admin_groups, members), admin) =
+    let (users, (roles, site_admin_groups, admin_groups, members), (admin, organization)) =
         futures::try_join!(client.all_users(), groups_and_members, admin)?;
-    Ok(Collected {
+    let collected = Collected {
         users,
         roles,
         members,
         site_admin_groups,
         admin_groups,
         admin,
-    })
+    };
+    Ok((collected, organization))
 }
 
 fn add_event(
