@@ -182,13 +182,8 @@ async fn basic_auth_with_organization_end_to_end() {
         c.status.as_ref().unwrap().site.as_ref().unwrap().cloud_id,
         sim.cloud_id()
     );
+    wait_event(&client, ns, "acme", "Normal", "Synced").await;
     let events = events(&client, ns, "acme").await;
-    assert!(
-        events
-            .iter()
-            .any(|(t, r, _)| t == "Normal" && r == "Synced"),
-        "{events:?}"
-    );
     assert!(!events.iter().any(|(t, _, _)| t == "Warning"), "{events:?}");
 
     // The inventory: one JiraUser per synced user, owned by the connection, labelled for selection.

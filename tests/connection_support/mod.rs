@@ -386,18 +386,30 @@ pub async fn events(client: &Client, namespace: &str, name: &str) -> Vec<(String
 
 /// Polls until a Warning Event with `reason` exists about the object; returns its note.
 pub async fn wait_warning(client: &Client, namespace: &str, name: &str, reason: &str) -> String {
+    wait_event(client, namespace, name, "Warning", reason).await
+}
+
+/// Polls until an Event of `type_` with `reason` exists about the object (the status that reports a change is
+/// written before its Event); returns its note.
+pub async fn wait_event(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    type_: &str,
+    reason: &str,
+) -> String {
     let deadline = Instant::now() + DEADLINE;
     loop {
         let found = events(client, namespace, name)
             .await
             .into_iter()
-            .find(|(t, r, _)| t == "Warning" && r == reason);
+            .find(|(t, r, _)| t == type_ && r == reason);
         if let Some((_, _, note)) = found {
             return note;
         }
         assert!(
             Instant::now() < deadline,
-            "no Warning Event {reason} about {namespace}/{name}"
+            "no {type_} Event {reason} about {namespace}/{name}"
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
