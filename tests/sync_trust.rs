@@ -6,7 +6,8 @@
 //!   one such listing through;
 //! - the organization is optional in failure too: with the Admin API down, then with a wrong Admin API key,
 //!   users, licenses and usage are still refreshed and the connection stays Ready, while `OrganizationSynced`
-//!   is False and the roles (in status and in each JiraUser) stay as they were;
+//!   is False and the roles (in status and in each JiraUser) stay as they were; a reconcile with nothing
+//!   changed does not sync the site again for it, a changed Secret does;
 //! - an action needs valid credentials, not a fresh inventory: a connection whose sync fails (server errors on
 //!   a route only the sync reads) but whose credentials work runs its actions.
 
@@ -19,6 +20,7 @@ use jira_cloud_operator::api::{ActionPhase, JiraConnection, JiraUser};
 use jira_sim::{
     EmptyListingFault, Faults, GenerateOptions, ServerErrorFault, SimConfig, scenario::AccountType,
 };
+use k8s_openapi::api::core::v1::Secret;
 use kube::{
     Api,
     api::{ListParams, Patch, PatchParams},
@@ -69,6 +71,19 @@ fn delete_users(w: &World, n: usize) -> Vec<String> {
             })
             .collect()
     })
+}
+
+/// JiraConnection reconciles finished so far.
+fn finished_reconciles(ctx: &jira_cloud_operator::controller::Context) -> u64 {
+    ctx.metrics
+        .encode()
+        .lines()
+        .filter(|l| {
+            l.starts_with("jira_operator_reconcile_duration_seconds_count{")
+                && l.contains("controller=\"jiraconnection\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
 }
 
 fn users_total(c: &JiraConnection) -> u64 {
@@ -402,6 +417,30 @@ async fn admin_api_trouble_keeps_the_roles_and_the_rest_syncs() {
     )
     .await;
     assert!(note.starts_with("The Admin API failed"), "{note}");
+
+    // Nothing changed: a reconcile (here for a touched Secret) does not sync the site again for the
+    // organization's sake.
+    let before = finished_reconciles(&operator.ctx);
+    w.sim.reset_stats();
+    let secrets: Api<Secret> = Api::namespaced(w.client.clone(), &w.ns);
+    let touch = json!({"metadata": {"labels": {"touched": "yes"}}});
+    secrets
+        .patch("acme-org", &PatchParams::default(), &Patch::Merge(&touch))
+        .await
+        .expect("label the Secret");
+    reliability_support::eventually("a reconcile", Duration::from_secs(60), || async {
+        (finished_reconciles(&operator.ctx) > before).then_some(())
+    })
+    .await;
+    let listings: u64 = w
+        .sim
+        .stats()
+        .routes
+        .iter()
+        .filter(|r| r.route.ends_with("/users/search"))
+        .map(|r| r.count)
+        .sum();
+    assert_eq!(listings, 0, "the site was synced again");
 
     // The Admin API is back but the key is wrong; another user leaves. The Secret's change syncs again.
     w.sim.set_faults(Faults::default());

@@ -120,6 +120,8 @@ struct State {
     caches: Mutex<HashMap<Key, SyncCache>>,
     /// Consecutive failures by connection, for the backoff.
     failures: Mutex<HashMap<Key, u32>>,
+    /// By connection whose last sync's organization part failed: the fingerprint of the client it failed with.
+    organization_failed: Mutex<HashMap<Key, Option<[u8; 32]>>>,
     /// The longest wait between two reconciles of a connection when its Secrets are not watched.
     secret_recheck: Option<Duration>,
     /// The last status this process wrote, by connection, with the connection's uid. Only this controller
@@ -145,6 +147,10 @@ impl State {
         self.statuses.lock().expect("not poisoned").remove(&key);
         self.caches.lock().expect("not poisoned").remove(&key);
         self.failures.lock().expect("not poisoned").remove(&key);
+        self.organization_failed
+            .lock()
+            .expect("not poisoned")
+            .remove(&key);
         self.ctx.clients.forget(&key.0, &key.1);
         gauges::forget(&self.ctx.metrics, &gauge_key(&key), last.as_ref());
         debug!(namespace = %key.0, name = %key.1, "forgot a deleted JiraConnection");
@@ -167,6 +173,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 
         caches: Mutex::default(),
         statuses: Mutex::default(),
         failures: Mutex::default(),
+        organization_failed: Mutex::default(),
         secret_recheck: ctx
             .settings
             .watch_namespaces
@@ -417,6 +424,7 @@ impl Reconcile<'_> {
             .map(String::as_str);
         let due = status::due(&prev, self.generation, requested, interval, Utc::now());
         let client = self.connect(&prev, &mut st, due.is_some()).await?;
+        let due = due.or_else(|| self.organization_retry(&prev).then_some(status::Due::Retry));
         let Some(due) = due else {
             self.finish(&prev, &mut st, None).await?;
             return Ok(requeue_at(&st, interval, self.state.secret_recheck));
@@ -497,6 +505,7 @@ impl Reconcile<'_> {
         };
         // Without the Admin API, each JiraUser keeps the role it has.
         let keep_roles = matches!(org, OrganizationOutcome::Failed(_));
+        self.remember_organization(keep_roles);
         let written = self
             .write_inventory(&mut inventory.records, keep_roles)
             .await;
@@ -544,6 +553,29 @@ impl Reconcile<'_> {
                 .await;
         }
         Ok(requeue_at(st, interval, self.state.secret_recheck))
+    }
+
+    /// True when the last organization part failed with another client than the current one (the spec or a
+    /// Secret changed since).
+    fn organization_retry(&self, st: &JiraConnectionStatus) -> bool {
+        let current = self.ctx().clients.fingerprint(&self.key.0, &self.key.1);
+        let failed = self.state.organization_failed.lock().expect("not poisoned");
+        organization::retry_due(
+            st,
+            failed.get(&self.key).and_then(Option::as_ref),
+            current.as_ref(),
+        )
+    }
+
+    /// Remembers whether the organization part failed, and with which client.
+    fn remember_organization(&self, failed: bool) {
+        let mut map = self.state.organization_failed.lock().expect("not poisoned");
+        if failed {
+            let current = self.ctx().clients.fingerprint(&self.key.0, &self.key.1);
+            map.insert(self.key.clone(), current);
+        } else {
+            map.remove(&self.key);
+        }
     }
 
     /// What the sync saw, for the plausibility check of its users listing.

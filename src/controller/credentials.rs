@@ -376,6 +376,13 @@ impl ClientCache {
         Ok(client)
     }
 
+    /// The fingerprint (of the spec and the Secret values) of the connection's cached client, if it has one.
+    pub fn fingerprint(&self, namespace: &str, name: &str) -> Option<[u8; 32]> {
+        let key = (namespace.to_string(), name.to_string());
+        let entries = self.entries.lock().expect("not poisoned");
+        entries.get(&key).map(|entry| entry.fingerprint)
+    }
+
     /// Drops the client of a connection (deleted, or its credentials were rejected).
     pub fn forget(&self, namespace: &str, name: &str) {
         let key = (namespace.to_string(), name.to_string());

@@ -5,7 +5,7 @@
 
 use super::status::{Failure, time};
 use crate::{
-    api::{JiraConnectionStatus, RoleCounts, condition, set_condition, status},
+    api::{JiraConnectionStatus, RoleCounts, condition, find_condition, set_condition, status},
     sync::{OrganizationOutcome, RoleCounts as EngineRoles},
 };
 use chrono::{DateTime, Utc};
@@ -14,6 +14,20 @@ use chrono::{DateTime, Utc};
 pub const ORGANIZATION_SYNCED: &str = "OrganizationSynced";
 /// Reason of `OrganizationSynced=True`.
 pub const COMPLETE: &str = "Complete";
+
+/// Whether a sync is due for the organization part alone: it failed, and the client it failed with (made from
+/// the spec and the Secrets, by fingerprint) is not the current one. `failed_with` is unknown after a restart,
+/// which tries once more. The part is not retried otherwise before the next scheduled sync: a connection whose
+/// Admin API key is wrong must not sync the whole site again and again.
+pub fn retry_due(
+    st: &JiraConnectionStatus,
+    failed_with: Option<&[u8; 32]>,
+    current: Option<&[u8; 32]>,
+) -> bool {
+    let failed = find_condition(&st.conditions, ORGANIZATION_SYNCED)
+        .is_some_and(|c| c.status == status::FALSE);
+    failed && (failed_with.is_none() || failed_with != current)
+}
 
 fn small(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -89,7 +103,6 @@ pub fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::find_condition;
     use crate::jira::JiraError;
     use chrono::TimeZone;
 
@@ -203,21 +216,10 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_organization_part_is_tried_again_at_the_next_reconcile() {
-        use crate::controller::status::{Due, SYNCED, due};
+    fn a_failed_organization_part_is_tried_again_once_the_client_changed() {
+        let (old, new) = ([1u8; 32], [2u8; 32]);
         let mut st = synced();
-        st.last_sync_time = Some(time(at(1)));
-        st.next_sync_time = Some(time(at(5)));
-        st.conditions.push(condition(
-            SYNCED,
-            status::TRUE,
-            "Complete",
-            "",
-            Some(1),
-            time(at(1)),
-        ));
-        let hour = std::time::Duration::from_secs(3600);
-        assert_eq!(due(&st, Some(1), None, hour, at(2)), None);
+        assert!(!retry_due(&st, Some(&old), Some(&new)), "it did not fail");
         let error = JiraError::OrganizationNotFound {
             org_id: "org-1".into(),
         };
@@ -228,7 +230,9 @@ mod tests {
             Some(1),
             at(2),
         );
-        assert_eq!(due(&st, Some(1), None, hour, at(2)), Some(Due::Retry));
+        assert!(!retry_due(&st, Some(&old), Some(&old)), "nothing changed");
+        assert!(retry_due(&st, Some(&old), Some(&new)), "a Secret changed");
+        assert!(retry_due(&st, None, Some(&old)), "after a restart, once");
     }
 
     #[test]

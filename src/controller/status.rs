@@ -100,8 +100,8 @@ pub enum Due {
     SpecChanged,
     /// The `jiracloud.io/sync-requested` annotation holds a value not handled yet.
     Requested,
-    /// The last sync failed or could not run (retried with backoff), or its organization part failed (tried
-    /// again at the next reconcile).
+    /// The last sync failed or could not run (retried with backoff), or its organization part failed and the
+    /// spec or a Secret changed since ([`super::organization::retry_due`]).
     Retry,
     /// The next sync time has come.
     Scheduled,
@@ -174,12 +174,6 @@ pub fn due(
     };
     let synced = find_condition(&st.conditions, SYNCED);
     if synced.is_none_or(|c| c.status != status::TRUE) {
-        return Some(Due::Retry);
-    }
-    // The organization part failed: a reconcile (a changed Secret, say) tries it again.
-    if find_condition(&st.conditions, super::organization::ORGANIZATION_SYNCED)
-        .is_some_and(|c| c.status == status::FALSE)
-    {
         return Some(Due::Retry);
     }
     if synced.and_then(|c| c.observed_generation) != generation {
