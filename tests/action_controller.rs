@@ -246,7 +246,7 @@ async fn permanent_failures_fail_at_once_with_their_reason() {
             "forbidden",
             "viewer",
             json!({"deleteIssue": {"issue": "ENG-1"}}),
-            "Forbidden",
+            "NotPermitted",
         ),
     ];
     for (name, connection, kind, _) in &cases {
@@ -265,7 +265,9 @@ async fn permanent_failures_fail_at_once_with_their_reason() {
             ("False".to_string(), reason.to_string()),
             "{name}"
         );
-        assert_eq!(attempts(&done), 1, "{name}");
+        // Refused before acting: no attempt.
+        let tried = if *reason == "NotPermitted" { 0 } else { 1 };
+        assert_eq!(attempts(&done), tried, "{name}");
         assert!(
             done.status.as_ref().unwrap().completion_time.is_some(),
             "{name}"
@@ -284,6 +286,10 @@ async fn permanent_failures_fail_at_once_with_their_reason() {
     let metrics = controller.ctx.metrics.encode();
     assert!(
         metrics.contains(r#"jira_operator_actions_total{kind="createIssue",outcome="failed"} 2"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"jira_operator_actions_total{kind="deleteIssue",outcome="failed"} 1"#),
         "{metrics}"
     );
     controller.stop().await;

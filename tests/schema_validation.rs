@@ -346,6 +346,7 @@ async fn kubectl_get_jira_lists_everything_with_printer_columns() {
         "SITE",
         "READY",
         "REASON",
+        "CAPABILITIES",
         "USERS",
         "ACTIVE",
         "LAST SYNC",

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
     printcolumn(name = "Site", type_ = "string", json_path = ".spec.siteUrl"),
     printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
     printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
+    printcolumn(name = "Capabilities", type_ = "string", json_path = ".status.capabilitiesAvailable"),
     printcolumn(name = "Users", type_ = "integer", json_path = ".status.users.total"),
     printcolumn(name = "Active", type_ = "integer", json_path = ".status.usage.activeUsers"),
     printcolumn(name = "Last Sync", type_ = "date", json_path = ".status.lastSyncTime"),
@@ -265,6 +266,16 @@ pub struct JiraConnectionStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site: Option<SiteStatus>,
 
+    /// What the connection's credentials can and cannot do, read when the operator connects with them: one
+    /// entry per capability (`syncUsers`, `syncRoles`, `syncUsage`, `createIssues`, `deleteIssues`,
+    /// `manageGroupMembership`, `deleteUsers`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<Capability>,
+
+    /// How many capabilities are available, for example `5/7`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities_available: Option<String>,
+
     /// User counts of the last successful sync.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub users: Option<UserCounts>,
@@ -295,6 +306,34 @@ pub struct JiraConnectionStatus {
     /// next listing once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_listing: Option<String>,
+}
+
+/// One thing the credentials may or may not allow.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Capability {
+    /// The capability: `syncUsers`, `syncRoles`, `syncUsage`, `createIssues`, `deleteIssues`,
+    /// `manageGroupMembership` or `deleteUsers`.
+    pub name: String,
+    /// `available`, `unavailable`, or `unknown` (Jira did not say; actions needing it still try).
+    pub state: CapabilityState,
+    /// What the operator found.
+    pub reason: String,
+    /// When unavailable: what to grant, and where.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+/// Whether a capability is available.
+#[derive(schemars::JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum CapabilityState {
+    /// The credentials allow it.
+    Available,
+    /// The credentials do not allow it: see `fix`.
+    Unavailable,
+    /// Jira did not say.
+    Unknown,
 }
 
 /// What the operator found out about the site.

@@ -38,6 +38,7 @@
 mod attempt;
 mod create_outcome;
 mod exec;
+mod permitted;
 mod shared;
 pub mod status;
 mod writes;

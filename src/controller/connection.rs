@@ -10,7 +10,7 @@
 //! keeping its incremental-sync cache in memory.
 
 use super::{
-    Context,
+    Context, capabilities,
     credentials::ConnectError,
     gauges, inventory, organization, panics, plausibility,
     status::{self, Failure},
@@ -451,6 +451,9 @@ impl Reconcile<'_> {
         {
             Ok(client) => {
                 status::credentials_valid(st, client.site_info(), self.generation, Utc::now());
+                if let Some(grants) = self.ctx().clients.grants(&self.key.0, &self.key.1) {
+                    capabilities::record(st, &grants);
+                }
                 Ok(client)
             }
             Err(e) => {
@@ -720,6 +723,10 @@ impl Reconcile<'_> {
                 )
                 .await;
             }
+        }
+        if let Some(note) = capabilities::change(&prev.capabilities, &st.capabilities) {
+            self.publish(EventType::Normal, capabilities::CHANGED, "Reconcile", note)
+                .await;
         }
         let suspended = |s: &JiraConnectionStatus| {
             find_condition(&s.conditions, status::SYNCED)

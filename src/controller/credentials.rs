@@ -5,7 +5,7 @@ use super::Context;
 use crate::{
     api::JiraConnection,
     jira::{
-        AdminCredentials, ClientConfig, Credentials, JiraClient, JiraError, RequestStats,
+        AdminCredentials, ClientConfig, Credentials, Grants, JiraClient, JiraError, RequestStats,
         SecretString,
     },
     metrics::{ConnectionLabels, Metrics, RequestLabels},
@@ -264,6 +264,8 @@ pub async fn load_config(
 struct Entry {
     fingerprint: [u8; 32],
     client: JiraClient,
+    /// What the account was found to hold when the client connected.
+    grants: Grants,
     /// The client's counters when they were last added to the metrics.
     reported: RequestStats,
 }
@@ -364,9 +366,14 @@ impl ClientCache {
                     deadline.as_secs()
                 ),
             })??;
+        // What the credentials may do, read once per new client; what does not answer in time stays unknown.
+        let grants = tokio::time::timeout(deadline, client.read_grants())
+            .await
+            .unwrap_or_default();
         let entry = Entry {
             fingerprint,
             client: client.clone(),
+            grants,
             reported: RequestStats::default(),
         };
         let mut entries = self.entries.lock().expect("not poisoned");
@@ -381,6 +388,16 @@ impl ClientCache {
         let key = (namespace.to_string(), name.to_string());
         let entries = self.entries.lock().expect("not poisoned");
         entries.get(&key).map(|entry| entry.fingerprint)
+    }
+
+    /// What the account of a connection's current client was found to hold when it connected.
+    pub fn grants(&self, namespace: &str, name: &str) -> Option<Grants> {
+        let key = (namespace.to_string(), name.to_string());
+        self.entries
+            .lock()
+            .expect("not poisoned")
+            .get(&key)
+            .map(|entry| entry.grants.clone())
     }
 
     /// Drops the client of a connection (deleted, or its credentials were rejected).

@@ -2,6 +2,7 @@
 //! (exactly-once changes in Jira), sharing one [`Context`].
 
 pub mod action;
+pub mod capabilities;
 pub mod connection;
 pub mod context;
 pub mod credentials;

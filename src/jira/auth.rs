@@ -41,6 +41,8 @@ pub(crate) fn bearer(token: &str) -> Result<HeaderValue, JiraError> {
 struct Token {
     header: HeaderValue,
     renew_at: Instant,
+    /// The scopes the token carries, as the token endpoint listed them.
+    scopes: Vec<String>,
 }
 
 /// OAuth 2.0 client-credentials token source with a cache.
@@ -82,6 +84,16 @@ impl OAuthTokens {
         Ok(header)
     }
 
+    /// The scopes of the current token (fetching one when none is cached).
+    pub async fn scopes(&self, http: &Http) -> Result<Vec<String>, JiraError> {
+        self.header(http).await?;
+        let current = self.current.lock().await;
+        Ok(current
+            .as_ref()
+            .map(|t| t.scopes.clone())
+            .unwrap_or_default())
+    }
+
     /// Drops the cached token if it is still `used` (after a 401), so the next call fetches a new one.
     pub async fn invalidate(&self, used: &HeaderValue) {
         let mut current = self.current.lock().await;
@@ -116,6 +128,8 @@ impl OAuthTokens {
         struct TokenResponse {
             access_token: String,
             expires_in: Option<u64>,
+            #[serde(default)]
+            scope: String,
         }
         let t: TokenResponse =
             serde_json::from_slice(&resp.body).map_err(|e| JiraError::UnexpectedResponse {
@@ -126,6 +140,7 @@ impl OAuthTokens {
         Ok(Token {
             header: bearer(&t.access_token)?,
             renew_at: Instant::now() + renew_after(lifetime),
+            scopes: t.scope.split_whitespace().map(str::to_owned).collect(),
         })
     }
 }

@@ -15,6 +15,7 @@ mod error;
 mod http;
 mod issue_probe;
 mod paging;
+mod permissions;
 pub mod time;
 pub mod trust;
 mod users;
@@ -40,6 +41,7 @@ pub(crate) use error::clip;
 pub use error::{ErrorDetail, JiraError};
 pub use http::{EndpointStats, Limits, RequestStats};
 pub use issue_probe::ProbedIssue;
+pub use permissions::{CONNECT_PERMISSIONS, Grants, OrganizationAccess, PermissionContext};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use users::{ApplicationRole, GROUP_MEMBER_PAGE, GroupRef, JiraUser, USERS_PAGE};
 
@@ -190,7 +192,7 @@ pub struct SiteInfo {
 
 enum JiraAuth {
     Basic(HeaderValue),
-    OAuth(OAuthTokens),
+    OAuth(Box<OAuthTokens>),
 }
 
 struct Inner {
@@ -403,7 +405,7 @@ impl JiraClient {
                 }
                 let tokens = OAuthTokens::new(&auth_url, client_id.clone(), client_secret.clone())?;
                 (
-                    JiraAuth::OAuth(tokens),
+                    JiraAuth::OAuth(Box::new(tokens)),
                     gateway_base(&api_url, configured)?,
                     true,
                     configured.clone(),

@@ -4,7 +4,9 @@
 
 use super::shared::Shared;
 use super::writes::{connection_problem, expire, wait_for_connection, write_result, write_status};
-use super::{Error, FAULT_CRASH_AFTER_JIRA_CALL, create_outcome, exec, jitter, status, until};
+use super::{
+    Error, FAULT_CRASH_AFTER_JIRA_CALL, create_outcome, exec, jitter, permitted, status, until,
+};
 use crate::api::{ActionPhase, JiraAction, JiraActionStatus, Operation, find_condition};
 use exec::Done;
 use k8s_openapi::jiff::Timestamp;
@@ -152,6 +154,21 @@ pub(super) async fn advance(
                 prev.may_have_acted = true;
             }
         }
+    }
+
+    let grants = ctx
+        .clients
+        .grants(&connection.namespace().unwrap_or_default(), connection_name);
+    if let Some(message) = permitted::refusal(&client, grants, &kind).await {
+        let failed = status::failed(&prev, status::NOT_PERMITTED, &message, generation, now);
+        write_result(ctx, api, action, &failed).await?;
+        let labels = crate::metrics::ActionLabels {
+            kind: kind.as_str().into(),
+            outcome: "failed".into(),
+        };
+        ctx.metrics.actions.get_or_create(&labels).inc();
+        shared.publish(action, EventType::Warning, status::NOT_PERMITTED, &message);
+        return expire(api, action, &failed, now).await;
     }
 
     // The record of the attempt: must be stored before Jira is called.

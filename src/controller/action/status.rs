@@ -30,6 +30,8 @@ pub const OUTCOME_UNKNOWN: &str = "OutcomeUnknown";
 pub const NOT_FOUND: &str = "NotFound";
 /// Reason of an action whose connection now points at another site than the one its first attempt used.
 pub const SITE_CHANGED: &str = "SiteChanged";
+/// Reason of an action whose capability the connection's credentials do not have (checked in its context).
+pub const NOT_PERMITTED: &str = "NotPermitted";
 
 /// First retry delay after a transient error.
 pub const BACKOFF_BASE: Duration = Duration::from_secs(1);

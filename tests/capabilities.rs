@@ -1,0 +1,338 @@
+//! A connection says up front what its credentials can and cannot do, and an action whose capability is
+//! unavailable fails at once with `NotPermitted` and the fix, while the others keep working. Against the
+//! simulator (each account lacking one permission in turn) and the test control plane, with the connection and
+//! action controllers running in-process on one context.
+
+mod action_support;
+mod support;
+
+use action_support::*;
+use jira_cloud_operator::{
+    api::{Capability, CapabilityState, JiraConnection},
+    controller::{Context, action, capabilities, connection},
+    metrics::Metrics,
+};
+use jira_sim::SimConfig;
+use jira_sim::scenario::{ApiTokenSpec, GroupSpec, UserSpec, default_scenario};
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, PostParams};
+use serde_json::json;
+use std::{sync::Arc, time::Duration};
+use tokio::sync::oneshot;
+
+const ORG: &str = "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f";
+const NOAH: &str = "5b10a2844c20165700ede005";
+
+/// Accounts and their groups: `creators` and `deleters` hold Create issues and Delete issues in every project,
+/// `jira-software-users` Browse projects, `site-admins` site-admin access.
+const ACCOUNTS: &[(&str, &[&str])] = &[
+    (
+        "full",
+        &["site-admins", "jira-software-users", "creators", "deleters"],
+    ),
+    (
+        "nocreate",
+        &["site-admins", "jira-software-users", "deleters"],
+    ),
+    (
+        "nodelete",
+        &["site-admins", "jira-software-users", "creators"],
+    ),
+    ("nobrowse", &["site-admins", "creators", "deleters"]),
+    ("noadmin", &["jira-software-users", "creators", "deleters"]),
+];
+
+fn scenario() -> jira_sim::scenario::Scenario {
+    let mut sc = default_scenario();
+    for name in ["creators", "deleters"] {
+        sc.groups.push(GroupSpec {
+            name: name.into(),
+            ..GroupSpec::default()
+        });
+    }
+    for project in &mut sc.projects {
+        let grant = |groups: &[&str]| groups.iter().map(|g| g.to_string()).collect();
+        project
+            .permissions
+            .insert("BROWSE_PROJECTS".into(), grant(&["jira-software-users"]));
+        project
+            .permissions
+            .insert("CREATE_ISSUES".into(), grant(&["creators"]));
+        project
+            .permissions
+            .insert("DELETE_ISSUES".into(), grant(&["deleters"]));
+    }
+    for (name, groups) in ACCOUNTS {
+        sc.users.push(UserSpec {
+            name: format!("Operator {name}"),
+            email: Some(format!("{name}@example.com")),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            ..UserSpec::default()
+        });
+        sc.credentials.api_tokens.push(ApiTokenSpec {
+            email: format!("{name}@example.com"),
+            token: format!("{name}-token"),
+            scopes: None,
+        });
+    }
+    sc
+}
+
+async fn secret(h: &Harness, name: &str, data: serde_json::Value) {
+    let secrets: Api<Secret> = Api::namespaced(h.client.clone(), &h.namespace);
+    let secret: Secret =
+        serde_json::from_value(json!({"metadata": {"name": name}, "stringData": data})).unwrap();
+    secrets
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("create the Secret");
+}
+
+/// A connection `name` with the account's token, and an organization when `org` is set.
+async fn connect(h: &Harness, name: &str, org: bool) {
+    secret(
+        h,
+        name,
+        json!({"email": format!("{name}@example.com"), "apiToken": format!("{name}-token")}),
+    )
+    .await;
+    let mut spec = json!({
+        "siteUrl": h.sim.url().to_string(),
+        "auth": {"basic": {"secretRef": {"name": name}}},
+    });
+    if org {
+        secret(h, "org", json!({"apiKey": "sim-admin-key"})).await;
+        spec["organization"] = json!({"id": ORG, "secretRef": {"name": "org"}});
+    }
+    let c: JiraConnection = serde_json::from_value(json!({
+        "apiVersion": "jiracloud.io/v1alpha1", "kind": "JiraConnection",
+        "metadata": {"name": name}, "spec": spec,
+    }))
+    .unwrap();
+    h.connections()
+        .create(&PostParams::default(), &c)
+        .await
+        .expect("create the JiraConnection");
+}
+
+async fn capabilities_of(h: &Harness, name: &str) -> (Vec<Capability>, String) {
+    for _ in 0..1200 {
+        let c = h.connections().get(name).await.expect("get the connection");
+        if let Some(st) = c.status
+            && !st.capabilities.is_empty()
+        {
+            return (
+                st.capabilities,
+                st.capabilities_available.unwrap_or_default(),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{name}: no capabilities in the status");
+}
+
+fn state_of<'a>(caps: &'a [Capability], name: &str) -> &'a Capability {
+    caps.iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no capability {name}: {caps:?}"))
+}
+
+/// The capabilities that are not available, with their fix.
+fn unavailable(caps: &[Capability]) -> Vec<(&str, &str)> {
+    caps.iter()
+        .filter(|c| c.state != CapabilityState::Available)
+        .map(|c| (c.name.as_str(), c.fix.as_deref().unwrap_or("")))
+        .collect()
+}
+
+fn reason(a: &jira_cloud_operator::api::JiraAction) -> String {
+    let st = a.status.as_ref().expect("a status");
+    jira_cloud_operator::api::find_condition(&st.conditions, "Succeeded")
+        .map(|c| c.reason.clone())
+        .unwrap_or_default()
+}
+
+/// Waits for the action to fail with `NotPermitted` without any attempt, its message naming `fix`.
+async fn not_permitted(h: &Harness, name: &str, fix: &str) {
+    let a = h.finished(name).await;
+    assert_eq!(reason(&a), "NotPermitted", "{name}: {}", message(&a));
+    assert_eq!(attempts(&a), 0, "{name}: failed before any attempt");
+    assert!(message(&a).contains(fix), "{name}: {}", message(&a));
+    assert!(h.has_event(name, "Warning", "NotPermitted").await);
+}
+
+async fn succeeds(h: &Harness, name: &str) -> jira_cloud_operator::api::JiraAction {
+    let a = h.finished(name).await;
+    assert_eq!(
+        phase(&a),
+        Some(jira_cloud_operator::api::ActionPhase::Succeeded),
+        "{name}: {}",
+        message(&a)
+    );
+    a
+}
+
+#[tokio::test]
+async fn each_missing_permission_shows_its_fix_and_stops_only_its_actions() {
+    let h = Harness::new(
+        "capabilities",
+        SimConfig {
+            scenario: scenario(),
+            ..SimConfig::default()
+        },
+    )
+    .await;
+    let ctx = Context::new(
+        h.client.clone(),
+        settings(&h.sim, &h.namespace),
+        Arc::new(Metrics::default()),
+    );
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (stop_actions, actions_stopped) = oneshot::channel::<()>();
+    let connections = tokio::spawn(connection::run(ctx.clone(), async move {
+        let _ = stopped.await;
+    }));
+    let actions = tokio::spawn(action::run(ctx.clone(), async move {
+        let _ = actions_stopped.await;
+    }));
+    connect(&h, "full", true).await;
+    for (name, _) in &ACCOUNTS[1..] {
+        connect(&h, name, false).await;
+    }
+
+    // Everything granted, with an organization: all seven available.
+    let (caps, count) = capabilities_of(&h, "full").await;
+    assert_eq!(caps.len(), capabilities::ALL.len());
+    assert_eq!(unavailable(&caps), vec![], "{caps:#?}");
+    assert_eq!(count, "7/7");
+    assert!(
+        h.has_event("full", "Normal", capabilities::CHANGED).await,
+        "a Normal Event when the capabilities are first known"
+    );
+
+    // Each account lacks one thing (and none has an organization: syncRoles says how to add one).
+    let roles_fix = "spec.organization";
+    let expected: &[(&str, &[(&str, &str)])] = &[
+        ("nocreate", &[("createIssues", "Create issues")]),
+        ("nodelete", &[("deleteIssues", "Delete issues")]),
+        (
+            "nobrowse",
+            &[
+                ("syncUsage", "Browse projects"),
+                ("createIssues", "Browse projects"),
+            ],
+        ),
+        (
+            "noadmin",
+            &[
+                ("syncUsers", "Browse users and groups"),
+                ("manageGroupMembership", "site-admins"),
+                ("deleteUsers", "site-admins"),
+            ],
+        ),
+    ];
+    for (account, missing) in expected {
+        let (caps, count) = capabilities_of(&h, account).await;
+        let got = unavailable(&caps);
+        let mut names: Vec<&str> = got.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        let mut want: Vec<&str> = missing
+            .iter()
+            .map(|(n, _)| *n)
+            .chain(["syncRoles"])
+            .collect();
+        want.sort_unstable();
+        assert_eq!(names, want, "{account}: {caps:#?}");
+        for (name, fix) in missing.iter().copied().chain([("syncRoles", roles_fix)]) {
+            let c = state_of(&caps, name);
+            assert_eq!(c.state, CapabilityState::Unavailable, "{account}: {c:?}");
+            assert!(
+                c.fix.as_deref().unwrap_or("").contains(fix),
+                "{account}: {c:?}"
+            );
+        }
+        assert_eq!(count, format!("{}/7", 7 - want.len()), "{account}");
+    }
+
+    // Actions: the full account creates; the others fail at once where their capability is missing.
+    h.create_on(
+        "full-create",
+        "full",
+        json!({"createIssue": {"project": "OPS", "issueType": "Task", "summary": "Reclaim"}}),
+    )
+    .await;
+    let created = succeeds(&h, "full-create").await;
+    let key = created.status.unwrap().result.unwrap().issue_key.unwrap();
+
+    h.create_on(
+        "nocreate-create",
+        "nocreate",
+        json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": "Reclaim"}}),
+    )
+    .await;
+    not_permitted(&h, "nocreate-create", "Create issues in project ENG").await;
+    let refused = h.actions().get("nocreate-create").await.unwrap();
+    assert!(h.marked_issues(&refused).is_empty(), "nothing was created");
+    h.create_on(
+        "nocreate-add",
+        "nocreate",
+        json!({"addUserToGroup": {"user": {"accountId": NOAH}, "group": "devs"}}),
+    )
+    .await;
+    succeeds(&h, "nocreate-add").await;
+
+    h.create_on(
+        "nodelete-delete",
+        "nodelete",
+        json!({"deleteIssue": {"issue": key}}),
+    )
+    .await;
+    not_permitted(&h, "nodelete-delete", "Delete issues").await;
+    assert!(
+        h.sim.with_state(|st| st.issue_ref(&key).is_some()),
+        "the issue is still there"
+    );
+    h.create_on(
+        "nodelete-create",
+        "nodelete",
+        json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": "Other"}}),
+    )
+    .await;
+    succeeds(&h, "nodelete-create").await;
+
+    h.create_on(
+        "noadmin-add",
+        "noadmin",
+        json!({"addUserToGroup": {"user": {"accountId": NOAH}, "group": "jira-testers"}}),
+    )
+    .await;
+    not_permitted(&h, "noadmin-add", "site-admins").await;
+    assert!(!groups_of(&h.sim, NOAH).contains(&"jira-testers".to_string()));
+    h.create_on(
+        "noadmin-deleteuser",
+        "noadmin",
+        json!({"deleteUser": {"user": {"accountId": NOAH}}}),
+    )
+    .await;
+    not_permitted(&h, "noadmin-deleteuser", "site-admins").await;
+    h.create_on(
+        "noadmin-delete",
+        "noadmin",
+        json!({"deleteIssue": {"issue": key}}),
+    )
+    .await;
+    succeeds(&h, "noadmin-delete").await;
+
+    h.create_on(
+        "nobrowse-create",
+        "nobrowse",
+        json!({"createIssue": {"project": "OPS", "issueType": "Task", "summary": "x"}}),
+    )
+    .await;
+    not_permitted(&h, "nobrowse-create", "Browse projects").await;
+
+    let _ = stop.send(());
+    let _ = stop_actions.send(());
+    let _ = connections.await;
+    let _ = actions.await;
+}
