@@ -165,6 +165,25 @@ impl ControlPlane {
     /// The processes die with the calling thread; use [`shared`] from tests, which starts them from a thread
     /// that lives as long as the process.
     pub async fn start(options: Options) -> Result<Self> {
+        // A port found free can be taken by another process before etcd or the apiserver binds it (tests start
+        // control planes and servers in parallel): start again on other ports.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match Self::start_once(options.clone()).await {
+                Err(Error::Start(message))
+                    if attempts < 3 && message.contains("address already in use") =>
+                {
+                    eprintln!(
+                        "testenv: a port was taken while starting, starting again: {message:.200}"
+                    );
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn start_once(options: Options) -> Result<Self> {
         let bin = bin_dir()?;
         remove_abandoned_dirs();
         let dir = tempfile::Builder::new().prefix("testenv-").tempdir()?;
