@@ -37,6 +37,7 @@ impl Operator {
             .env("JCO_JIRA_API_URL", h.sim.url().as_str())
             .env("JCO_JIRA_AUTH_URL", h.sim.url().as_str())
             .env("JCO_ALLOWED_SITE_HOSTS", "127.0.0.1")
+            .env("JCO_CREATE_OUTCOME_WINDOW", "3s")
             .env("JCO_JIRA_REQUESTS_PER_SECOND", "0")
             .env("JCO_METRICS_ADDR", "127.0.0.1:0")
             .env("JCO_HEALTH_ADDR", "127.0.0.1:0")

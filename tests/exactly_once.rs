@@ -23,11 +23,10 @@ fn verdict(a: &JiraAction) -> (Option<ActionPhase>, String) {
     (st.phase, reason)
 }
 
-/// An operator with a 1 s request timeout and a search window of 3 s (the production default is 10 minutes).
+/// An operator with a 1 s request timeout (and, as every test operator, a search window of 3 s: the production
+/// default is 10 minutes).
 fn settings(w: &World) -> jira_cloud_operator::controller::Settings {
-    let mut s = w.settings(Duration::from_secs(1));
-    s.create_outcome_window = Duration::from_secs(3);
-    s
+    w.settings(Duration::from_secs(1))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

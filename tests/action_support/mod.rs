@@ -77,6 +77,8 @@ pub fn settings(sim: &SimHandle, namespace: &str) -> Settings {
             ..jira::Limits::default()
         },
         jira_timeout: Duration::from_secs(10),
+        // Jira's search lag as the simulator plays it is far below the production window of 10 minutes.
+        create_outcome_window: Duration::from_secs(3),
         allowed_site_hosts: jira_cloud_operator::jira::AllowedHosts::parse("127.0.0.1")
             .expect("a host"),
         concurrency: 16,

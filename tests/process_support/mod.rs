@@ -169,6 +169,8 @@ impl OperatorProcess {
                 &["--allowed-site-hosts", "127.0.0.1"][..]
             })
             .args(["--jira-requests-per-second", "0", "--jira-timeout", "10s"])
+            // The simulator's search lag is far below the production window of 10 minutes.
+            .args(["--create-outcome-window", "3s"])
             .args(if args.contains(&"--log-format") {
                 &[][..]
             } else {

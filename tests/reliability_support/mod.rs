@@ -105,6 +105,7 @@ impl Binary {
             .args(["--jira-api-url", sim_url.as_str()])
             .args(["--jira-auth-url", sim_url.as_str()])
             .args(["--allowed-site-hosts", "127.0.0.1"])
+            .args(["--create-outcome-window", "3s"])
             .args(["--jira-requests-per-second", "0"])
             .arg(format!("--metrics-addr=127.0.0.1:{metrics_port}"))
             .arg(format!("--health-addr=127.0.0.1:{}", free_port()))

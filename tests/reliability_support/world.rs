@@ -76,6 +76,8 @@ impl World {
                 ..Limits::default()
             },
             jira_timeout: timeout,
+            // Jira's search lag as the simulator plays it is far below the production window of 10 minutes.
+            create_outcome_window: Duration::from_secs(3),
             allowed_site_hosts: jira_cloud_operator::jira::AllowedHosts::parse("127.0.0.1")
                 .expect("a host"),
             watch_namespaces: vec![self.ns.clone()],
