@@ -13,7 +13,7 @@ use jira_cloud_operator::{
     metrics::Metrics,
 };
 use jira_sim::SimConfig;
-use jira_sim::scenario::{ApiTokenSpec, GroupSpec, UserSpec, default_scenario};
+use jira_sim::scenario::{ApiTokenSpec, GroupSpec, OAuthClientSpec, UserSpec, default_scenario};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, PostParams};
 use serde_json::json;
@@ -22,6 +22,7 @@ use tokio::sync::oneshot;
 
 const ORG: &str = "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f";
 const NOAH: &str = "5b10a2844c20165700ede005";
+const CLOUD: &str = "0a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d";
 
 /// Accounts and their groups: `creators` and `deleters` hold Create issues and Delete issues in every project,
 /// `jira-software-users` Browse projects, `site-admins` site-admin access.
@@ -75,7 +76,56 @@ fn scenario() -> jira_sim::scenario::Scenario {
             scopes: None,
         });
     }
+    // The service account (a site admin) with a credential created without write:jira-work.
+    sc.credentials.oauth_clients.push(OAuthClientSpec {
+        client_id: "read-only-id".into(),
+        client_secret: "read-only-secret".into(),
+        account: "sim-service-account".into(),
+        scopes: vec![
+            "read:jira-user".into(),
+            "read:jira-work".into(),
+            "manage:jira-configuration".into(),
+        ],
+    });
     sc
+}
+
+/// The connection and action controllers, in-process on one context; stopped by dropping the sender.
+fn start_controllers(h: &Harness) -> oneshot::Sender<()> {
+    let ctx = Context::new(
+        h.client.clone(),
+        settings(&h.sim, &h.namespace),
+        Arc::new(Metrics::default()),
+    );
+    let (stop, stopped) = oneshot::channel::<()>();
+    let stopped = futures::FutureExt::shared(stopped);
+    let until = stopped.clone();
+    tokio::spawn(connection::run(ctx.clone(), async move {
+        let _ = until.await;
+    }));
+    tokio::spawn(action::run(ctx, async move {
+        let _ = stopped.await;
+    }));
+    stop
+}
+
+/// How many times a Normal Event with `reason` was published about `name` (a repeat is a series).
+async fn count_events(h: &Harness, name: &str, reason: &str) -> i32 {
+    let events: Api<k8s_openapi::api::events::v1::Event> =
+        Api::namespaced(h.client.clone(), &h.namespace);
+    events
+        .list(&Default::default())
+        .await
+        .expect("list Events")
+        .items
+        .into_iter()
+        .filter(|e| {
+            e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name)
+                && e.reason.as_deref() == Some(reason)
+                && e.type_.as_deref() == Some("Normal")
+        })
+        .map(|e| e.series.map_or(1, |s| s.count))
+        .sum()
 }
 
 async fn secret(h: &Harness, name: &str, data: serde_json::Value) {
@@ -182,19 +232,7 @@ async fn each_missing_permission_shows_its_fix_and_stops_only_its_actions() {
         },
     )
     .await;
-    let ctx = Context::new(
-        h.client.clone(),
-        settings(&h.sim, &h.namespace),
-        Arc::new(Metrics::default()),
-    );
-    let (stop, stopped) = oneshot::channel::<()>();
-    let (stop_actions, actions_stopped) = oneshot::channel::<()>();
-    let connections = tokio::spawn(connection::run(ctx.clone(), async move {
-        let _ = stopped.await;
-    }));
-    let actions = tokio::spawn(action::run(ctx.clone(), async move {
-        let _ = actions_stopped.await;
-    }));
+    let stop = start_controllers(&h);
     connect(&h, "full", true).await;
     for (name, _) in &ACCOUNTS[1..] {
         connect(&h, name, false).await;
@@ -331,8 +369,99 @@ async fn each_missing_permission_shows_its_fix_and_stops_only_its_actions() {
     .await;
     not_permitted(&h, "nobrowse-create", "Browse projects").await;
 
+    // New credentials are checked again: the set changes, and a Normal Event says so.
+    assert_eq!(count_events(&h, "nodelete", capabilities::CHANGED).await, 1);
+    let secrets: Api<Secret> = Api::namespaced(h.client.clone(), &h.namespace);
+    secrets
+        .delete("nodelete", &Default::default())
+        .await
+        .unwrap();
+    secret(
+        &h,
+        "nodelete",
+        json!({"email": "full@example.com", "apiToken": "full-token"}),
+    )
+    .await;
+    for _ in 0..1200 {
+        let (caps, _) = capabilities_of(&h, "nodelete").await;
+        if state_of(&caps, "deleteIssues").state == CapabilityState::Available {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (caps, count) = capabilities_of(&h, "nodelete").await;
+    assert_eq!(
+        state_of(&caps, "deleteIssues").state,
+        CapabilityState::Available
+    );
+    assert_eq!(count, "6/7");
+    for _ in 0..600 {
+        if count_events(&h, "nodelete", capabilities::CHANGED).await == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(count_events(&h, "nodelete", capabilities::CHANGED).await, 2);
     let _ = stop.send(());
-    let _ = stop_actions.send(());
-    let _ = connections.await;
-    let _ = actions.await;
+}
+
+#[tokio::test]
+async fn a_service_account_token_without_the_write_scope_cannot_change_issues() {
+    let h = Harness::new(
+        "capabilities-sa",
+        SimConfig {
+            scenario: scenario(),
+            ..SimConfig::default()
+        },
+    )
+    .await;
+    let stop = start_controllers(&h);
+    secret(
+        &h,
+        "sa",
+        json!({"clientId": "read-only-id", "clientSecret": "read-only-secret"}),
+    )
+    .await;
+    let c: JiraConnection = serde_json::from_value(json!({
+        "apiVersion": "jiracloud.io/v1alpha1", "kind": "JiraConnection", "metadata": {"name": "sa"},
+        "spec": {"siteUrl": h.sim.url().to_string(),
+                 "auth": {"serviceAccount": {"cloudId": CLOUD, "secretRef": {"name": "sa"}}}},
+    }))
+    .unwrap();
+    h.connections()
+        .create(&PostParams::default(), &c)
+        .await
+        .unwrap();
+    let (caps, count) = capabilities_of(&h, "sa").await;
+    let got = unavailable(&caps);
+    let names: Vec<&str> = got.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        names,
+        vec!["syncRoles", "createIssues", "deleteIssues"],
+        "{caps:#?}"
+    );
+    for name in ["createIssues", "deleteIssues"] {
+        let c = state_of(&caps, name);
+        assert!(c.reason.contains("write:jira-work"), "{c:?}");
+        assert!(
+            c.fix.as_deref().unwrap().contains("OAuth 2.0 credential"),
+            "{c:?}"
+        );
+    }
+    assert_eq!(count, "4/7");
+    h.create_on(
+        "sa-create",
+        "sa",
+        json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": "x"}}),
+    )
+    .await;
+    not_permitted(&h, "sa-create", "write:jira-work").await;
+    h.create_on(
+        "sa-add",
+        "sa",
+        json!({"addUserToGroup": {"user": {"accountId": NOAH}, "group": "devs"}}),
+    )
+    .await;
+    succeeds(&h, "sa-add").await;
+    let _ = stop.send(());
 }
