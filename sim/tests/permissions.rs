@@ -137,6 +137,37 @@ async fn a_project_scheme_withholds_permissions_and_the_routes_agree() {
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
     let key = created.json()["key"].as_str().unwrap().to_string();
+    // Issues of a project the caller may not browse are not found by search.
+    let mut scenario = default_scenario();
+    scenario
+        .projects
+        .iter_mut()
+        .find(|p| p.key == "OPS")
+        .unwrap()
+        .permissions
+        .insert("BROWSE_PROJECTS".into(), vec!["jira-admins".into()]);
+    let hidden = start_with(SimConfig {
+        scenario,
+        ..SimConfig::default()
+    })
+    .await;
+    let count = |who: Who| {
+        let hidden = &hidden;
+        async move {
+            let r = hidden
+                .post(
+                    &who,
+                    "/rest/api/3/search/jql",
+                    json!({"jql": "project = OPS ORDER BY key", "fields": ["key"]}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            r.json()["issues"].as_array().unwrap().len()
+        }
+    };
+    assert!(count(Who::Admin).await > 0);
+    assert_eq!(count(Who::Viewer).await, 0);
+    hidden.handle.shutdown().await;
     let r = sim
         .delete(&Who::Admin, &format!("/rest/api/3/issue/{key}"))
         .await;

@@ -15,7 +15,8 @@ use super::{ApiError, ApiResult, App, Caller, Params, body, ok, scope};
 use crate::format::now_ms;
 use crate::index_lag::LagView;
 use crate::jql::{self, Field};
-use crate::state::{Issue, IssueIx, State};
+use crate::permissions::{Scope, holds};
+use crate::state::{Issue, IssueIx, State, UserIx};
 
 /// Result sets of recent searches, so that paging a large result costs O(page).
 #[derive(Default)]
@@ -78,8 +79,10 @@ fn seen<'a>(st: &'a State, lag: &'a LagView, ix: IssueIx) -> Option<&'a Issue> {
         .or_else(|| lag.ghosts.get(&ix).map(|i| &**i))
 }
 
+/// Issues of projects the caller may not browse are not found (not an error), as in Jira.
 fn run(
     st: &State,
+    u: UserIx,
     q: &jql::Query,
     reconcile: &[u64],
     now: i64,
@@ -90,7 +93,8 @@ fn run(
     for (ix, issue) in st.issues.iter().enumerate() {
         let Some(issue) = issue else { continue };
         let unseen = issue.searchable_from_ms > now || lag.unseen.contains(&(ix as IssueIx));
-        if unseen && !reconcile.contains(&issue.id) {
+        let hidden = holds(st, u, "BROWSE_PROJECTS", Scope::Project(issue.project)) != Some(true);
+        if hidden || (unseen && !reconcile.contains(&issue.id)) {
             continue;
         }
         if jql::matches(filter, st, issue, now).map_err(ApiError::bad)? {
@@ -99,6 +103,7 @@ fn run(
     }
     for (&ix, issue) in &lag.ghosts {
         if !reconcile.contains(&issue.id)
+            && holds(st, u, "BROWSE_PROJECTS", Scope::Project(issue.project)) == Some(true)
             && jql::matches(filter, st, issue, now).map_err(ApiError::bad)?
         {
             hits.push(ix);
@@ -157,7 +162,7 @@ async fn search(app: App, caller: Caller, req: SearchBody) -> ApiResult {
     let now = now_ms();
     let jql_text = req.jql.unwrap_or_default();
     let q = parse_bounded(&jql_text, now)?;
-    let Some(_) = caller.maybe_user(scope::READ_WORK)? else {
+    let Some(u) = caller.maybe_user(scope::READ_WORK)? else {
         return ok(json!({"issues": [], "isLast": true}));
     };
     let fields = FieldSel::parse(req.fields.as_deref().unwrap_or(&["id".to_string()]));
@@ -180,7 +185,7 @@ async fn search(app: App, caller: Caller, req: SearchBody) -> ApiResult {
                 ApiError::bad("The provided next page token is invalid or expired.")
             })?),
         };
-    let key = format!("{jql_text}\u{0}{reconcile:?}");
+    let key = format!("{u}\u{0}{jql_text}\u{0}{reconcile:?}");
     let st = app.state.read();
     let lag_ms = app.faults.search_lag_ms();
     let lag = app.recent_writes.lock().view(now, lag_ms);
@@ -189,7 +194,7 @@ async fn search(app: App, caller: Caller, req: SearchBody) -> ApiResult {
     {
         Some(found) => found,
         None => {
-            let hits = Arc::new(run(&st, &q, &reconcile, now, &lag)?);
+            let hits = Arc::new(run(&st, u, &q, &reconcile, now, &lag)?);
             let id = app.search_cache.lock().put(key, hits.clone());
             (id, hits, token.map(|(_, off)| off).unwrap_or(0))
         }
@@ -262,13 +267,13 @@ pub(crate) async fn approximate_count(
     let b: CountBody = body(&raw)?;
     let now = now_ms();
     let q = parse_bounded(b.jql.as_deref().unwrap_or(""), now)?;
-    let Some(_) = caller.maybe_user(scope::READ_WORK)? else {
+    let Some(u) = caller.maybe_user(scope::READ_WORK)? else {
         return ok(json!({"count": 0}));
     };
     let st = app.state.read();
     let lag_ms = app.faults.search_lag_ms();
     let lag = app.recent_writes.lock().view(now, lag_ms);
-    let n = run(&st, &q, &[], now, &lag)?.len();
+    let n = run(&st, u, &q, &[], now, &lag)?.len();
     ok(json!({"count": n}))
 }
 
