@@ -89,7 +89,8 @@ pub(super) async fn advance(
              attempt acted on {pinned}; create a new JiraAction to act on the new site"
         );
         let failed = status::failed(&prev, status::SITE_CHANGED, &message, generation, now);
-        write_result(ctx, api, action, &failed).await?;
+        // Conditional: the decision rests on the cached status, which may lag a write that finished the action.
+        write_status(ctx, api, action, &failed, true).await?;
         shared.publish(action, EventType::Warning, status::SITE_CHANGED, &message);
         return expire(api, action, &failed, now).await;
     }
@@ -161,7 +162,8 @@ pub(super) async fn advance(
         .grants(&connection.namespace().unwrap_or_default(), connection_name);
     if let Some(message) = permitted::refusal(&client, grants, &kind).await {
         let failed = status::failed(&prev, status::NOT_PERMITTED, &message, generation, now);
-        write_result(ctx, api, action, &failed).await?;
+        // Conditional: the decision rests on the cached status, which may lag a write that finished the action.
+        write_status(ctx, api, action, &failed, true).await?;
         let labels = crate::metrics::ActionLabels {
             kind: kind.as_str().into(),
             outcome: "failed".into(),
