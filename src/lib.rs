@@ -5,6 +5,8 @@ pub mod controller;
 pub mod jira;
 pub mod leader;
 pub mod metrics;
+pub mod report;
 pub mod server;
 pub mod sync;
 pub mod telemetry;
+pub mod usage;

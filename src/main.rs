@@ -7,6 +7,7 @@ use jira_cloud_operator::{
     controller::{self, Context, Settings},
     jira, leader,
     metrics::Metrics,
+    report,
     server::{self, Readiness},
     telemetry::{self, LogFormat},
 };
@@ -20,9 +21,21 @@ use url::Url;
 ///
 /// Every flag has an environment variable twin (shown in brackets); a flag given on the command line wins.
 /// The Kubernetes connection comes from KUBECONFIG or, in a pod, from the ServiceAccount.
+// Commands besides running the operator (a doc comment here would join the operator's own description).
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Prints license use per connection and product (seats, holders, active, inactive, unknown yet, monthly
+    /// savings), read from the cluster with the kubeconfig like kubectl. Changes nothing.
+    Report(report::ReportArgs),
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "jira-cloud-operator", version, about, long_about)]
 struct Cli {
+    /// A command instead of running the operator.
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Namespaces to watch, comma separated; empty watches all namespaces.
     #[arg(
         long,
@@ -446,7 +459,20 @@ async fn run_controllers(
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Some(Command::Report(args)) = cli.command.take() {
+        return match report::run(args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.chain().count() > 1 => {
+                eprintln!("error: {e}: {}", e.root_cause());
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let directive = cli
         .log_level
         .clone()

@@ -258,6 +258,11 @@ pub struct JiraConnectionStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<Time>,
 
+    /// First successful sync of this connection: the operator's activity history of the site starts one usage
+    /// window before it. Kept across syncs and restarts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_sync_time: Option<Time>,
+
     /// When the next sync is due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_sync_time: Option<Time>,

@@ -1,4 +1,5 @@
 use super::LocalObjectReference;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
@@ -71,16 +72,41 @@ pub struct JiraUserStatus {
     /// Groups the user belongs to, among the groups the operator reads (product and admin groups).
     #[serde(default)]
     pub groups: Vec<String>,
-    /// The user's role (`org-admin`, `site-admin`, `product-admin`, `user`), when an organization is configured.
+    /// The user's highest role (`org-admin`, `site-admin`, `product-admin`, `user`), when an organization is
+    /// configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
-    /// Last UTC day the user was active within the usage window.
+    /// Every admin role of the user, when an organization is configured: `org-admin`, `site-admin` and
+    /// `product-admin:<product key>` for each product the user administers. Empty for a user without one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// Latest UTC day with activity the operator ever observed for the user: it stays when that day leaves
+    /// the usage window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_active_date: Option<String>,
+    /// When the operator first saw the user hold a license.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen_time: Option<Time>,
+    /// The Admin API's last-active dates of the user's products (a product page view, not an edit), when an
+    /// organization is configured, sorted by product.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub product_last_active: Vec<ProductLastActive>,
     /// Number of UTC days of the usage window on which the user was active.
     pub active_days: u32,
     /// Activity in the usage window.
     pub activity: UserActivity,
+}
+
+/// The Admin API's last-active date of one product of a user.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductLastActive {
+    /// Product key, as Jira names it (`jira-software`, `jira-servicedesk`, ...; `jira` when the Admin API
+    /// reports the site's Jira products as one).
+    pub product: String,
+    /// Last UTC day the user viewed the product; absent when the user has access but never used it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
 }
 
 /// Activity counts of a user in the usage window.

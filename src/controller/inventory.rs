@@ -169,7 +169,10 @@ pub fn desired(connection: &str, record: &UserRecord) -> Desired {
             products: record.products.clone(),
             groups: record.groups.clone(),
             role: record.role.clone(),
+            roles: Vec::new(),
             last_active_date: record.last_active_date.map(|d| d.to_string()),
+            first_seen_time: None,
+            product_last_active: Vec::new(),
             active_days: record.active_days,
             activity: UserActivity {
                 comments: small(record.activity.comments),
