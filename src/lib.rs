@@ -5,6 +5,7 @@ pub mod controller;
 pub mod jira;
 pub mod leader;
 pub mod metrics;
+pub mod policy;
 pub mod report;
 pub mod server;
 pub mod sync;

@@ -55,6 +55,7 @@ fn every_series() -> Metrics {
             remaining: Some(8),
             active_users: 1,
             inactive_users: 1,
+            groups: Vec::new(),
         }],
         usage: Some(UsageStatus {
             window_days: 2,

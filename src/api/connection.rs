@@ -349,6 +349,9 @@ pub struct SiteStatus {
     pub cloud_id: String,
     /// The deployment type Jira reports (`Cloud`).
     pub deployment_type: String,
+    /// The accountId the connection authenticates as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
 }
 
 /// User counts.
@@ -400,6 +403,9 @@ pub struct LicenseStatus {
     pub active_users: u32,
     /// Holders not active on any day of the usage window.
     pub inactive_users: u32,
+    /// The groups that grant the product.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
 }
 
 /// Usage over the window.

@@ -8,11 +8,13 @@
 mod action;
 mod condition;
 mod connection;
+mod policy;
 mod user;
 
 pub use action::*;
 pub use condition::*;
 pub use connection::*;
+pub use policy::*;
 pub use user::*;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -46,7 +48,12 @@ pub struct LocalObjectReference {
 
 /// All the CustomResourceDefinitions of the operator, in a stable order.
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![JiraConnection::crd(), JiraAction::crd(), JiraUser::crd()]
+    vec![
+        JiraConnection::crd(),
+        JiraAction::crd(),
+        JiraUser::crd(),
+        JiraLicensePolicy::crd(),
+    ]
 }
 
 /// The CRDs as one multi-document YAML stream, exactly as committed under `crds/`.

@@ -190,6 +190,7 @@ mod tests {
             remaining,
             active_users: 5,
             inactive_users: 2,
+            groups: Vec::new(),
         }
     }
 

@@ -250,6 +250,7 @@ pub fn credentials_valid(
     st.site = Some(SiteStatus {
         cloud_id: site.cloud_id.clone(),
         deployment_type: site.deployment_type.clone(),
+        account_id: Some(site.account_id.clone()),
     });
 }
 
@@ -354,6 +355,7 @@ pub fn sync_succeeded(
     st.site = Some(SiteStatus {
         cloud_id: inventory.site.cloud_id.clone(),
         deployment_type: inventory.site.deployment_type.clone(),
+        account_id: Some(inventory.site.account_id.clone()),
     });
     st.last_sync_stats = Some(SyncStats {
         duration_seconds: (stats.duration.as_secs_f64() * 1000.0).round() / 1000.0,
@@ -454,6 +456,7 @@ fn licenses(inventory: &Inventory) -> Vec<LicenseStatus> {
             remaining: seats(l.remaining),
             active_users: small(l.active_users),
             inactive_users: small(l.inactive_users),
+            groups: l.groups.clone(),
         })
         .collect()
 }
@@ -523,6 +526,7 @@ mod tests {
                 remaining: 41,
                 active_users: 4,
                 inactive_users: 3,
+                groups: vec!["jira-software-users".into()],
             }],
             usage: UsageSummary {
                 window_days: 2,
@@ -616,6 +620,7 @@ mod tests {
         assert_eq!(st.users.as_ref().unwrap().hidden_email, 2);
         assert_eq!(st.licenses[0].seats, Some(50));
         assert_eq!(st.licenses[0].inactive_users, 3);
+        assert_eq!(st.licenses[0].groups, ["jira-software-users"]);
         let usage = st.usage.as_ref().unwrap();
         assert_eq!(
             (usage.from.as_str(), usage.to.as_str()),

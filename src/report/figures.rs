@@ -211,6 +211,7 @@ mod tests {
             remaining: Some(seats - used),
             active_users: active,
             inactive_users: used - active,
+            groups: Vec::new(),
         }
     }
 

@@ -95,6 +95,8 @@ pub struct LicenseSummary {
     pub active_users: u64,
     /// Holders with no activity in the window.
     pub inactive_users: u64,
+    /// Names of the groups that grant the product, sorted.
+    pub groups: Vec<String>,
 }
 
 /// Active users on one day.
@@ -382,6 +384,11 @@ pub fn compute(
             remaining: r.remaining,
             active_users: active_holders[i],
             inactive_users: used[i] - active_holders[i],
+            groups: {
+                let mut names: Vec<String> = r.groups.iter().map(|g| g.name.clone()).collect();
+                names.sort();
+                names
+            },
         })
         .collect();
     licenses.sort_by(|a, b| a.product.cmp(&b.product));
@@ -524,6 +531,7 @@ mod tests {
             }
         );
         assert!(inv.roles.is_none());
+        assert_eq!(inv.licenses[2].groups, ["sw-users"]);
         let lic: Vec<(&str, u64, u64, u64)> = inv
             .licenses
             .iter()
