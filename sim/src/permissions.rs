@@ -5,52 +5,8 @@
 //! The default scheme grants *Browse projects* and *Create issues* to any logged-in user, *Delete issues* to
 //! Jira administrators and to the issue's reporter, and *Administer projects* to Jira administrators.
 
-use std::collections::BTreeMap;
-
-use crate::state::{GroupIx, IssueIx, State, UserIx};
-
-/// Global permissions the simulator knows: key, name, description.
-pub const GLOBAL: &[(&str, &str, &str)] = &[
-    (
-        "ADMINISTER",
-        "Administer Jira",
-        "Create and administer projects, issue types, fields, workflows, and schemes for all projects.",
-    ),
-    (
-        "SYSTEM_ADMIN",
-        "Administer system",
-        "Configure Jira system settings and manage site administrators.",
-    ),
-    (
-        "USER_PICKER",
-        "Browse users and groups",
-        "View and select users or groups from the user picker, and share issues.",
-    ),
-];
-
-/// Project permissions the simulator knows: key, name, description.
-pub const PROJECT: &[(&str, &str, &str)] = &[
-    (
-        "BROWSE_PROJECTS",
-        "Browse Projects",
-        "Ability to browse projects and the issues within them.",
-    ),
-    (
-        "CREATE_ISSUES",
-        "Create Issues",
-        "Ability to create issues.",
-    ),
-    (
-        "DELETE_ISSUES",
-        "Delete Issues",
-        "Ability to delete issues.",
-    ),
-    (
-        "ADMINISTER_PROJECTS",
-        "Administer Projects",
-        "Ability to administer a project in Jira.",
-    ),
-];
+pub use crate::permission_catalog::{GLOBAL, PROJECT};
+use crate::state::{IssueIx, State, UserIx};
 
 /// Where a permission is asked about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,35 +17,6 @@ pub enum Scope {
     Project(u32),
     /// One issue.
     Issue(IssueIx),
-}
-
-/// Resolves a scenario's scheme grants (permission key to group names) for a project.
-pub fn scheme(
-    st: &State,
-    project: &str,
-    grants: BTreeMap<String, Vec<String>>,
-) -> Result<Vec<(String, Vec<GroupIx>)>, String> {
-    let mut out = Vec::new();
-    for (key, groups) in grants {
-        if !PROJECT.iter().any(|(k, ..)| *k == key) {
-            return Err(format!(
-                "project '{project}' grants unknown permission '{key}'"
-            ));
-        }
-        let ixs = groups
-            .iter()
-            .map(|g| {
-                st.group_by_name
-                    .get(&g.to_lowercase())
-                    .copied()
-                    .ok_or_else(|| {
-                        format!("project '{project}' grants {key} to unknown group '{g}'")
-                    })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        out.push((key, ixs));
-    }
-    Ok(out)
 }
 
 /// Whether the account holds the permission in the scope; `None` for a key the simulator does not know.

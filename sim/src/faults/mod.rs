@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::format::{iso_minute, now_ms};
-use crate::scenario::generate::Rng;
+use crate::rng::Rng;
 use crate::stats::Collector;
 
 /// The faults in force. `Default` = none.

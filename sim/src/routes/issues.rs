@@ -296,19 +296,6 @@ pub(crate) async fn project_search(
     })
 }
 
-pub(crate) fn project_ref(st: &State, r: &str) -> Option<u32> {
-    st.project_by_key
-        .get(&r.to_uppercase())
-        .copied()
-        .or_else(|| {
-            let id: u64 = r.parse().ok()?;
-            st.projects
-                .iter()
-                .position(|p| p.id == id)
-                .map(|p| p as u32)
-        })
-}
-
 /// `GET /rest/api/3/issuetype/project?projectId=` — array of issue types.
 pub(crate) async fn issue_types(
     AxState(app): AxState<App>,
@@ -324,7 +311,7 @@ pub(crate) async fn issue_types(
         None => None,
     };
     read(&app, |st| {
-        if pid.parse::<u64>().is_err() || project_ref(st, pid).is_none() {
+        if pid.parse::<u64>().is_err() || st.project_ref(pid).is_none() {
             return Err(ApiError::not_found(
                 "The project was not found or you do not have permission to view it.",
             ));
@@ -352,7 +339,7 @@ pub(crate) async fn createmeta(
         ));
     }
     read(&app, |st| {
-        if project_ref(st, &project).is_none() {
+        if st.project_ref(&project).is_none() {
             return Err(ApiError::not_found(format!(
                 "No project could be found with key '{project}'."
             )));
@@ -424,7 +411,7 @@ pub(crate) async fn create(AxState(app): AxState<App>, caller: Caller, raw: Byte
     }
     let project = match ref_str(b.fields.get("project"), &["key", "id"]) {
         None => None,
-        Some(r) => project_ref(&st, &r),
+        Some(r) => st.project_ref(&r),
     };
     match project {
         None => err("project", "Specify a valid project ID or key"),

@@ -3,7 +3,6 @@
 use axum::extract::State as AxState;
 use serde_json::{Map, Value, json};
 
-use super::issues::project_ref;
 use super::{ApiError, ApiResult, App, Caller, Params, ok, read, scope};
 use crate::permissions::{GLOBAL, PROJECT, Scope, holds};
 
@@ -32,7 +31,7 @@ pub(crate) async fn my_permissions(
             (Some(i), _) => Scope::Issue(st.issue_ref(i).ok_or_else(|| {
                 ApiError::not_found("Issue does not exist or you do not have permission to see it.")
             })?),
-            (None, Some(r)) => Scope::Project(project_ref(st, r).ok_or_else(|| {
+            (None, Some(r)) => Scope::Project(st.project_ref(r).ok_or_else(|| {
                 ApiError::not_found(format!("No project could be found with key '{r}'."))
             })?),
             (None, None) => Scope::Anywhere,
