@@ -38,7 +38,7 @@ fn one<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
 fn every_series() -> Metrics {
     let metrics = Metrics::default();
     let status = JiraConnectionStatus {
-        last_sync_time: Some(jira_cloud_operator::controller::status::time(
+        last_sync_time: Some(jira_cloud_operator::controller::conditions::time(
             chrono::Utc::now(),
         )),
         users: Some(UserCounts {

@@ -6,7 +6,7 @@
 //! partial and left out); every series carries the connection's `namespace` label, as kube-state-metrics does,
 //! so scrapes keep it with `honorLabels: true`.
 
-use super::status;
+use super::conditions;
 use crate::{
     api::{JiraConnectionStatus, UsageStatus},
     metrics::{ConnectionLabels, Metrics, ProductLabels},
@@ -65,7 +65,7 @@ pub fn record(
     let labels = c.labels();
     m.connection_ready
         .get_or_create(&labels)
-        .set(i64::from(status::is_ready(st)));
+        .set(i64::from(conditions::is_ready(st)));
     if let Some(interval) = interval {
         m.sync_interval
             .get_or_create(&labels)
@@ -305,7 +305,7 @@ mod tests {
     fn the_last_successful_sync_is_a_unix_timestamp_and_forget_removes_everything() {
         let m = Metrics::default();
         let st = JiraConnectionStatus {
-            last_sync_time: Some(status::time(
+            last_sync_time: Some(conditions::time(
                 chrono::DateTime::from_timestamp(1_764_295_200, 0).unwrap(),
             )),
             licenses: vec![license("jira-software", Some(50), Some(40))],

@@ -3,15 +3,18 @@
 
 pub mod action;
 pub mod capabilities;
+pub mod conditions;
 pub mod connection;
 pub mod context;
 pub mod credentials;
+pub mod failure;
+pub mod figures;
 pub mod gauges;
 pub mod inventory;
 pub mod organization;
 pub mod panics;
 pub mod plausibility;
 pub mod runner;
-pub mod status;
+pub mod schedule;
 
 pub use context::{Context, Settings};

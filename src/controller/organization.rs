@@ -3,7 +3,7 @@
 //! `OrganizationSynced=False` with the reason and keeps the last known roles, while users, licenses, usage and
 //! `Ready` follow the Jira part alone. Without an organization there is no such condition and no roles.
 
-use super::status::{Failure, time};
+use super::{conditions::time, failure::Failure};
 use crate::{
     api::{JiraConnectionStatus, RoleCounts, condition, find_condition, set_condition, status},
     sync::{OrganizationOutcome, RoleCounts as EngineRoles},

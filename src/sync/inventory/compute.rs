@@ -1,206 +1,15 @@
-//! From collected data to the inventory: pure code, no I/O.
+//! The inventory as a pure function of what the sync collected and the activity it counted.
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::NaiveDate;
-
-use super::activity::ActivityStore;
+use super::groups::Memberships;
+use super::{
+    ActivityCounts, Collected, DailyActive, Inventory, LicenseSummary, Listing, RoleCounts,
+    UsageSummary, UserCounts, UserRecord, Window, role,
+};
 use crate::jira::time::day_number;
-use crate::jira::{AdminUsers, ApplicationRole, GroupRef, JiraError, JiraUser, SiteInfo};
-
-/// What the sync collected from Jira (besides activity).
-#[derive(Debug, Clone, Default)]
-pub struct Collected {
-    /// Every account of `users/search`.
-    pub users: Vec<JiraUser>,
-    /// Products (application roles).
-    pub roles: Vec<ApplicationRole>,
-    /// Active members of each group read (product groups, and admin groups when roles are wanted).
-    pub members: Vec<(GroupRef, Vec<String>)>,
-    /// Groups granting site-admin access (only read when an organization is configured).
-    pub site_admin_groups: Vec<GroupRef>,
-    /// Groups granting Jira admin access (only read when an organization is configured).
-    pub admin_groups: Vec<GroupRef>,
-    /// Admin API view of the users, when an organization is configured.
-    pub admin: Option<AdminUsers>,
-}
-
-/// The usage window: `window_days` UTC days ending on `to` (the day of the sync).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    /// First day.
-    pub from: NaiveDate,
-    /// Last day (the day of `now`).
-    pub to: NaiveDate,
-    /// Number of days.
-    pub days: u32,
-}
-
-impl Window {
-    /// The window of `days` days ending on `to`.
-    pub fn ending(to: NaiveDate, days: u32) -> Window {
-        Window {
-            from: to - chrono::Duration::days(days.max(1) as i64 - 1),
-            to,
-            days: days.max(1),
-        }
-    }
-
-    /// True when `d` lies in the window.
-    pub fn contains(&self, d: NaiveDate) -> bool {
-        d >= self.from && d <= self.to
-    }
-}
-
-/// User counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct UserCounts {
-    /// Human accounts (`accountType: atlassian`), active or not.
-    pub total: u64,
-    /// Humans with a visible email (those in the inventory).
-    pub synced: u64,
-    /// Humans whose email is hidden (not synced).
-    pub hidden_email: u64,
-    /// Deactivated humans.
-    pub deactivated: u64,
-}
-
-/// Roles of the synced users (one role each, the highest).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RoleCounts {
-    /// Organization admins.
-    pub org_admin: u64,
-    /// Site admins.
-    pub site_admin: u64,
-    /// Jira (product) admins.
-    pub product_admin: u64,
-    /// Everyone else.
-    pub user: u64,
-}
-
-/// One product.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LicenseSummary {
-    /// Product key.
-    pub product: String,
-    /// Product name.
-    pub name: String,
-    /// Jira's `numberOfSeats`.
-    pub seats: i64,
-    /// Synced, active holders (Jira Core not counted for holders of another product).
-    pub used: u64,
-    /// Jira's `remainingSeats`.
-    pub remaining: i64,
-    /// Holders active on at least one day of the window.
-    pub active_users: u64,
-    /// Holders with no activity in the window.
-    pub inactive_users: u64,
-    /// Names of the groups that grant the product, sorted.
-    pub groups: Vec<String>,
-}
-
-/// Active users on one day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DailyActive {
-    /// The UTC day.
-    pub date: NaiveDate,
-    /// Human accounts active that day.
-    pub active_users: u64,
-}
-
-/// Usage over the window.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageSummary {
-    /// Window length.
-    pub window_days: u32,
-    /// First day.
-    pub from: NaiveDate,
-    /// Last day (the day of the sync).
-    pub to: NaiveDate,
-    /// Human accounts active on at least one day.
-    pub active_users: u64,
-    /// One point per day, oldest first.
-    pub daily: Vec<DailyActive>,
-}
-
-/// Activity counts of a user over the window.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ActivityCounts {
-    /// Comments created or edited.
-    pub comments: u64,
-    /// Changelog entries.
-    pub changelog: u64,
-    /// Worklogs created, edited or deleted.
-    pub worklogs: u64,
-}
-
-/// One synced user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserRecord {
-    /// accountId.
-    pub account_id: String,
-    /// Display name.
-    pub display_name: String,
-    /// Email (always visible for synced users).
-    pub email: String,
-    /// False when deactivated.
-    pub active: bool,
-    /// Product keys, sorted (Jira Core only when it is the user's only product; none when deactivated).
-    pub products: Vec<String>,
-    /// Product-granting (and, with an organization, admin) groups the user is an active member of, sorted.
-    pub groups: Vec<String>,
-    /// `org-admin`, `site-admin`, `product-admin` or `user`, when an organization is configured.
-    pub role: Option<String>,
-    /// Last day with Jira activity (from this window, or remembered from earlier syncs).
-    pub last_active_date: Option<NaiveDate>,
-    /// Last product page view reported by the Admin API (a login signal, not an edit).
-    pub admin_last_active: Option<NaiveDate>,
-    /// Days with activity in the window.
-    pub active_days: u32,
-    /// Activity counts in the window.
-    pub activity: ActivityCounts,
-}
-
-/// What the users listing held, before only the humans were kept.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Listing {
-    /// Accounts of every type (humans, apps, customers) listed.
-    pub accounts: u64,
-    /// True when the listing holds the account the connection authenticates as (the accountId `/myself`
-    /// gave): a human account with basic auth, an app account (`accountType: app`) for a service account.
-    pub has_own_account: bool,
-}
-
-/// The result of a sync.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Inventory {
-    /// The site.
-    pub site: SiteInfo,
-    /// What the users listing held.
-    pub listing: Listing,
-    /// User counts.
-    pub users: UserCounts,
-    /// Role counts, when an organization is configured.
-    pub roles: Option<RoleCounts>,
-    /// One entry per product, sorted by key.
-    pub licenses: Vec<LicenseSummary>,
-    /// Usage.
-    pub usage: UsageSummary,
-    /// Synced users, sorted by accountId.
-    pub records: Vec<UserRecord>,
-}
-
-/// Role names used in [`UserRecord::role`].
-pub mod role {
-    /// Organization admin.
-    pub const ORG_ADMIN: &str = "org-admin";
-    /// Site admin.
-    pub const SITE_ADMIN: &str = "site-admin";
-    /// Jira admin.
-    pub const PRODUCT_ADMIN: &str = "product-admin";
-    /// Everyone else.
-    pub const USER: &str = "user";
-}
+use crate::jira::{AdminUser, JiraError, SiteInfo};
+use crate::sync::activity::ActivityStore;
 
 /// Computes the inventory. Fails with `AllEmailsHidden` when there are humans and none shows an email.
 pub fn compute(
@@ -222,39 +31,12 @@ pub fn compute(
         has_own_account: users.iter().any(|u| u.account_id == site.account_id),
     };
 
-    // Interned group names and each account's groups.
-    let mut group_names: Vec<&str> = Vec::new();
-    let mut group_index: HashMap<&str, u16> = HashMap::new();
-    let mut groups_of: HashMap<&str, Vec<u16>> = HashMap::new();
-    let mut member_groups: Vec<u16> = Vec::with_capacity(members.len());
-    for (g, _) in &members {
-        let name = g.name.as_str();
-        let gi = *group_index.entry(name).or_insert_with(|| {
-            group_names.push(name);
-            (group_names.len() - 1) as u16
-        });
-        member_groups.push(gi);
-    }
-    for ((_, ids), gi) in members.iter().zip(&member_groups) {
-        for id in ids {
-            let v = groups_of.entry(id.as_str()).or_default();
-            if !v.contains(gi) {
-                v.push(*gi);
-            }
-        }
-    }
-    let group_set = |gs: &[GroupRef], intern_of: &HashMap<&str, u16>| -> HashSet<u16> {
-        gs.iter()
-            .filter_map(|g| intern_of.get(g.name.as_str()).copied())
-            .collect()
-    };
-    let product_groups: Vec<HashSet<u16>> = roles
-        .iter()
-        .map(|r| group_set(&r.groups, &group_index))
-        .collect();
-    let site_admin_set = group_set(&site_admin_groups, &group_index);
-    let admin_set = group_set(&admin_groups, &group_index);
-    let admin_by_id: HashMap<&str, &crate::jira::AdminUser> = admin
+    let memberships = Memberships::new(&members);
+    let product_groups: Vec<HashSet<u16>> =
+        roles.iter().map(|r| memberships.set(&r.groups)).collect();
+    let site_admin_set = memberships.set(&site_admin_groups);
+    let admin_set = memberships.set(&admin_groups);
+    let admin_by_id: HashMap<&str, &AdminUser> = admin
         .as_ref()
         .map(|a| a.users.iter().map(|u| (u.account_id.as_str(), u)).collect())
         .unwrap_or_default();
@@ -299,9 +81,7 @@ pub fn compute(
         };
         counts.synced += 1;
 
-        let my_groups: &[u16] = groups_of
-            .get(u.account_id.as_str())
-            .map_or(&[], Vec::as_slice);
+        let my_groups = memberships.groups_of(&u.account_id);
         // Product access: any group of the product; a deactivated account holds no license; Jira Core is
         // implied by the other products.
         let mut held: Vec<usize> = if u.active {
@@ -327,7 +107,7 @@ pub fn compute(
         products.sort();
         let mut groups: Vec<String> = my_groups
             .iter()
-            .map(|&g| group_names[g as usize].to_owned())
+            .map(|&g| memberships.name(g).to_owned())
             .collect();
         groups.sort();
 
@@ -421,7 +201,7 @@ pub fn compute(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jira::AdminUser;
+    use crate::jira::{AdminUsers, ApplicationRole, GroupRef, JiraUser};
     use chrono::{TimeZone, Utc};
     use url::Url;
 
