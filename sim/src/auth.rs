@@ -1,40 +1,12 @@
-//! Authentication: Basic auth with classic and scoped API tokens, OAuth bearer tokens on the gateway,
-//! Admin API keys, and the 401 shapes of each host.
+//! Authentication: Basic auth with classic and scoped API tokens, OAuth bearer tokens on the gateway and
+//! Admin API keys.
 
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, header};
 use base64::Engine;
 
-use crate::routes::ApiError;
+use crate::answer::ApiError;
+use crate::host::HostKind;
 use crate::state::{State, UserIx};
-
-/// Which real host a request addresses (the simulator serves all of them on one port).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HostKind {
-    /// `{site}.atlassian.net`.
-    Site,
-    /// `api.atlassian.com/ex/jira/{cloudId}`.
-    Gateway,
-    /// `api.atlassian.com` (Admin API, accessible-resources).
-    Api,
-    /// `auth.atlassian.com`.
-    Auth,
-}
-
-impl HostKind {
-    /// Classifies a request path.
-    pub fn of_path(path: &str) -> HostKind {
-        if path.starts_with("/ex/jira/") {
-            HostKind::Gateway
-        } else if path.starts_with("/admin/") || path.starts_with("/oauth/token/") {
-            HostKind::Api
-        } else if path == "/oauth/token" {
-            HostKind::Auth
-        } else {
-            HostKind::Site
-        }
-    }
-}
 
 /// Outcome of authentication for Jira endpoints.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,53 +20,6 @@ pub enum Auth {
         /// Scopes of a scoped token or OAuth token.
         scopes: Option<Vec<String>>,
     },
-}
-
-/// The 401 answer of a host. `failed` = credentials were presented but rejected.
-pub fn unauthenticated(host: HostKind, failed: bool) -> Response {
-    match host {
-        HostKind::Site => {
-            let mut r = (
-                StatusCode::UNAUTHORIZED,
-                [(header::CONTENT_TYPE, "text/plain;charset=UTF-8")],
-                "Client must be authenticated to access this resource.",
-            )
-                .into_response();
-            let h = r.headers_mut();
-            h.insert(
-                header::WWW_AUTHENTICATE,
-                "OAuth realm=\"jira-sim\"".parse().expect("valid header"),
-            );
-            if failed {
-                h.insert(
-                    "x-seraph-loginreason",
-                    "AUTHENTICATED_FAILED".parse().expect("valid header"),
-                );
-            }
-            r
-        }
-        _ => (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(serde_json::json!({"code": 401, "message": "Unauthorized"})),
-        )
-            .into_response(),
-    }
-}
-
-/// The 401 of an account locked behind a CAPTCHA after too many failed logins (only a browser login
-/// unlocks it in real life; clearing the faults does here).
-pub fn captcha_locked(host: HostKind) -> Response {
-    let mut r = unauthenticated(host, false);
-    let h = r.headers_mut();
-    h.insert(
-        "x-seraph-loginreason",
-        "AUTHENTICATION_DENIED".parse().expect("valid header"),
-    );
-    h.insert(
-        "x-authentication-denied-reason",
-        "CAPTCHA_CHALLENGE".parse().expect("valid header"),
-    );
-    r
 }
 
 /// The (lower-case) email of a Basic Authorization header.

@@ -11,18 +11,26 @@
 //! # }
 //! ```
 
-pub(crate) mod auth;
+mod answer;
+mod app;
+mod auth;
 pub mod faults;
 pub mod format;
+mod handlers;
+mod host;
 pub(crate) mod index_lag;
 pub mod jql;
+mod paging;
 pub mod permission_catalog;
 pub mod permissions;
 pub mod received;
+mod request;
 mod rng;
 pub mod routes;
 pub mod scenario;
+mod search_cache;
 mod server;
+mod shapes;
 pub mod state;
 pub mod stats;
 

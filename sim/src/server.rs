@@ -12,11 +12,12 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
+use crate::app::{App, Shared};
 use crate::faults::{FaultEngine, Faults};
 use crate::index_lag::RecentWrites;
 use crate::received::{ReceivedRequest, RequestLog};
-use crate::routes::{self, search::SearchCache};
 use crate::scenario::{Scenario, default_scenario};
+use crate::search_cache::SearchCache;
 use crate::state::State;
 use crate::stats::{Collector, Stats};
 
@@ -47,23 +48,11 @@ impl Default for SimConfig {
     }
 }
 
-/// State shared by every request.
-pub(crate) struct Shared {
-    pub(crate) state: RwLock<State>,
-    pub(crate) stats: Collector,
-    pub(crate) faults: FaultEngine,
-    pub(crate) token_lifetime: Duration,
-    pub(crate) search_cache: Mutex<SearchCache>,
-    pub(crate) request_counter: std::sync::atomic::AtomicU64,
-    pub(crate) received: RequestLog,
-    pub(crate) recent_writes: Mutex<RecentWrites>,
-}
-
 /// A running simulator. Dropping it without [`SimHandle::shutdown`] leaves the server running until the
 /// runtime stops.
 pub struct SimHandle {
     addr: SocketAddr,
-    shared: routes::App,
+    shared: App,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
@@ -96,12 +85,8 @@ pub async fn start(config: SimConfig) -> io::Result<SimHandle> {
     })
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    shared: routes::App,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let router = routes::router(shared.clone());
+async fn accept_loop(listener: TcpListener, shared: App, mut stopped: watch::Receiver<bool>) {
+    let router = crate::routes::router::build(shared.clone());
     let mut conns = JoinSet::new();
     loop {
         while conns.try_join_next().is_some() {}

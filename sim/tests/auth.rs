@@ -354,6 +354,30 @@ async fn gateway_checks_the_cloud_id() {
 }
 
 #[tokio::test]
+async fn paths_outside_the_route_table_are_the_sites_html_404() {
+    let sim = start().await;
+    let site = sim.get(&Who::Admin, "/rest/api/3/no-such-resource").await;
+    let gateway = sim
+        .send(
+            "GET",
+            &sim.gw("/rest/api/3/no-such-resource"),
+            &Who::Admin,
+            None,
+        )
+        .await;
+    let anonymous = sim.get(&Who::Anon, "/no/such/path").await;
+    for r in [site, gateway, anonymous] {
+        assert_eq!(r.status, 404);
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("text/html;charset=UTF-8")
+        );
+        assert_eq!(r.text, "<html><body>Not Found</body></html>");
+    }
+    sim.handle.shutdown().await;
+}
+
+#[tokio::test]
 async fn deactivated_accounts_cannot_authenticate() {
     let sim = start().await;
     sim.handle.with_state(|st| {

@@ -3,8 +3,10 @@
 use axum::extract::State as AxState;
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, ApiResult, App, Caller, Params, ok, read, scope};
+use crate::answer::{ApiError, ApiResult, ok};
+use crate::app::{App, read};
 use crate::permissions::{GLOBAL, PROJECT, Scope, holds};
+use crate::request::{Caller, Params, scope};
 
 /// `GET /rest/api/3/mypermissions?permissions=KEY,...[&projectKey|projectId|issueKey|issueId]` — 400 without
 /// keys or with an unknown key, 404 for a project or issue that is missing. Anonymous callers hold nothing.

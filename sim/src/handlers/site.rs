@@ -1,12 +1,14 @@
-//! Site-level endpoints: serverInfo, tenant_info, browse.
+//! Site-level endpoints: serverInfo, tenant_info, browse, and the HTML 404 of any other path.
 
 use axum::extract::{Path, State as AxState};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{ApiResult, App, Caller, not_found, ok, read};
+use crate::answer::{ApiResult, ok};
+use crate::app::{App, read};
 use crate::format::{jira_date, now_ms};
+use crate::request::Caller;
 
 /// `GET /rest/api/{2,3}/serverInfo` — anonymous allowed; `deploymentType` switchable to Server.
 pub(crate) async fn server_info(AxState(app): AxState<App>, caller: Caller) -> ApiResult {
@@ -62,4 +64,14 @@ pub(crate) async fn browse(AxState(app): AxState<App>, Path(key): Path<String>) 
             .into_response(),
         None => not_found().await,
     }
+}
+
+/// The HTML 404 of the site for a path it does not serve.
+pub(crate) async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/html;charset=UTF-8")],
+        "<html><body>Not Found</body></html>",
+    )
+        .into_response()
 }

@@ -7,9 +7,11 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiError, ApiResult, App, Caller, ok};
+use crate::answer::{ApiError, ApiResult, ok};
+use crate::app::App;
 use crate::auth::bearer_client;
 use crate::format::now_ms;
+use crate::request::Caller;
 use crate::state::IssuedToken;
 
 #[derive(Deserialize, Default)]

@@ -8,9 +8,12 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, ApiResult, App, Caller, Params, body, ok};
+use crate::answer::{ApiError, ApiResult, ok};
+use crate::app::App;
 use crate::auth::admin_key;
 use crate::format::{date_only, iso_millis, iso_secs};
+use crate::paging::window;
+use crate::request::{Caller, Params, body};
 use crate::scenario::AccountType;
 use crate::state::{State, UserIx};
 
@@ -143,7 +146,7 @@ pub(crate) async fn users_v1(
         .filter(|&u| st.users[u as usize].managed)
         .collect();
     let base = format!("{}/admin/v1/orgs/{org}/users", caller.origin);
-    let page = super::window(&managed, offset, V1_PAGE);
+    let page = window(&managed, offset, V1_PAGE);
     let data: Vec<Value> = page
         .iter()
         .map(|&u| {
@@ -288,7 +291,7 @@ pub(crate) async fn users_search(
                 })
         })
         .collect();
-    let page = super::window(&hits, offset, limit);
+    let page = window(&hits, offset, limit);
     let has = |x: &str| b.expand.iter().any(|e| e == x);
     let data: Vec<Value> = page
         .iter()

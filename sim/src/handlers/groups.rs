@@ -7,9 +7,12 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::users::user_details;
-use super::{ApiError, ApiResult, App, Caller, Params, body, page_bean, read, scope, window};
+use crate::answer::{ApiError, ApiResult, ok};
+use crate::app::{App, read};
+use crate::paging::{page_bean, window};
+use crate::request::{Caller, Params, body, scope};
 use crate::scenario::AlreadyMember;
+use crate::shapes::users::user_details;
 use crate::state::{GroupIx, State};
 
 fn group_param(st: &State, p: &Params) -> Result<GroupIx, ApiError> {
@@ -75,7 +78,7 @@ pub(crate) async fn bulk(AxState(app): AxState<App>, caller: Caller, p: Params) 
             .iter()
             .map(|&g| json!({"groupId": st.groups[g as usize].id, "name": st.groups[g as usize].name}))
             .collect();
-        super::ok(page_bean(
+        ok(page_bean(
             &format!("{}/rest/api/3/group/bulk", caller.base),
             start,
             max,
@@ -111,7 +114,7 @@ pub(crate) async fn members(AxState(app): AxState<App>, caller: Caller, p: Param
             "{}/rest/api/3/group/member?groupId={}&includeInactiveUsers={inactive}",
             caller.base, grp.id
         );
-        super::ok(page_bean(&self_url, start, max, list.len(), values))
+        ok(page_bean(&self_url, start, max, list.len(), values))
     })
 }
 

@@ -7,9 +7,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiResult, App, Params, body, ok, read};
+use crate::answer::{ApiError, ApiResult, ok};
+use crate::app::{App, read};
 use crate::faults::Faults;
 use crate::format::now_ms;
+use crate::request::{Params, body};
 use crate::scenario::Ago;
 use crate::state::State;
 

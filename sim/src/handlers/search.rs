@@ -1,6 +1,5 @@
 //! Enhanced JQL search (`search/jql`, token paging), approximate count, and the removed `/search` (410).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -10,40 +9,15 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::issues::{FieldSel, issue_json};
-use super::{ApiError, ApiResult, App, Caller, Params, body, ok, scope};
+use crate::answer::{ApiError, ApiResult, ok};
+use crate::app::App;
 use crate::format::now_ms;
 use crate::index_lag::LagView;
 use crate::jql::{self, Field};
 use crate::permissions::{Scope, holds};
+use crate::request::{Caller, Params, body, scope};
+use crate::shapes::issues::{FieldSel, issue_json};
 use crate::state::{Issue, IssueIx, State, UserIx};
-
-/// Result sets of recent searches, so that paging a large result costs O(page).
-#[derive(Default)]
-pub(crate) struct SearchCache {
-    next_id: u64,
-    entries: VecDeque<(u64, String, Arc<Vec<IssueIx>>)>,
-}
-
-const CACHE_SIZE: usize = 64;
-
-impl SearchCache {
-    fn get(&self, id: u64, key: &str) -> Option<Arc<Vec<IssueIx>>> {
-        self.entries
-            .iter()
-            .find(|(i, k, _)| *i == id && k == key)
-            .map(|(_, _, v)| v.clone())
-    }
-
-    fn put(&mut self, key: String, hits: Arc<Vec<IssueIx>>) -> u64 {
-        self.next_id += 1;
-        if self.entries.len() >= CACHE_SIZE {
-            self.entries.pop_front();
-        }
-        self.entries.push_back((self.next_id, key, hits));
-        self.next_id
-    }
-}
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
