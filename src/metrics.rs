@@ -5,7 +5,7 @@ use prometheus_client::{
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
-use std::time::Instant;
+use std::{sync::atomic::AtomicU64, time::Instant};
 
 /// Labels of reconcile metrics.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -61,6 +61,30 @@ pub struct ActionLabels {
     pub outcome: String,
 }
 
+/// Labels of per-policy gauges.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PolicyLabels {
+    /// Namespace of the JiraLicensePolicy.
+    pub namespace: String,
+    /// Name of the JiraLicensePolicy.
+    pub policy: String,
+    /// Product key.
+    pub product: String,
+}
+
+/// Labels of per-policy money gauges.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SavingsLabels {
+    /// Namespace of the JiraLicensePolicy.
+    pub namespace: String,
+    /// Name of the JiraLicensePolicy.
+    pub policy: String,
+    /// Product key.
+    pub product: String,
+    /// ISO 4217 currency code of the seat price.
+    pub currency: String,
+}
+
 /// Labels of the build information.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BuildLabels {
@@ -109,6 +133,10 @@ pub struct Metrics {
     pub connection_ready: Family<ConnectionLabels, Gauge>,
     /// Actions finished or retried, by kind and outcome.
     pub actions: Family<ActionLabels, Counter>,
+    /// Seats a license policy's candidates hold, per product.
+    pub policy_reclaimable_seats: Family<PolicyLabels, Gauge>,
+    /// Monthly savings of reclaiming them, per product and currency.
+    pub policy_monthly_savings: Family<SavingsLabels, Gauge<f64, AtomicU64>>,
 }
 
 fn duration_buckets() -> Histogram {
@@ -140,6 +168,8 @@ impl Default for Metrics {
             license_inactive: Family::default(),
             connection_ready: Family::default(),
             actions: Family::default(),
+            policy_reclaimable_seats: Family::default(),
+            policy_monthly_savings: Family::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -240,6 +270,16 @@ impl Default for Metrics {
             "actions",
             "Actions finished or retried",
             metrics.actions.clone(),
+        );
+        r.register(
+            "policy_reclaimable_seats",
+            "Seats held by a license policy's candidates",
+            metrics.policy_reclaimable_seats.clone(),
+        );
+        r.register(
+            "policy_monthly_savings",
+            "Monthly savings of reclaiming a license policy's candidates, at its seat price",
+            metrics.policy_monthly_savings.clone(),
         );
         Self {
             registry,

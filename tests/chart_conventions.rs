@@ -222,7 +222,7 @@ fn tenants_get_view_by_default_and_edit_only_when_asked() {
     }
     assert_eq!(
         view["rules"],
-        json!([{"apiGroups": ["jiracloud.io"], "resources": ["jiraconnections", "jiraactions", "jirausers"],
+        json!([{"apiGroups": ["jiracloud.io"], "resources": ["jiraconnections", "jiraactions", "jiralicensepolicies", "jirausers"],
                 "verbs": ["get", "list", "watch"]}])
     );
     assert!(rules(&defaults, "jco-jira-cloud-operator-edit").is_none());
@@ -256,6 +256,10 @@ fn tenants_get_view_by_default_and_edit_only_when_asked() {
     assert_eq!(verbs("jiraactions"), ["create", "delete"]);
     assert_eq!(
         verbs("jiraconnections"),
+        ["create", "update", "patch", "delete"]
+    );
+    assert_eq!(
+        verbs("jiralicensepolicies"),
         ["create", "update", "patch", "delete"]
     );
     assert!(
@@ -346,6 +350,12 @@ fn artifact_hub_metadata_describes_the_crds_the_image_and_examples() {
             "JiraAction" => {
                 serde_json::from_value::<jira_cloud_operator::api::JiraAction>(example.clone())
                     .expect("a valid JiraAction");
+            }
+            "JiraLicensePolicy" => {
+                serde_json::from_value::<jira_cloud_operator::api::JiraLicensePolicy>(
+                    example.clone(),
+                )
+                .expect("a valid JiraLicensePolicy");
             }
             other => panic!("no example expected for {other}"),
         }

@@ -232,11 +232,24 @@ fn defaults_are_cluster_wide_hardened_and_single_replica() {
     let granted = grants(&role["rules"]);
     let expected: BTreeSet<(String, String, String)> = [
         ("jiracloud.io", "jiraconnections", "get list watch"),
-        ("jiracloud.io", "jiraactions", "get list watch delete"),
+        // License policies create the JiraActions of their runs.
+        (
+            "jiracloud.io",
+            "jiraactions",
+            "get list watch create delete",
+        ),
+        (
+            "jiracloud.io",
+            "jiralicensepolicies",
+            "get list watch patch",
+        ),
         ("jiracloud.io", "jiraconnections/status", "get patch"),
         ("jiracloud.io", "jiraactions/status", "get patch"),
-        // JiraUsers block their connection's deletion (OwnerReferencesPermissionEnforcement).
+        ("jiracloud.io", "jiralicensepolicies/status", "get patch"),
+        // JiraUsers block their connection's deletion, and a policy's JiraActions the policy's
+        // (OwnerReferencesPermissionEnforcement).
         ("jiracloud.io", "jiraconnections/finalizers", "update"),
+        ("jiracloud.io", "jiralicensepolicies/finalizers", "update"),
         (
             "jiracloud.io",
             "jirausers",

@@ -1,5 +1,5 @@
 //! The controllers: `JiraConnection` (credentials, sync, status, JiraUser inventory) and `JiraAction`
-//! (exactly-once changes in Jira), sharing one [`Context`].
+//! (exactly-once changes in Jira) and `JiraLicensePolicy` (license reclamation), sharing one [`Context`].
 
 pub mod action;
 pub mod capabilities;
@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod organization;
 pub mod panics;
 pub mod plausibility;
+pub mod policy;
 pub mod runner;
 pub mod schedule;
 

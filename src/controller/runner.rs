@@ -1,6 +1,6 @@
 //! Runs every controller of the operator until shutdown.
 
-use super::{Context, action, connection};
+use super::{Context, action, connection, policy};
 use futures::FutureExt;
 use std::{future::Future, panic::AssertUnwindSafe, sync::Arc};
 
@@ -15,7 +15,7 @@ pub struct ControllerStopped {
     pub panicked: bool,
 }
 
-/// Runs the JiraConnection and JiraAction controllers with `ctx` until `shutdown` resolves and their in-flight
+/// Runs the JiraConnection, JiraAction and JiraLicensePolicy controllers with `ctx` until `shutdown` resolves and their in-flight
 /// reconciles have finished. Returns an error as soon as a controller ends before the shutdown was asked for.
 pub async fn run(
     ctx: Arc<Context>,
@@ -35,14 +35,18 @@ pub async fn run(
             })
         }
     };
-    futures::future::try_join(
+    futures::future::try_join3(
         watched(
             connection::CONTROLLER,
             connection::run(ctx.clone(), shutdown.clone()).boxed(),
         ),
         watched(
             action::CONTROLLER,
-            action::run(ctx, shutdown.clone()).boxed(),
+            action::run(ctx.clone(), shutdown.clone()).boxed(),
+        ),
+        watched(
+            policy::CONTROLLER,
+            policy::run(ctx, shutdown.clone()).boxed(),
         ),
     )
     .await

@@ -1,0 +1,341 @@
+//! JiraLicensePolicy end to end, on the real apiserver with the simulator: a site whose inactive holders are
+//! known in advance gives exactly those candidates (excluded groups and users, protected JiraUsers, the
+//! connection's own account, "unknown yet" respected); DryRun changes nothing in Jira; an approved plan removes
+//! exactly its users from exactly the product's groups, skipping a user active again since the plan; a re-sync
+//! moves the figures and reports a user who still holds the product; a run never exceeds maxReclaimsPerRun; a
+//! policy deleted mid-run leaves no user half reclaimed.
+
+mod connection_support;
+mod policy_support;
+mod support;
+
+use jira_cloud_operator::api::{JiraLicensePolicy, Money, find_condition};
+use policy_support::World;
+use std::time::Duration;
+
+/// Days before today of each user's last write; who is excluded and why is said per user. Inactivity is
+/// measured over 14 days; the operator's history covers 90 (a first sync 60 days ago, a 30-day window).
+const SITE: &str = r#"
+managed_domains: [example.com]
+credentials:
+  api_tokens: [{email: admin@example.com, token: classic-admin-token}]
+  oauth_clients: []
+groups:
+  - {name: site-admins, site_admin: true}
+  - {name: jira-admins, administer: true}
+  - {name: jira-software-users, products: [jira-software]}
+  - {name: jira-testers, products: [jira-software]}
+  - {name: jira-software-vip, products: [jira-software]}
+  - {name: jira-servicedesk-users, products: [jira-servicedesk]}
+users:
+  # The connection's own account: inactive, never a candidate.
+  - {account_id: 5b10a2844c20165700ede001, name: Site Admin, email: admin@example.com, groups: [site-admins, jira-admins, jira-software-users]}
+  # Active 2 days ago.
+  - {account_id: 5b10a2844c20165700ede002, name: Ana, email: ana@example.com, groups: [jira-software-users]}
+  # Never active, in two groups that grant Jira Software: candidate.
+  - {account_id: 5b10a2844c20165700ede003, name: Ben, email: ben@example.com, groups: [jira-software-users, jira-testers]}
+  # Active 25 days ago: candidate.
+  - {account_id: 5b10a2844c20165700ede004, name: Cara, email: cara@example.com, groups: [jira-software-users]}
+  # Active 20 days ago, also holds Jira Service Management, which stays: candidate for Jira Software only.
+  - {account_id: 5b10a2844c20165700ede005, name: Dan, email: dan@example.com, groups: [jira-software-users, jira-servicedesk-users]}
+  # Never active, in an excluded group.
+  - {account_id: 5b10a2844c20165700ede006, name: Eve, email: eve@example.com, groups: [jira-software-vip]}
+  # Never active, protected by annotation.
+  - {account_id: 5b10a2844c20165700ede007, name: Finn, email: finn@example.com, groups: [jira-software-users]}
+  # Never active, excluded by email.
+  - {account_id: 5b10a2844c20165700ede008, name: Gus, email: gus@example.com, groups: [jira-software-users]}
+  # Jira Service Management only: out of the policy's products.
+  - {account_id: 5b10a2844c20165700ede009, name: Hal, email: hal@example.com, groups: [jira-servicedesk-users]}
+  # Deactivated: holds no license.
+  - {account_id: 5b10a2844c20165700ede010, name: Ivy, email: ivy@example.com, active: false, groups: [jira-software-users]}
+  # Never active: candidate.
+  - {account_id: 5b10a2844c20165700ede011, name: Jay, email: jay@example.com, groups: [jira-software-users]}
+projects:
+  - {key: ENG, name: Engineering, type_key: software}
+issues:
+  - project: ENG
+    summary: Checkout page times out
+    reporter: ana@example.com
+    created: 200d 09:00
+    comments:
+      - {author: ana@example.com, created: 2d 10:00, body: Still failing.}
+      - {author: cara@example.com, created: 25d 10:00, body: Reproduced.}
+      - {author: dan@example.com, created: 20d 10:00, body: Looking.}
+"#;
+
+const HISTORY_DAYS: i64 = 60;
+
+const POLICY: &str = "products: [jira-software], inactiveDays: 14, maxReclaimsPerRun: 3, \
+    exclude: {groups: [jira-software-vip], users: [{email: gus@example.com}]}, \
+    seatPrice: {jira-software: {amount: '8.60', currency: USD}}";
+
+fn candidates(p: &JiraLicensePolicy) -> Vec<String> {
+    let st = p.status.as_ref().expect("a status");
+    st.candidates.iter().map(|c| c.email.clone()).collect()
+}
+
+fn plan(p: &JiraLicensePolicy) -> (String, Vec<(String, Vec<String>)>) {
+    let plan = p
+        .status
+        .as_ref()
+        .and_then(|s| s.plan.clone())
+        .expect("a plan");
+    let reclaims = plan
+        .reclaims
+        .into_iter()
+        .map(|r| (r.email, r.groups))
+        .collect();
+    (plan.id, reclaims)
+}
+
+fn reason(p: &JiraLicensePolicy, type_: &str) -> String {
+    let st = p.status.as_ref().expect("a status");
+    find_condition(&st.conditions, type_)
+        .map(|c| format!("{}/{}", c.status, c.reason))
+        .unwrap_or_default()
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test]
+async fn the_plan_holds_exactly_the_known_inactive_holders_and_a_dry_run_changes_nothing() {
+    let mut w = World::start("policy-plan", SITE, HISTORY_DAYS).await;
+    w.protect("finn@example.com").await;
+    w.sim.clear_received_requests();
+    w.policy("reclaim", POLICY).await;
+    // Beyond the history the operator has: nobody is known inactive.
+    w.policy("long", "products: [jira-software], inactiveDays: 120")
+        .await;
+
+    let p = w.evaluated("reclaim").await;
+    assert_eq!(
+        candidates(&p),
+        strings(&[
+            "ben@example.com",
+            "jay@example.com",
+            "cara@example.com",
+            "dan@example.com"
+        ]),
+        "never active first (by account), then the longest inactive"
+    );
+    let st = p.status.clone().unwrap();
+    assert_eq!(st.candidate_count, 4);
+    assert!(!st.candidates_truncated);
+    let f = &st.products[0];
+    assert_eq!(f.product, "jira-software");
+    // Holders: everyone with Jira Software but the deactivated Ivy. Inactive: all but Ana. Excluded: the own
+    // account, Eve's group, Finn's protection, Gus's email.
+    assert_eq!(
+        (
+            f.holders,
+            f.inactive,
+            f.unknown_yet,
+            f.excluded,
+            f.candidates,
+            f.reclaimable_seats
+        ),
+        (9, 8, 0, 4, 4, 4)
+    );
+    assert_eq!(
+        f.monthly_savings,
+        Some(Money {
+            amount: "34.40".into(),
+            currency: "USD".into()
+        })
+    );
+    let (id, reclaims) = plan(&p);
+    assert_eq!(
+        reclaims,
+        vec![
+            (
+                "ben@example.com".to_string(),
+                strings(&["jira-software-users", "jira-testers"])
+            ),
+            (
+                "jay@example.com".to_string(),
+                strings(&["jira-software-users"])
+            ),
+            (
+                "cara@example.com".to_string(),
+                strings(&["jira-software-users"])
+            ),
+        ]
+    );
+    assert_eq!(id.len(), 12);
+    assert_eq!(reason(&p, "ActivitySignal"), "False/WritesOnly");
+    assert_eq!(reason(&p, "Execution"), "False/DryRun");
+
+    let long = w.evaluated("long").await;
+    let f = &long.status.as_ref().unwrap().products[0];
+    // Ana, Cara and Dan wrote within 120 days; the six others are unknown yet.
+    assert_eq!((f.holders, f.unknown_yet, f.candidates), (9, 6, 0));
+    assert!(long.status.as_ref().unwrap().plan.is_none());
+
+    // DryRun: a sync later, still nothing written to Jira and no JiraAction.
+    w.resync().await;
+    w.evaluated("reclaim").await;
+    assert_eq!(w.writes(), Vec::<String>::new());
+    assert!(w.actions().await.is_empty());
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn an_approved_plan_removes_exactly_its_users_from_the_products_groups() {
+    let mut w = World::start("policy-approve", SITE, HISTORY_DAYS).await;
+    w.protect("finn@example.com").await;
+    w.policy("reclaim", &format!("{POLICY}, mode: Approval"))
+        .await;
+    let p = w.evaluated("reclaim").await;
+    let (approved, _) = plan(&p);
+    assert_eq!(reason(&p, "Execution"), "False/WaitingForApproval");
+
+    // Jay is active again before the approval lands: the plan moves on, the approved one stays approvable.
+    w.comment_now("jay@example.com");
+    w.restart().await;
+    w.resync().await;
+    let now = strings(&["ben@example.com", "cara@example.com", "dan@example.com"]);
+    let p = w
+        .wait_policy("reclaim", "Jay active again", |p| {
+            p.status.is_some() && candidates(p) == now
+        })
+        .await;
+    assert_eq!(
+        p.status
+            .as_ref()
+            .unwrap()
+            .previous_plan
+            .as_ref()
+            .map(|p| p.id.clone()),
+        Some(approved.clone())
+    );
+    w.sim.clear_received_requests();
+    w.patch_policy("reclaim", serde_json::json!({"approvedPlan": approved}))
+        .await;
+    let p = w
+        .wait_policy("reclaim", "the run to finish", |p| {
+            p.status
+                .as_ref()
+                .and_then(|s| s.last_run.as_ref())
+                .is_some_and(|r| r.finished)
+        })
+        .await;
+    let run = p.status.as_ref().unwrap().last_run.clone().unwrap();
+    assert_eq!(run.plan_id, approved);
+    assert_eq!((run.reclaimed, run.skipped), (2, 1), "Jay is skipped");
+    assert_eq!(run.actions.len(), 3);
+
+    // Exactly Ben's and Cara's Jira Software groups, nothing else.
+    assert_eq!(w.groups_of("ben@example.com"), Vec::<String>::new());
+    assert_eq!(w.groups_of("cara@example.com"), Vec::<String>::new());
+    assert_eq!(
+        w.groups_of("jay@example.com"),
+        strings(&["jira-software-users"])
+    );
+    assert_eq!(
+        w.groups_of("dan@example.com"),
+        strings(&["jira-servicedesk-users", "jira-software-users"])
+    );
+    let writes = w.writes();
+    assert_eq!(writes.len(), 3, "{writes:?}");
+    assert!(
+        writes.iter().all(|r| r.starts_with("DELETE ")),
+        "{writes:?}"
+    );
+
+    // An identity provider puts Cara back before the next sync: she is not reclaimed, and says why.
+    w.sim.with_state(|st| {
+        let g = st
+            .group_ref(None, Some("jira-software-users"))
+            .expect("the group");
+        let u = st.user_ref("cara@example.com").expect("Cara");
+        st.add_member(g, u);
+    });
+    // A sync that completed within the second the last action ended may have read the groups before it:
+    // only a later one decides. Status times have whole seconds, so sync until one is later.
+    let checked = |p: &JiraLicensePolicy| {
+        p.status
+            .as_ref()
+            .and_then(|s| s.last_run.as_ref())
+            .is_some_and(|r| r.checked_sync_time.is_some())
+    };
+    let mut p = None;
+    for _ in 0..5 {
+        w.resync().await;
+        let evaluated = w.evaluated("reclaim").await;
+        if checked(&evaluated) {
+            p = Some(evaluated);
+            break;
+        }
+    }
+    let p = p.expect("a sync after the run checks it");
+    let run = p.status.as_ref().unwrap().last_run.clone().unwrap();
+    assert_eq!(run.not_reclaimed, 1);
+    assert_eq!(
+        run.not_reclaimed_users[0].account_id,
+        "5b10a2844c20165700ede004"
+    );
+    assert_eq!(run.not_reclaimed_users[0].reason, "StillHoldsProduct");
+    // The figures moved: Ben holds no license any more.
+    let f = &p.status.as_ref().unwrap().products[0];
+    assert_eq!((f.holders, f.candidates), (8, 2));
+    connection_support::wait_warning(&w.client, &w.namespace, "reclaim", "NotReclaimed").await;
+    connection_support::wait_event(&w.client, &w.namespace, "reclaim", "Normal", "RunStarted")
+        .await;
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn an_automatic_run_is_capped_and_a_deleted_policy_leaves_no_half_reclaimed_user() {
+    let w = World::start("policy-delete", SITE, HISTORY_DAYS).await;
+    w.protect("finn@example.com").await;
+    // Jira answers slowly, so that the deletion comes while the run's actions are in flight.
+    w.sim.set_faults(jira_sim::Faults {
+        latency_ms: 300,
+        ..jira_sim::Faults::default()
+    });
+    w.policy(
+        "reclaim",
+        &POLICY.replace(
+            "maxReclaimsPerRun: 3",
+            "maxReclaimsPerRun: 2, mode: Automatic",
+        ),
+    )
+    .await;
+    let p = w
+        .wait_policy("reclaim", "a run", |p| {
+            p.status.as_ref().is_some_and(|s| s.last_run.is_some())
+        })
+        .await;
+    let run = p.status.as_ref().unwrap().last_run.clone().unwrap();
+    assert_eq!(run.reclaimed, 2, "maxReclaimsPerRun");
+    assert_eq!(run.actions.len(), 3, "Ben's two groups and Jay's one");
+    w.policies()
+        .delete("reclaim", &Default::default())
+        .await
+        .expect("delete the policy");
+    let deadline = std::time::Instant::now() + connection_support::DEADLINE;
+    while w.policies().get_opt("reclaim").await.unwrap().is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the policy is never released"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // No half state: each user lost all of the product's groups the plan named, or none.
+    let ben = w.groups_of("ben@example.com");
+    assert!(
+        ben.is_empty() || ben == strings(&["jira-software-users", "jira-testers"]),
+        "{ben:?}"
+    );
+    // Nothing of the policy runs on: every action left has ended.
+    for a in w.actions().await {
+        assert!(
+            jira_cloud_operator::controller::action::status::is_finished(a.status.as_ref()),
+            "{} still runs",
+            kube::ResourceExt::name_any(&a)
+        );
+    }
+    w.stop().await;
+}

@@ -1,0 +1,305 @@
+//! Harness of the JiraLicensePolicy tests: a simulator serving a site whose inactive holders are known in
+//! advance, a namespace with a JiraConnection to it, and every controller of the operator running in-process.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use crate::{connection_support as cs, support};
+use jira_cloud_operator::{
+    api::{JiraAction, JiraConnection, JiraLicensePolicy, JiraUser, find_condition},
+    controller::{Context, Settings, runner},
+    jira::{AllowedHosts, Endpoints, Limits},
+    metrics::Metrics,
+};
+use jira_sim::{Scenario, SimConfig, SimHandle};
+use kube::{
+    Api, Client, ResourceExt,
+    api::{ListParams, Patch, PatchParams},
+};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+/// The connection of every test.
+pub const CONNECTION: &str = "acme";
+
+/// One test's world.
+pub struct World {
+    /// Admin client of the control plane.
+    pub client: Client,
+    /// The test's namespace.
+    pub namespace: String,
+    /// The simulator.
+    pub sim: SimHandle,
+    /// The operator's context (metrics).
+    pub ctx: Arc<Context>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    syncs: u32,
+}
+
+impl World {
+    /// Starts the simulator with `scenario`, creates the connection (Basic auth as the site admin) whose
+    /// observed history starts `history_days` days ago (its first sync, as the test sets it), starts the
+    /// operator and waits for the first sync.
+    pub async fn start(prefix: &str, scenario: &str, history_days: i64) -> World {
+        testenv::audit::install_trace_log();
+        let scenario = Scenario::from_yaml(scenario).expect("a valid scenario");
+        let sim = jira_sim::start(SimConfig {
+            scenario,
+            ..SimConfig::default()
+        })
+        .await
+        .expect("the simulator starts");
+        let env = support::env(prefix).await;
+        let (client, namespace) = (env.client, env.namespace);
+        cs::put_secret(
+            &client,
+            &namespace,
+            "jira-basic",
+            &[
+                ("email", "admin@example.com"),
+                ("apiToken", "classic-admin-token"),
+            ],
+        )
+        .await;
+        cs::create_connection(
+            &client,
+            &namespace,
+            CONNECTION,
+            cs::basic_spec(&sim.url(), "jira-basic"),
+        )
+        .await;
+        // The history the operator observed starts one usage window before its first sync: set the first
+        // sync in the past, as if the operator had been running since then.
+        let first = chrono::Utc::now() - chrono::Duration::days(history_days);
+        let api: Api<JiraConnection> = Api::namespaced(client.clone(), &namespace);
+        api.patch_status(
+            CONNECTION,
+            &PatchParams::default(),
+            &Patch::Merge(&serde_json::json!({"status": {"firstSyncTime": first.format("%Y-%m-%dT%H:%M:%SZ").to_string()}})),
+        )
+        .await
+        .expect("set the first sync time");
+        let (ctx, stop, task) = spawn_operator(&client, &namespace, &sim);
+        let w = World {
+            client,
+            namespace,
+            sim,
+            ctx,
+            stop: Some(stop),
+            task: Some(task),
+            syncs: 0,
+        };
+        cs::wait_ready(&w.client, &w.namespace, CONNECTION, None).await;
+        w
+    }
+
+    /// Stops the operator and starts another one (which has no cache of earlier syncs: its next sync reads
+    /// the whole usage window again).
+    pub async fn restart(&mut self) {
+        self.halt().await;
+        let (ctx, stop, task) = spawn_operator(&self.client, &self.namespace, &self.sim);
+        self.ctx = ctx;
+        self.stop = Some(stop);
+        self.task = Some(task);
+    }
+
+    async fn halt(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(60), task).await;
+        }
+    }
+
+    /// Asks for a sync and waits until it completed.
+    pub async fn resync(&mut self) {
+        self.syncs += 1;
+        let value = format!("resync-{}", self.syncs);
+        cs::request_sync(&self.client, &self.namespace, CONNECTION, &value).await;
+        cs::wait_ready(&self.client, &self.namespace, CONNECTION, Some(&value)).await;
+    }
+
+    /// Creates a policy from a YAML spec (flow style, without braces).
+    pub async fn policy(&self, name: &str, spec: &str) -> JiraLicensePolicy {
+        let manifest = format!(
+            "apiVersion: jiracloud.io/v1alpha1\nkind: JiraLicensePolicy\nmetadata: {{name: {name}}}\nspec: {{connectionRef: {{name: {CONNECTION}}}, {spec}}}\n"
+        );
+        let obj = &support::parse_manifests(&manifest)[0];
+        support::typed(
+            support::create(&self.client, &self.namespace, obj)
+                .await
+                .unwrap_or_else(|e| panic!("create policy {name}: {e}")),
+        )
+    }
+
+    /// Merges `patch` into a policy's spec.
+    pub async fn patch_policy(&self, name: &str, patch: serde_json::Value) {
+        self.policies()
+            .patch(
+                name,
+                &PatchParams::default(),
+                &Patch::Merge(&serde_json::json!({ "spec": patch })),
+            )
+            .await
+            .expect("patch the policy");
+    }
+
+    /// The policies API of the namespace.
+    pub fn policies(&self) -> Api<JiraLicensePolicy> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    /// Polls a policy until `ok` holds.
+    pub async fn wait_policy(
+        &self,
+        name: &str,
+        what: &str,
+        ok: impl Fn(&JiraLicensePolicy) -> bool,
+    ) -> JiraLicensePolicy {
+        let deadline = Instant::now() + cs::DEADLINE;
+        loop {
+            let p = self.policies().get(name).await.expect("get the policy");
+            if ok(&p) {
+                return p;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name}: timed out waiting for {what}; status: {}",
+                serde_json::to_string_pretty(&p.status).unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Waits until the policy evaluated the connection's latest sync for its current generation.
+    pub async fn evaluated(&self, name: &str) -> JiraLicensePolicy {
+        let connections: Api<JiraConnection> =
+            Api::namespaced(self.client.clone(), &self.namespace);
+        let synced = connections
+            .get(CONNECTION)
+            .await
+            .expect("get the connection")
+            .status
+            .and_then(|s| s.last_sync_time);
+        self.wait_policy(name, "an evaluation of the latest sync", |p| {
+            p.status.as_ref().is_some_and(|s| {
+                s.inventory_time == synced
+                    && s.observed_generation == p.metadata.generation
+                    && find_condition(&s.conditions, "Ready").is_some_and(|c| {
+                        c.status == "True" && c.observed_generation == p.metadata.generation
+                    })
+            })
+        })
+        .await
+    }
+
+    /// The JiraActions of the namespace.
+    pub async fn actions(&self) -> Vec<JiraAction> {
+        let api: Api<JiraAction> = Api::namespaced(self.client.clone(), &self.namespace);
+        api.list(&ListParams::default())
+            .await
+            .expect("list JiraActions")
+            .items
+    }
+
+    /// Annotates the JiraUser of `email` with `jiracloud.io/protected=true`.
+    pub async fn protect(&self, email: &str) {
+        let users = cs::jira_users(&self.client, &self.namespace, CONNECTION, "").await;
+        let user = users
+            .iter()
+            .find(|u| u.status.as_ref().is_some_and(|s| s.email == email))
+            .unwrap_or_else(|| panic!("no JiraUser for {email}"));
+        let api: Api<JiraUser> = Api::namespaced(self.client.clone(), &self.namespace);
+        api.patch(
+            &user.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&serde_json::json!({"metadata": {"annotations": {"jiracloud.io/protected": "true"}}})),
+        )
+        .await
+        .expect("annotate the JiraUser");
+    }
+
+    /// The groups of the account with `email` in the simulator, sorted.
+    pub fn groups_of(&self, email: &str) -> Vec<String> {
+        self.sim.with_state(|st| {
+            let u = st
+                .user_ref(email)
+                .unwrap_or_else(|| panic!("no user {email}"));
+            let mut names: Vec<String> = st.users[u as usize]
+                .groups
+                .iter()
+                .map(|&g| st.groups[g as usize].name.clone())
+                .collect();
+            names.sort();
+            names
+        })
+    }
+
+    /// Writes a comment by `email` two minutes ago (older than what a sync leaves to the next one), on the
+    /// first issue.
+    pub fn comment_now(&self, email: &str) {
+        self.sim.with_state(|st| {
+            let u = st
+                .user_ref(email)
+                .unwrap_or_else(|| panic!("no user {email}"));
+            let issue = st.issue_ref("ENG-1").expect("issue ENG-1");
+            let at = jira_sim::format::now_ms() - 120_000;
+            st.add_comment(issue, Some(u), "Back from leave.".into(), at);
+        });
+    }
+
+    /// Requests the simulator received that change something (anything but reads and searches).
+    pub fn writes(&self) -> Vec<String> {
+        self.sim
+            .received_requests()
+            .into_iter()
+            .filter(|r| {
+                r.method != "GET" && !r.path.contains("/search") && !r.path.contains("/oauth/token")
+            })
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
+
+    /// Stops the operator.
+    pub async fn stop(mut self) {
+        self.halt().await;
+    }
+}
+
+type Spawned = (Arc<Context>, oneshot::Sender<()>, JoinHandle<()>);
+
+/// Starts every controller of the operator in-process, watching `namespace`, with Jira at the simulator.
+fn spawn_operator(client: &Client, namespace: &str, sim: &SimHandle) -> Spawned {
+    let settings = Settings {
+        endpoints: Endpoints::same_as(&sim.url()),
+        limits: Limits {
+            max_concurrency: 8,
+            requests_per_second: None,
+            backoff_base: Duration::from_millis(20),
+            backoff_max: Duration::from_millis(200),
+            ..Limits::default()
+        },
+        jira_timeout: Duration::from_secs(10),
+        create_outcome_window: Duration::from_secs(3),
+        allowed_site_hosts: AllowedHosts::parse("127.0.0.1").expect("a host"),
+        watch_namespaces: vec![namespace.to_string()],
+        ..Settings::default()
+    };
+    let ctx = Context::new(client.clone(), settings, Arc::new(Metrics::default()));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn({
+        let ctx = ctx.clone();
+        async move {
+            runner::run(ctx, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("the controllers run until stopped");
+        }
+    });
+    (ctx, stop, task)
+}
