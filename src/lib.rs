@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod controller;
+pub mod error;
 pub mod jira;
 pub mod leader;
 pub mod metrics;

@@ -25,6 +25,7 @@ use axum::{
 };
 use chrono::Utc;
 use jira_cloud_operator::{
+    error::Classify,
     jira::{
         AdminCredentials, ClientConfig, CreateIssue, Credentials, Endpoints, JiraClient, JiraError,
         Limits, SecretString, UserRef,
@@ -778,7 +779,6 @@ const KNOWN_REASONS: &[&str] = &[
     "UserNotFound",
     "GroupNotFound",
     "UserIsReporter",
-    "Forbidden",
     "InvalidRequest",
     "UnexpectedResponse",
     "InvalidConfiguration",

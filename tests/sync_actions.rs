@@ -4,6 +4,7 @@
 mod common_sim;
 
 use common_sim::*;
+use jira_cloud_operator::error::Classify;
 use jira_cloud_operator::jira::{CreateIssue, JiraClient, Outcome, UserRef};
 
 #[tokio::test]
@@ -139,6 +140,6 @@ async fn users_are_deleted_unless_jira_refuses() {
         .await
         .unwrap();
     let err = viewer.delete_user("u-bob").await.unwrap_err();
-    assert_eq!(err.reason(), "Forbidden", "{err}");
+    assert_eq!(err.reason(), "InsufficientPermissions", "{err}");
     sim.shutdown().await;
 }

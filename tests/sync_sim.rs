@@ -4,6 +4,7 @@
 mod common_sim;
 
 use common_sim::*;
+use jira_cloud_operator::error::Classify;
 use jira_cloud_operator::jira::JiraClient;
 use jira_cloud_operator::sync::{self, Inventory, RoleCounts, UserCounts};
 use jira_sim::{DropFault, Faults, RateLimitFault, ServerErrorFault};

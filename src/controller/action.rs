@@ -45,6 +45,7 @@ mod writes;
 
 use super::Context;
 use crate::api::{JiraAction, JiraConnection};
+use crate::error::Classify;
 use attempt::advance;
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::jiff::Timestamp;
@@ -92,14 +93,19 @@ pub enum Error {
     Internal(String),
 }
 
-impl Error {
-    /// The reason label of the error in metrics.
-    pub fn reason(&self) -> &'static str {
+impl Classify for Error {
+    fn reason(&self) -> &'static str {
         match self {
             Self::Kubernetes(_) => "KubernetesError",
             Self::Stale => "Conflict",
             Self::Internal(_) => super::panics::INTERNAL_ERROR,
         }
+    }
+
+    /// A reconcile error is the apiserver's or a panic: retried with backoff. The action's own failures are
+    /// its status.
+    fn is_transient(&self) -> bool {
+        true
     }
 }
 

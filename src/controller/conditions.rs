@@ -5,7 +5,8 @@
 //! describes observed, so a failed sync keeps every figure of the last good one, and `lastTransitionTime`
 //! moves only when a condition's status flips ([`set_condition`]).
 
-use super::{failure::Failure, figures};
+use super::figures;
+use crate::error::Failure;
 use crate::{
     api::{
         JiraConnectionStatus, SiteStatus, SyncStats, condition, find_condition, set_condition,
@@ -129,7 +130,7 @@ pub fn credentials_failed(
         condition(
             CREDENTIALS_VALID,
             value,
-            &failure.reason,
+            failure.reason,
             &failure.message,
             generation,
             time(now),
@@ -159,7 +160,7 @@ pub fn sync_failed(
         condition(
             SYNCED,
             status::FALSE,
-            &failure.reason,
+            failure.reason,
             message,
             generation,
             time(now),

@@ -4,6 +4,7 @@
 use super::Context;
 use crate::{
     api::JiraConnection,
+    error::Classify,
     jira::{
         AdminCredentials, ClientConfig, Credentials, Grants, JiraClient, JiraError, RequestStats,
         SecretString,
@@ -74,9 +75,8 @@ pub enum CredentialError {
     },
 }
 
-impl CredentialError {
-    /// The condition reason.
-    pub fn reason(&self) -> &'static str {
+impl Classify for CredentialError {
+    fn reason(&self) -> &'static str {
         match self {
             Self::SecretNotFound { .. } => "SecretNotFound",
             Self::SecretKeyMissing { .. } => "SecretKeyMissing",
@@ -85,8 +85,8 @@ impl CredentialError {
         }
     }
 
-    /// True when retrying may help without a change by the user.
-    pub fn is_transient(&self) -> bool {
+    /// Only a failed read of the Secret may go away without a change by the user.
+    fn is_transient(&self) -> bool {
         matches!(self, Self::Kubernetes { .. })
     }
 }
@@ -102,20 +102,25 @@ pub enum ConnectError {
     Jira(#[from] JiraError),
 }
 
-impl ConnectError {
-    /// The condition reason.
-    pub fn reason(&self) -> &'static str {
+impl Classify for ConnectError {
+    fn reason(&self) -> &'static str {
         match self {
             Self::Credentials(e) => e.reason(),
             Self::Jira(e) => e.reason(),
         }
     }
 
-    /// True when retrying may help without a change by the user.
-    pub fn is_transient(&self) -> bool {
+    fn is_transient(&self) -> bool {
         match self {
             Self::Credentials(e) => e.is_transient(),
             Self::Jira(e) => e.is_transient(),
+        }
+    }
+
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Credentials(e) => e.retry_after(),
+            Self::Jira(e) => e.retry_after(),
         }
     }
 }

@@ -7,7 +7,6 @@ pub mod conditions;
 pub mod connection;
 pub mod context;
 pub mod credentials;
-pub mod failure;
 pub mod figures;
 pub mod gauges;
 pub mod inventory;

@@ -3,7 +3,8 @@
 //! `OrganizationSynced=False` with the reason and keeps the last known roles, while users, licenses, usage and
 //! `Ready` follow the Jira part alone. Without an organization there is no such condition and no roles.
 
-use super::{conditions::time, failure::Failure};
+use super::conditions::time;
+use crate::error::Failure;
 use crate::{
     api::{JiraConnectionStatus, RoleCounts, condition, find_condition, set_condition, status},
     sync::{OrganizationOutcome, RoleCounts as EngineRoles},
@@ -74,7 +75,7 @@ pub fn record(
             None
         }
         OrganizationOutcome::Failed(error) => {
-            let failure = Failure::jira(error);
+            let failure = Failure::of(error);
             let kept = if st.roles.is_some() {
                 "the roles are those of the last sync that reached it"
             } else {
@@ -89,7 +90,7 @@ pub fn record(
                 condition(
                     ORGANIZATION_SYNCED,
                     status::FALSE,
-                    &failure.reason,
+                    failure.reason,
                     message.clone(),
                     generation,
                     time(now),

@@ -5,7 +5,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{ErrorDetail, JiraError};
-use super::http::Response;
 use super::paging::Pages;
 use super::{Call, JiraClient};
 
@@ -87,16 +86,6 @@ impl TrimNewlines for str {
     fn trim_matches_newlines(&self) -> &str {
         self.trim_matches('\n')
     }
-}
-
-fn action_error(endpoint: &str, resp: &Response) -> JiraError {
-    if resp.status == StatusCode::FORBIDDEN {
-        return JiraError::Forbidden {
-            operation: endpoint.to_owned(),
-            detail: ErrorDetail::parse(&resp.body),
-        };
-    }
-    super::status_error(endpoint, resp)
 }
 
 #[derive(Deserialize)]
@@ -203,7 +192,7 @@ impl JiraClient {
                 continue;
             }
             if !resp.status.is_success() {
-                return Err(action_error("GET /rest/api/3/project/search", &resp));
+                return Err(super::status_error("GET /rest/api/3/project/search", &resp));
             }
             let page: Page = super::parse_json("GET /rest/api/3/project/search", &resp.body)?;
             if let Some(p) = page.values.into_iter().find(|p| {
@@ -240,7 +229,7 @@ impl JiraClient {
             return Err(JiraError::ProjectNotFound(project.key.clone()));
         }
         if !resp.status.is_success() {
-            return Err(action_error(
+            return Err(super::status_error(
                 "GET /rest/api/3/issue/createmeta/{project}/issuetypes",
                 &resp,
             ));
@@ -296,7 +285,7 @@ impl JiraClient {
             return Err(JiraError::ProjectNotFound(req.project.clone()));
         }
         if !resp.status.is_success() {
-            return Err(action_error("POST /rest/api/3/issue", &resp));
+            return Err(super::status_error("POST /rest/api/3/issue", &resp));
         }
         #[derive(Deserialize)]
         struct Created {
@@ -336,7 +325,7 @@ impl JiraClient {
         match resp.status {
             s if s.is_success() => Ok(Outcome::Changed),
             StatusCode::NOT_FOUND => Ok(Outcome::NotFound),
-            _ => Err(action_error("DELETE /rest/api/3/issue/{key}", &resp)),
+            _ => Err(super::status_error("DELETE /rest/api/3/issue/{key}", &resp)),
         }
     }
 
@@ -360,7 +349,7 @@ impl JiraClient {
                 match resp.status {
                     s if s.is_success() => Ok(id.clone()),
                     StatusCode::NOT_FOUND => Err(JiraError::UserNotFound(id.clone())),
-                    _ => Err(action_error("GET /rest/api/3/user", &resp)),
+                    _ => Err(super::status_error("GET /rest/api/3/user", &resp)),
                 }
             }
             UserRef::Email(email) => {
@@ -416,7 +405,7 @@ impl JiraClient {
             return Err(JiraError::UserNotFound(account_id.to_owned()));
         }
         if !resp.status.is_success() {
-            return Err(action_error("GET /rest/api/3/user/groups", &resp));
+            return Err(super::status_error("GET /rest/api/3/user/groups", &resp));
         }
         let groups: Vec<Group> = super::parse_json("GET /rest/api/3/user/groups", &resp.body)?;
         Ok(groups.iter().any(|g| g.name.eq_ignore_ascii_case(group)))
@@ -456,7 +445,7 @@ impl JiraClient {
                 Err(JiraError::GroupNotFound(name))
             }
             StatusCode::NOT_FOUND => Err(JiraError::UserNotFound(account_id.to_owned())),
-            _ => Err(action_error("POST /rest/api/3/group/user", &resp)),
+            _ => Err(super::status_error("POST /rest/api/3/group/user", &resp)),
         }
     }
 
@@ -493,7 +482,7 @@ impl JiraClient {
                 Ok(Outcome::AlreadyDone)
             }
             StatusCode::NOT_FOUND => Err(JiraError::UserNotFound(account_id.to_owned())),
-            _ => Err(action_error("DELETE /rest/api/3/group/user", &resp)),
+            _ => Err(super::status_error("DELETE /rest/api/3/group/user", &resp)),
         }
     }
 
@@ -523,10 +512,10 @@ impl JiraClient {
                 {
                     Err(JiraError::UserIsReporter(detail))
                 } else {
-                    Err(action_error("DELETE /rest/api/3/user", &resp))
+                    Err(super::status_error("DELETE /rest/api/3/user", &resp))
                 }
             }
-            _ => Err(action_error("DELETE /rest/api/3/user", &resp)),
+            _ => Err(super::status_error("DELETE /rest/api/3/user", &resp)),
         }
     }
 }

@@ -141,6 +141,7 @@ impl AllowedHosts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Classify;
 
     fn url(s: &str) -> Url {
         Url::parse(s).unwrap()

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::error::Classify;
+
 /// Longest piece of text from a response (or a request built from one) that an error message quotes.
 pub(crate) const QUOTE_MAX: usize = 300;
 
@@ -155,14 +157,6 @@ pub enum JiraError {
         /// Jira's message.
         detail: ErrorDetail,
     },
-    /// Every human account hides its email, so no user can be synced.
-    #[error(
-        "all {hidden} users hide their email address, so none can be synced; make emails visible (profile visibility) or use an account that can see them"
-    )]
-    AllEmailsHidden {
-        /// Number of human accounts, all hidden.
-        hidden: u64,
-    },
     /// The configured organization is not reachable with the Admin API key.
     #[error(
         "the Admin API key cannot see organization {org_id}; check the organization id and that the key belongs to it"
@@ -227,14 +221,6 @@ pub enum JiraError {
     /// Jira refuses to delete a user who is referenced (reporter of issues, project lead, ...).
     #[error("Jira cannot delete the user: {0}")]
     UserIsReporter(ErrorDetail),
-    /// 403 on an action.
-    #[error("forbidden ({operation}): {detail}")]
-    Forbidden {
-        /// What the operator tried to do.
-        operation: String,
-        /// Jira's message.
-        detail: ErrorDetail,
-    },
     /// 400/404/409/422 on a request: Jira's message says why.
     #[error("Jira rejected the request ({operation}, HTTP {status}): {detail}")]
     InvalidRequest {
@@ -300,15 +286,13 @@ pub enum JiraError {
     },
 }
 
-impl JiraError {
-    /// CamelCase reason for a Kubernetes condition.
-    pub fn reason(&self) -> &'static str {
+impl Classify for JiraError {
+    fn reason(&self) -> &'static str {
         match self {
             JiraError::UnsupportedDeployment { .. } => "UnsupportedDeployment",
             JiraError::NotJira { .. } => "NotJiraCloud",
             JiraError::InvalidCredentials { .. } => "InvalidCredentials",
             JiraError::InsufficientPermissions { .. } => "InsufficientPermissions",
-            JiraError::AllEmailsHidden { .. } => "AllEmailsHidden",
             JiraError::OrganizationNotFound { .. } => "OrganizationNotFound",
             JiraError::CloudIdMismatch { .. } => "CloudIdMismatch",
             JiraError::RateLimited { .. } => "RateLimited",
@@ -319,7 +303,6 @@ impl JiraError {
             JiraError::NotFound(_) => "NotFound",
             JiraError::GroupNotFound(_) => "GroupNotFound",
             JiraError::UserIsReporter(_) => "UserIsReporter",
-            JiraError::Forbidden { .. } => "Forbidden",
             JiraError::InvalidRequest { .. } => "InvalidRequest",
             JiraError::UnexpectedResponse { .. } => "UnexpectedResponse",
             JiraError::Config(_) => "InvalidConfiguration",
@@ -330,8 +313,8 @@ impl JiraError {
         }
     }
 
-    /// True when retrying later may succeed (network, 5xx, 429, garbled response).
-    pub fn is_transient(&self) -> bool {
+    /// Retrying later may succeed after network trouble, a 5xx, a 429, a garbled response or a lost answer.
+    fn is_transient(&self) -> bool {
         matches!(
             self,
             JiraError::RateLimited { .. }
@@ -339,6 +322,13 @@ impl JiraError {
                 | JiraError::UnexpectedResponse { .. }
                 | JiraError::OutcomeUnknown { .. }
         )
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            JiraError::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
     }
 }
 

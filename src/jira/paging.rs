@@ -68,6 +68,7 @@ impl Pages {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Classify;
 
     #[test]
     fn tokens_must_advance_and_listings_end() {

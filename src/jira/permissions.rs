@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::{Call, JiraAuth, JiraClient, JiraError};
+use crate::error::Classify;
 
 /// The Jira permission keys read at connect: global ones, and project ones "in any project".
 pub const CONNECT_PERMISSIONS: &[&str] = &[

@@ -23,6 +23,7 @@ pub use inventory::{
     UsageSummary, UserCounts, UserRecord, Window, compute, role,
 };
 
+use crate::error::Classify;
 use crate::jira::{BULKFETCH_IDS, CommentEvent, GroupRef, JiraClient, JiraError, WORKLOG_LIST_IDS};
 
 /// Events newer than `now - SETTLE` are left to the next sync (Jira's worklog feed hides the last minute).
@@ -118,22 +119,36 @@ pub enum SyncError {
     /// The options are unusable.
     #[error("invalid sync options: {0}")]
     InvalidOptions(String),
+    /// Every human account hides its email, so no user can be synced.
+    #[error(
+        "all {hidden} users hide their email address, so none can be synced; make emails visible (profile visibility) or use an account that can see them"
+    )]
+    AllEmailsHidden {
+        /// Number of human accounts, all hidden.
+        hidden: u64,
+    },
 }
 
-impl SyncError {
-    /// CamelCase reason for a condition.
-    pub fn reason(&self) -> &'static str {
+impl Classify for SyncError {
+    fn reason(&self) -> &'static str {
         match self {
             SyncError::Jira(e) => e.reason(),
             SyncError::InvalidOptions(_) => "InvalidSyncOptions",
+            SyncError::AllEmailsHidden { .. } => "AllEmailsHidden",
         }
     }
 
-    /// True when a later retry may succeed.
-    pub fn is_transient(&self) -> bool {
+    fn is_transient(&self) -> bool {
         match self {
             SyncError::Jira(e) => e.is_transient(),
-            SyncError::InvalidOptions(_) => false,
+            SyncError::InvalidOptions(_) | SyncError::AllEmailsHidden { .. } => false,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SyncError::Jira(e) => e.retry_after(),
+            SyncError::InvalidOptions(_) | SyncError::AllEmailsHidden { .. } => None,
         }
     }
 }

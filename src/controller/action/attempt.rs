@@ -8,6 +8,7 @@ use super::{
     Error, FAULT_CRASH_AFTER_JIRA_CALL, create_outcome, exec, jitter, permitted, status, until,
 };
 use crate::api::{ActionPhase, JiraAction, JiraActionStatus, Operation, find_condition};
+use crate::error::Classify;
 use exec::Done;
 use k8s_openapi::jiff::Timestamp;
 use kube::{
@@ -348,7 +349,7 @@ async fn finish(
         }
         Err(e) => {
             let message = e.to_string();
-            let reason = failure_reason(&e);
+            let reason = e.reason();
             let new = status::failed(started, reason, &message, generation, now);
             shared.keep_outcome(action, &new);
             write_result(ctx, api, action, &new).await?;
@@ -358,14 +359,5 @@ async fn finish(
             shared.publish(action, EventType::Warning, reason, &message);
             expire(api, action, &new, now).await
         }
-    }
-}
-
-/// The condition reason of a failed attempt: the error's own, except that any refusal for lack of
-/// permission is `Forbidden`, whichever endpoint refused.
-fn failure_reason(error: &crate::jira::JiraError) -> &'static str {
-    match error {
-        crate::jira::JiraError::InsufficientPermissions { .. } => "Forbidden",
-        e => e.reason(),
     }
 }

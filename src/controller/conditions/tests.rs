@@ -85,7 +85,7 @@ fn cond<'a>(
     find_condition(&st.conditions, t).unwrap()
 }
 
-fn failure(reason: &str, transient: bool) -> Failure {
+fn failure(reason: &'static str, transient: bool) -> Failure {
     let message = format!("{reason} happened");
     if transient {
         Failure::transient(reason, message)

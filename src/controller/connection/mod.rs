@@ -17,8 +17,9 @@ use self::{
     reconcile::Reconcile,
     state::{State, key_of},
 };
-use super::{Context, conditions, failure::Failure, panics};
+use super::{Context, conditions, panics};
 use crate::api::{ANNOTATION_ACCEPT_LISTING, ANNOTATION_SYNC_REQUESTED, JiraConnection};
+use crate::error::{Classify, Failure};
 use futures::{FutureExt, StreamExt, future};
 use k8s_openapi::api::core::v1::Secret;
 use kube::{
@@ -53,8 +54,6 @@ const PERMANENT_BASE: Duration = Duration::from_secs(60);
 const PERMANENT_CAP: Duration = Duration::from_secs(3600);
 /// Longest Event note.
 const NOTE_MAX: usize = 1000;
-/// The reason of credentials Jira refused, which also invalidates the cached client.
-const REFUSED_CREDENTIALS: &str = "InvalidCredentials";
 
 /// Why a reconcile failed.
 #[derive(Debug, thiserror::Error)]
@@ -70,29 +69,27 @@ pub enum Error {
     Internal(String),
 }
 
-impl Error {
-    /// The condition reason (or `KubernetesError`).
-    pub fn reason(&self) -> &str {
+impl Classify for Error {
+    fn reason(&self) -> &'static str {
         match self {
-            Error::Reported(f) => &f.reason,
+            Error::Reported(f) => f.reason,
             Error::Kube(_) => "KubernetesError",
             Error::Internal(_) => super::panics::INTERNAL_ERROR,
         }
     }
 
-    /// How long Jira asked to wait before the next attempt.
-    pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Error::Reported(f) => f.retry_after,
-            Error::Kube(_) | Error::Internal(_) => None,
-        }
-    }
-
-    /// True when retrying without a change may succeed.
-    pub fn is_transient(&self) -> bool {
+    /// The apiserver and a panic are retried as transient.
+    fn is_transient(&self) -> bool {
         match self {
             Error::Reported(f) => f.transient,
             Error::Kube(_) | Error::Internal(_) => true,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Reported(f) => f.retry_after,
+            Error::Kube(_) | Error::Internal(_) => None,
         }
     }
 }
@@ -412,7 +409,7 @@ mod tests {
         assert_eq!(reported.reason(), "InvalidCredentials");
         assert!(!reported.is_transient());
         assert_eq!(reported.retry_after(), None);
-        let throttled = Error::Reported(Failure::jira(&crate::jira::JiraError::RateLimited {
+        let throttled = Error::Reported(Failure::of(&crate::jira::JiraError::RateLimited {
             reason: "jira-quota-tenant-based".into(),
             retry_after: Duration::from_secs(900),
         }));

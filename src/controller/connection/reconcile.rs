@@ -2,7 +2,7 @@
 //! inventory, status.
 
 use super::{
-    Error, NOTE_MAX, REFUSED_CREDENTIALS,
+    Error, NOTE_MAX,
     record::requeue_at,
     state::{Key, State},
 };
@@ -12,10 +12,10 @@ use crate::{
         JiraConnectionStatus,
     },
     controller::{
-        Context, capabilities, conditions, credentials::ConnectError, failure::Failure, inventory,
-        organization, plausibility, schedule,
+        Context, capabilities, conditions, inventory, organization, plausibility, schedule,
     },
-    jira::JiraClient,
+    error::Failure,
+    jira::{JiraClient, JiraError},
     sync::{self, OrganizationOutcome, SyncError, SyncOptions},
 };
 use chrono::Utc;
@@ -110,13 +110,7 @@ impl Reconcile<'_> {
                 Ok(client)
             }
             Err(e) => {
-                let failure = match &e {
-                    ConnectError::Jira(jira) => Failure::jira(jira),
-                    ConnectError::Credentials(c) if c.is_transient() => {
-                        Failure::transient(c.reason(), c.to_string())
-                    }
-                    ConnectError::Credentials(c) => Failure::permanent(c.reason(), c.to_string()),
-                };
+                let failure = Failure::of(&e);
                 let now = Utc::now();
                 conditions::credentials_failed(st, &failure, self.generation, now);
                 if due {
@@ -142,8 +136,10 @@ impl Reconcile<'_> {
             .await
         {
             Ok(synced) => synced,
-            Err(failure) => {
-                if failure.reason == REFUSED_CREDENTIALS {
+            Err(error) => {
+                let failure = Failure::of(&error);
+                // Refused credentials also invalidate the cached client.
+                if matches!(error, SyncError::Jira(JiraError::InvalidCredentials { .. })) {
                     self.ctx().clients.forget(&self.key.0, &self.key.1);
                     conditions::credentials_failed(st, &failure, self.generation, Utc::now());
                 }
@@ -205,7 +201,7 @@ impl Reconcile<'_> {
         self.finish(prev, st, Some(&inventory)).await?;
         if let Some(failure) = org_failure {
             let note = crate::jira::clip(&failure.message, NOTE_MAX);
-            self.publish(EventType::Warning, &failure.reason, "Reconcile", note)
+            self.publish(EventType::Warning, failure.reason, "Reconcile", note)
                 .await;
         }
         Ok(requeue_at(st, interval, self.state.secret_recheck))
@@ -261,7 +257,7 @@ impl Reconcile<'_> {
         &self,
         client: &JiraClient,
         window_days: u32,
-    ) -> Result<(sync::Inventory, sync::SyncStats, OrganizationOutcome), Failure> {
+    ) -> Result<(sync::Inventory, sync::SyncStats, OrganizationOutcome), SyncError> {
         let _permit = self
             .state
             .syncs
@@ -303,10 +299,7 @@ impl Reconcile<'_> {
                         .expect("not poisoned")
                         .insert(self.key.clone(), kept);
                 }
-                Err(match &e {
-                    SyncError::Jira(jira) => Failure::jira(jira),
-                    SyncError::InvalidOptions(_) => Failure::permanent(e.reason(), e.to_string()),
-                })
+                Err(e)
             }
         }
     }

@@ -4,7 +4,8 @@
 use super::{Error, NOTE_MAX, reconcile::Reconcile, state::gauge_key};
 use crate::{
     api::{JiraConnection, JiraConnectionStatus, find_condition},
-    controller::{capabilities, conditions, failure::Failure, gauges, schedule},
+    controller::{capabilities, conditions, gauges, schedule},
+    error::Failure,
     sync,
 };
 use chrono::{DateTime, Utc};
@@ -31,7 +32,7 @@ impl Reconcile<'_> {
             return e;
         }
         let note = crate::jira::clip(&failure.message, NOTE_MAX);
-        self.publish(EventType::Warning, &failure.reason, "Reconcile", note)
+        self.publish(EventType::Warning, failure.reason, "Reconcile", note)
             .await;
         Error::Reported(failure)
     }

@@ -8,7 +8,8 @@ use super::{
     UsageSummary, UserCounts, UserRecord, Window, role,
 };
 use crate::jira::time::day_number;
-use crate::jira::{AdminUser, JiraError, SiteInfo};
+use crate::jira::{AdminUser, SiteInfo};
+use crate::sync::SyncError;
 use crate::sync::activity::ActivityStore;
 
 /// Computes the inventory. Fails with `AllEmailsHidden` when there are humans and none shows an email.
@@ -17,7 +18,7 @@ pub fn compute(
     collected: Collected,
     activity: &ActivityStore,
     window: Window,
-) -> Result<Inventory, JiraError> {
+) -> Result<Inventory, SyncError> {
     let Collected {
         users,
         roles,
@@ -147,7 +148,7 @@ pub fn compute(
         });
     }
     if counts.total > 0 && counts.synced == 0 {
-        return Err(JiraError::AllEmailsHidden {
+        return Err(SyncError::AllEmailsHidden {
             hidden: counts.hidden_email,
         });
     }
@@ -201,6 +202,7 @@ pub fn compute(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Classify;
     use crate::jira::{AdminUsers, ApplicationRole, GroupRef, JiraUser};
     use chrono::{TimeZone, Utc};
     use url::Url;
