@@ -34,10 +34,10 @@ mod shapes;
 pub mod state;
 pub mod stats;
 
-pub use faults::late::AfterProcessingFault;
-pub use faults::listing::EmptyListingFault;
-pub use faults::redirect::RedirectFault;
-pub use faults::{DropFault, Faults, RateLimitFault, ServerErrorFault};
+pub use faults::{
+    AfterProcessingFault, DropFault, EmptyListingFault, Faults, RateLimitFault, RedirectFault,
+    ServerErrorFault,
+};
 pub use received::ReceivedRequest;
 pub use scenario::{GenerateOptions, Scenario, default_scenario, generate};
 pub use server::{SimConfig, SimHandle, start};

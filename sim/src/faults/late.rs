@@ -4,29 +4,9 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use axum::http::Method;
-use serde::{Deserialize, Serialize};
-
-use super::{FaultEngine, nth};
+use super::engine::{FaultEngine, nth};
 use crate::stats::Collector;
-
-/// Processes affected mutating requests (`POST`, `PUT`, `DELETE`, read-only POSTs excluded), then delays
-/// the answer by `delay_ms` and/or closes the connection without answering (`drop`). Which affected
-/// requests: the next `count`, every Nth, or a share (`ratio`); none of the three set = every one.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AfterProcessingFault {
-    /// Milliseconds between the end of processing and the answer (or the dropped connection).
-    pub delay_ms: u64,
-    /// Close the connection without an answer (after the delay).
-    pub drop: bool,
-    /// The next N affected requests lose their answer.
-    pub count: Option<u64>,
-    /// Every Nth affected request loses its answer.
-    pub every_nth: Option<u64>,
-    /// Share of affected requests that lose their answer (deterministic pseudo-random).
-    pub ratio: Option<f64>,
-}
+use axum::http::Method;
 
 /// What happens to the answer of a request once it is processed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

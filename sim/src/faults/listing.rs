@@ -2,20 +2,7 @@
 //! calls, as Jira does for an anonymous caller, during an incident or behind a proxy that strips the
 //! `Authorization` header.
 
-use serde::{Deserialize, Serialize};
-
-use super::FaultEngine;
-
-/// After `after_calls` listing calls (each page is a call), the next `count` (None = all following)
-/// answer `200 []`. Counted from the moment the faults are set; independent of `Faults.routes`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct EmptyListingFault {
-    /// Listing calls answered normally first.
-    pub after_calls: u64,
-    /// Listing calls answered empty after those (None = every following call).
-    pub count: Option<u64>,
-}
+use super::engine::FaultEngine;
 
 impl FaultEngine {
     /// Counts a users listing call that would list users; `true` = answer it with an empty list.

@@ -1,30 +1,9 @@
 //! Redirects: affected requests answer a 3xx with a `Location` header and are not processed — a site
 //! that bounces its clients elsewhere (for example to an internal address).
 
+use super::engine::FaultEngine;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-
-use super::FaultEngine;
-
-/// Answer `status` with `Location: location`, without processing the request.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RedirectFault {
-    /// HTTP status (default 302; any 3xx, e.g. 301, 307, 308).
-    pub status: u16,
-    /// The `Location` header, e.g. `http://169.254.169.254/latest/meta-data/`.
-    pub location: String,
-}
-
-impl Default for RedirectFault {
-    fn default() -> Self {
-        RedirectFault {
-            status: 302,
-            location: String::new(),
-        }
-    }
-}
 
 impl FaultEngine {
     /// The redirect answer for this request, when the redirect fault affects it.
