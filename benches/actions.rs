@@ -10,12 +10,6 @@
 //! Run with `cargo bench --bench actions` (`BENCH_BURSTS=100,1000` chooses the bursts, `BENCH_CONCURRENCY`
 //! the actions executing at once, the operator's default otherwise, and `BENCH_PROBES=0` skips the probes).
 
-#[path = "../tests/action_support/mod.rs"]
-mod action_support;
-#[path = "../tests/support/mod.rs"]
-mod support;
-
-use action_support::{Harness, action_object, burst, percentile, settings};
 use futures::StreamExt;
 use jira_cloud_operator::api::{JiraAction, JiraActionStatus};
 use jira_cloud_operator::controller::action::status;
@@ -31,6 +25,10 @@ use serde_json::json;
 use std::{
     future::Future,
     time::{Duration, Instant},
+};
+use testkit::{
+    Harness, action_object,
+    burst::{burst, percentile},
 };
 
 const PROBE: usize = 1000;
@@ -80,7 +78,7 @@ fn attempt_patch(action: &JiraAction, apply: bool) -> serde_json::Value {
 }
 
 async fn probes() {
-    let h = Harness::new("bench-probes", SimConfig::default()).await;
+    let h = Harness::with_acme("bench-probes", SimConfig::default()).await;
     let api = h.actions();
     let create_all = |prefix: &'static str| {
         let api = api.clone();
@@ -220,13 +218,13 @@ fn cpu_used(before: &[(String, f64)], after: &[(String, f64)]) -> String {
 }
 
 async fn run(count: usize) {
-    let h = Harness::new("bench-actions", SimConfig::default()).await;
-    let mut settings = settings(&h.sim, &h.namespace);
+    let h = Harness::with_acme("bench-actions", SimConfig::default()).await;
+    let mut settings = h.action_settings();
     if let Ok(n) = std::env::var("BENCH_CONCURRENCY") {
         settings.action_concurrency = n.parse().expect("BENCH_CONCURRENCY: a number");
     }
     let concurrency = settings.action_concurrency;
-    let controller = h.start_controller_with(settings).await;
+    let controller = h.start_actions_with(settings);
     let cpu_before = cpu_seconds();
     let report = burst(&h, "bench", count).await;
     let cpu = cpu_used(&cpu_before, &cpu_seconds());

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark suite (benches/suite.rs) against the Jira simulator and the test control plane: builds the
+# The benchmark suite (benches/suite/) against the Jira simulator and the test control plane: builds the
 # operator, the simulator and the suite in release, finds the control plane binaries, runs the suite, which
 # prints one table and writes target/bench.json (BENCH_JSON to change).
 #

@@ -1,19 +1,20 @@
 //! A burst of 1,000 JiraActions applied at once: all succeed, the simulator holds exactly 1,000 effects (one
 //! issue per action, found by each action's marker label), and the actions share one connected client.
 
-mod action_support;
-mod support;
-
-use action_support::{Harness, burst, percentile, succeeded};
 use jira_sim::SimConfig;
 use std::collections::BTreeSet;
+use testkit::{
+    Harness,
+    burst::{burst, percentile},
+    status::succeeded,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_1000_actions_has_exactly_1000_effects() {
     const COUNT: usize = 1000;
-    let h = Harness::new("act-burst", SimConfig::default()).await;
+    let h = Harness::with_acme("act-burst", SimConfig::default()).await;
     let issues_before = h.sim.with_state(|st| st.issue_count());
-    let controller = h.start_controller().await;
+    let controller = h.start_actions();
 
     let report = burst(&h, "burst", COUNT).await;
     controller.stop().await;

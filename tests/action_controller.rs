@@ -2,17 +2,16 @@
 //! hold, every permanent failure reason, transient failures then success, a connection that is not Ready then
 //! recovers, no second execution after a restart, and `ttlSecondsAfterFinished`.
 
-mod action_support;
-mod support;
-
-use action_support::{
-    ADMIN, Harness, VIEWER, attempts, counter, groups_of, message, phase, succeeded,
-};
 use jira_cloud_operator::api::ActionPhase;
 use jira_sim::{Faults, ServerErrorFault, SimConfig};
 use kube::ResourceExt;
 use serde_json::json;
 use std::time::Duration;
+use testkit::{
+    Harness,
+    sim::{ADMIN, VIEWER},
+    status::{attempts, counter, groups_of, message, phase, succeeded},
+};
 
 const MIA: &str = "5b10a2844c20165700ede003";
 const AVA: &str = "5b10a2844c20165700ede008";
@@ -23,8 +22,8 @@ fn ok(status: (String, String), reason: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_issue_converts_the_description_and_marks_the_issue() {
-    let h = Harness::new("act-create", SimConfig::default()).await;
-    let controller = h.start_controller().await;
+    let h = Harness::with_acme("act-create", SimConfig::default()).await;
+    let controller = h.start_actions();
     let created = h
         .create(
             "reclaim",
@@ -82,8 +81,8 @@ async fn create_issue_converts_the_description_and_marks_the_issue() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_issue_then_again_already_gone() {
-    let h = Harness::new("act-delissue", SimConfig::default()).await;
-    let controller = h.start_controller().await;
+    let h = Harness::with_acme("act-delissue", SimConfig::default()).await;
+    let controller = h.start_actions();
     assert!(h.sim.with_state(|st| st.issue_ref("ENG-3").is_some()));
     h.create("delete", json!({"deleteIssue": {"issue": "ENG-3"}}))
         .await;
@@ -112,8 +111,8 @@ async fn delete_issue_then_again_already_gone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_membership_by_email_and_account_id() {
-    let h = Harness::new("act-groups", SimConfig::default()).await;
-    let controller = h.start_controller().await;
+    let h = Harness::with_acme("act-groups", SimConfig::default()).await;
+    let controller = h.start_actions();
     assert!(!groups_of(&h.sim, AVA).contains(&"devs".to_string()));
 
     h.create(
@@ -174,8 +173,8 @@ async fn group_membership_by_email_and_account_id() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_user_by_email_then_again_already_gone() {
-    let h = Harness::new("act-deluser", SimConfig::default()).await;
-    let controller = h.start_controller().await;
+    let h = Harness::with_acme("act-deluser", SimConfig::default()).await;
+    let controller = h.start_actions();
     h.create(
         "delete",
         json!({"deleteUser": {"user": {"email": "ava@example.com"}}}),
@@ -207,10 +206,10 @@ async fn delete_user_by_email_then_again_already_gone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn permanent_failures_fail_at_once_with_their_reason() {
-    let h = Harness::new("act-fail", SimConfig::default()).await;
+    let h = Harness::with_acme("act-fail", SimConfig::default()).await;
     h.connection("viewer", VIEWER).await;
     h.set_ready("viewer", true).await;
-    let controller = h.start_controller().await;
+    let controller = h.start_actions();
     let cases = [
         (
             "no-project",
@@ -297,8 +296,8 @@ async fn permanent_failures_fail_at_once_with_their_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transient_failures_retry_with_backoff_then_succeed() {
-    let h = Harness::new("act-retry", SimConfig::default()).await;
-    let controller = h.start_controller().await;
+    let h = Harness::with_acme("act-retry", SimConfig::default()).await;
+    let controller = h.start_actions();
     // The next two requests to the group member endpoint answer 503; the HTTP layer does not retry in these
     // tests, so each reaches the controller as a failed attempt.
     h.sim.set_faults(Faults {
@@ -353,9 +352,9 @@ async fn transient_failures_retry_with_backoff_then_succeed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_not_ready_keeps_actions_pending_until_it_is() {
-    let h = Harness::new("act-conn", SimConfig::default()).await;
+    let h = Harness::with_acme("act-conn", SimConfig::default()).await;
     h.set_ready("acme", false).await;
-    let controller = h.start_controller().await;
+    let controller = h.start_actions();
     h.create(
         "add",
         json!({"addUserToGroup": {"user": {"accountId": AVA}, "group": "devs"}}),
@@ -366,7 +365,7 @@ async fn connection_not_ready_keeps_actions_pending_until_it_is() {
         .await;
     for name in ["add", "later"] {
         let waiting = h
-            .wait_for(name, "to wait for its connection", |a| {
+            .wait_action(name, "to wait for its connection", |a| {
                 succeeded(a) == ("Unknown".to_string(), "ConnectionNotReady".to_string())
             })
             .await;
@@ -392,8 +391,8 @@ async fn connection_not_ready_keeps_actions_pending_until_it_is() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finished_actions_never_run_again_after_a_restart() {
-    let h = Harness::new("act-restart", SimConfig::default()).await;
-    let first = h.start_controller().await;
+    let h = Harness::with_acme("act-restart", SimConfig::default()).await;
+    let first = h.start_actions();
     let created = h
         .create(
             "create",
@@ -410,7 +409,7 @@ async fn finished_actions_never_run_again_after_a_restart() {
     first.stop().await;
 
     h.sim.reset_stats();
-    let second = h.start_controller().await;
+    let second = h.start_actions();
     // Wait until the new controller has looked at both actions (and some time more), then check that it
     // changed nothing and sent nothing to Jira.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -435,8 +434,8 @@ async fn finished_actions_never_run_again_after_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finished_actions_are_deleted_after_their_ttl() {
-    let h = Harness::new("act-ttl", SimConfig::default()).await;
-    let controller = h.start_controller().await;
+    let h = Harness::with_acme("act-ttl", SimConfig::default()).await;
+    let controller = h.start_actions();
     h.create("kept", json!({"deleteIssue": {"issue": "ENG-99"}}))
         .await;
     h.create(
@@ -466,7 +465,7 @@ async fn finished_actions_are_deleted_after_their_ttl() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_applies_with_an_old_resource_version_are_refused() {
     use kube::api::{Patch, PatchParams};
-    let h = Harness::new("act-rv", SimConfig::default()).await;
+    let h = Harness::with_acme("act-rv", SimConfig::default()).await;
     let created = h
         .create("idle", json!({"deleteIssue": {"issue": "ENG-1"}}))
         .await;
@@ -498,11 +497,11 @@ async fn status_applies_with_an_old_resource_version_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_keep_the_action_pending_with_a_visible_next_attempt() {
-    let h = Harness::new("act-429", SimConfig::default()).await;
-    let mut settings = action_support::settings(&h.sim, &h.namespace);
+    let h = Harness::with_acme("act-429", SimConfig::default()).await;
+    let mut settings = h.action_settings();
     // A Retry-After longer than this reaches the controller as `RateLimited` instead of being waited out.
     settings.limits.max_throttle_wait = Duration::from_secs(1);
-    let controller = h.start_controller_with(settings).await;
+    let controller = h.start_actions_with(settings);
     h.sim.set_faults(Faults {
         rate_limit: Some(jira_sim::RateLimitFault {
             every_nth: Some(1),
@@ -518,7 +517,7 @@ async fn rate_limits_keep_the_action_pending_with_a_visible_next_attempt() {
     )
     .await;
     let throttled = h
-        .wait_for("add", "to be throttled", |a| {
+        .wait_action("add", "to be throttled", |a| {
             succeeded(a) == ("Unknown".to_string(), "RateLimited".to_string())
                 && phase(a) == Some(ActionPhase::Pending)
         })
@@ -545,12 +544,12 @@ async fn rate_limits_keep_the_action_pending_with_a_visible_next_attempt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_watched_namespaces_are_served() {
-    let a = Harness::new("act-ns-a", SimConfig::default()).await;
+    let a = Harness::with_acme("act-ns-a", SimConfig::default()).await;
     let b = a.sibling("act-ns-b").await;
     let c = a.sibling("act-ns-c").await;
-    let mut settings = action_support::settings(&a.sim, &a.namespace);
+    let mut settings = a.action_settings();
     settings.watch_namespaces = vec![a.namespace.clone(), c.namespace.clone()];
-    let controller = a.start_controller_with(settings).await;
+    let controller = a.start_actions_with(settings);
     let kind =
         |n: &str| json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": n}});
     let in_a = a.create("one", kind("in a")).await;

@@ -3,95 +3,34 @@
 //! write; a restarted operator (without the fault) then finishes the action. For every action kind the
 //! simulator must hold exactly one effect: one created issue, one deletion, one membership change.
 
-mod action_support;
-mod support;
-
-use action_support::{Harness, attempts, groups_of, phase, succeeded};
 use jira_cloud_operator::{api::ActionPhase, controller::action::FAULT_CRASH_AFTER_JIRA_CALL};
 use jira_sim::SimConfig;
 use serde_json::{Value, json};
-use std::{
-    os::unix::process::ExitStatusExt,
-    path::PathBuf,
-    process::{Child, Command, ExitStatus, Stdio},
-    time::{Duration, Instant},
+use std::os::unix::process::ExitStatusExt;
+use testkit::{
+    Harness, Launch, OperatorProcess,
+    status::{attempts, groups_of, phase, succeeded},
 };
 
 const MIA: &str = "5b10a2844c20165700ede003";
 const AVA: &str = "5b10a2844c20165700ede008";
 
-/// The operator binary running against the test control plane and the simulator, watching one namespace.
-struct Operator {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Operator {
-    fn start(h: &Harness, dir: &tempfile::TempDir, run: &str, crash: bool) -> Operator {
-        let log = dir.path().join(format!("operator-{run}.log"));
-        let file = std::fs::File::create(&log).expect("a log file");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_jira-cloud-operator"));
-        cmd.env_clear()
-            .env("KUBECONFIG", testenv::shared().kubeconfig_path())
-            .env("JCO_WATCH_NAMESPACES", &h.namespace)
-            .env("JCO_JIRA_API_URL", h.sim.url().as_str())
-            .env("JCO_JIRA_AUTH_URL", h.sim.url().as_str())
-            .env("JCO_ALLOWED_SITE_HOSTS", "127.0.0.1")
-            .env("JCO_CREATE_OUTCOME_WINDOW", "3s")
-            .env("JCO_JIRA_REQUESTS_PER_SECOND", "0")
-            .env("JCO_METRICS_ADDR", "127.0.0.1:0")
-            .env("JCO_HEALTH_ADDR", "127.0.0.1:0")
-            .env("JCO_LOG_FORMAT", "text")
-            .env("JCO_LOG_LEVEL", "info")
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().expect("a log file"))
-            .stderr(file);
-        if crash {
-            cmd.env(FAULT_CRASH_AFTER_JIRA_CALL, "1");
-        }
-        Operator {
-            child: cmd.spawn().expect("the operator binary starts"),
-            log,
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Waits for the process to exit by itself.
-    async fn exited(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("the operator's status") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the operator never crashed:\n{}",
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Stops the process (SIGTERM, graceful) and waits for it.
-    async fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self
-            .child
-            .try_wait()
-            .expect("the operator's status")
-            .is_none()
-        {
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
+/// The operator binary watching the harness's namespace; `crash` sets the crash hook.
+fn operator(h: &Harness, name: &str, crash: bool) -> OperatorProcess {
+    let env: &[(&str, &str)] = if crash {
+        &[(FAULT_CRASH_AFTER_JIRA_CALL, "1")]
+    } else {
+        &[]
+    };
+    OperatorProcess::launch(
+        &h.sim.url(),
+        Launch {
+            name,
+            watch: &[&h.namespace],
+            env,
+            ..Launch::default()
+        },
+    )
 }
 
 /// Runs `kind` as action `name` through a crash after the Jira call and a restart; returns the finished action.
@@ -100,10 +39,9 @@ async fn crash_then_restart(
     name: &str,
     kind: Value,
 ) -> jira_cloud_operator::api::JiraAction {
-    let dir = tempfile::tempdir().expect("a temporary directory");
     h.create(name, kind).await;
-    let mut crashing = Operator::start(h, &dir, "crash", true);
-    let status = crashing.exited().await;
+    let mut crashing = operator(h, "crash", true);
+    let status = crashing.wait_exit().await;
     assert_eq!(
         status.signal(),
         Some(6),
@@ -126,10 +64,10 @@ async fn crash_then_restart(
     );
     assert_eq!(attempts(&interrupted), 1);
 
-    let restarted = Operator::start(h, &dir, "restart", false);
+    let mut restarted = operator(h, "restart", false);
     let done = h.finished(name).await;
     let log = restarted.log();
-    restarted.stop().await;
+    restarted.terminate().await;
     assert_eq!(
         phase(&done),
         Some(ActionPhase::Succeeded),
@@ -151,7 +89,7 @@ async fn create_issue_survives_a_crash_with_one_issue() {
         scenario,
         ..SimConfig::default()
     };
-    let h = Harness::new("crash-create", config).await;
+    let h = Harness::with_acme("crash-create", config).await;
     let done = crash_then_restart(
         &h,
         "create",
@@ -172,12 +110,12 @@ async fn create_issue_survives_a_crash_with_one_issue() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_issue_survives_a_crash_with_one_deletion() {
-    let h = Harness::new("crash-delissue", SimConfig::default()).await;
+    let h = Harness::with_acme("crash-delissue", SimConfig::default()).await;
     let done = crash_then_restart(&h, "delete", json!({"deleteIssue": {"issue": "ENG-3"}})).await;
     assert!(h.sim.with_state(|st| st.issue_ref("ENG-3").is_none()));
     assert_eq!(succeeded(&done).1, "AlreadyDone");
     assert_eq!(
-        action_support::message(&done),
+        testkit::status::message(&done),
         "ENG-3 is gone: an earlier attempt of this action, whose outcome was not recorded, deleted it"
     );
     let stats = h.sim.stats();
@@ -190,7 +128,7 @@ async fn delete_issue_survives_a_crash_with_one_deletion() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_to_group_survives_a_crash_with_one_addition() {
-    let h = Harness::new("crash-add", SimConfig::default()).await;
+    let h = Harness::with_acme("crash-add", SimConfig::default()).await;
     let done = crash_then_restart(
         &h,
         "add",
@@ -209,7 +147,7 @@ async fn add_to_group_survives_a_crash_with_one_addition() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remove_from_group_survives_a_crash_with_one_removal() {
-    let h = Harness::new("crash-remove", SimConfig::default()).await;
+    let h = Harness::with_acme("crash-remove", SimConfig::default()).await;
     let done = crash_then_restart(
         &h,
         "remove",
@@ -228,7 +166,7 @@ async fn remove_from_group_survives_a_crash_with_one_removal() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_user_by_email_survives_a_crash_with_one_deletion() {
-    let h = Harness::new("crash-deluser", SimConfig::default()).await;
+    let h = Harness::with_acme("crash-deluser", SimConfig::default()).await;
     let done = crash_then_restart(
         &h,
         "delete",

@@ -2,28 +2,20 @@
 //! the action controller and the simulator: `Finished=False` while the action waits for its connection, then
 //! `Finished=True` with reason `Succeeded` for an action that succeeded and `Failed` for one that failed.
 
-mod action_support;
-mod support;
-
-use action_support::{Harness, phase};
 use jira_cloud_operator::api::{ActionPhase, JiraAction, find_condition};
 use jira_sim::SimConfig;
 use serde_json::json;
-use std::process::Command;
+use testkit::{Harness, status::phase, tools::kubectl};
 
 /// `kubectl wait -n <namespace> --for=<condition> <objects>` with the admin kubeconfig.
 fn kubectl_wait(namespace: &str, condition: &str, objects: &[&str]) -> std::process::Output {
-    let kubectl = testenv::bin_dir()
-        .expect("control plane binaries")
-        .join("kubectl");
-    Command::new(kubectl)
-        .arg("--kubeconfig")
-        .arg(testenv::shared().kubeconfig_path())
-        .args(["-n", namespace, "wait", "--timeout=120s"])
-        .arg(format!("--for={condition}"))
-        .args(objects)
-        .output()
-        .expect("run kubectl")
+    let condition = format!("--for={condition}");
+    let args = [
+        &["-n", namespace, "wait", "--timeout=120s", &condition][..],
+        objects,
+    ]
+    .concat();
+    kubectl(&args, "")
 }
 
 fn finished(a: &JiraAction) -> (String, String) {
@@ -37,9 +29,9 @@ fn finished(a: &JiraAction) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_wait_for_finished_returns_on_success_and_on_failure() {
-    let h = Harness::new("act-wait", SimConfig::default()).await;
+    let h = Harness::with_acme("act-wait", SimConfig::default()).await;
     h.set_ready("acme", false).await;
-    let controller = h.start_controller().await;
+    let controller = h.start_actions();
     h.create(
         "open-ticket",
         json!({"createIssue": {"project": "OPS", "issueType": "Task", "summary": "Waited for"}}),

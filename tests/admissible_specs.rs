@@ -4,11 +4,6 @@
 //! connection reaches a verdict, every action ends, none reports `InternalError`. An action with the largest
 //! admissible `ttlSecondsAfterFinished` finishes and is kept; a larger TTL is refused at admission.
 
-mod reliability_support;
-mod support;
-#[path = "reliability_support/world.rs"]
-mod world;
-
 use jira_cloud_operator::api::{JiraAction, JiraConnection, crds, find_condition};
 use jira_sim::{GenerateOptions, SimConfig, scenario::AccountType};
 use kube::api::PostParams;
@@ -20,7 +15,7 @@ use std::{
     },
     time::Duration,
 };
-use world::World;
+use testkit::Harness;
 
 /// A bounded field of a spec: its path from `spec` and the values at its bounds.
 #[derive(Debug)]
@@ -151,7 +146,7 @@ async fn specs_at_the_crd_bounds_never_panic_a_reconcile() {
             default_hook(info);
         }));
     }
-    let w = World::new(
+    let w = Harness::new(
         "bounds",
         SimConfig {
             scenario: jira_sim::generate(&GenerateOptions {
@@ -173,7 +168,7 @@ async fn specs_at_the_crd_bounds_never_panic_a_reconcile() {
         let issues: Vec<String> = st.issues.iter().flatten().map(|i| i.key.clone()).collect();
         (humans[0].clone(), humans[1].clone(), issues)
     });
-    let operator = w.start(w.settings(Duration::from_secs(10)));
+    let operator = w.start(w.fault_settings(Duration::from_secs(10)));
     w.secret(
         "basic",
         json!({"email": "admin@example.com", "apiToken": "classic-admin-token"}),
@@ -253,16 +248,20 @@ async fn specs_at_the_crd_bounds_never_panic_a_reconcile() {
     }
     let api = w.actions();
     for name in &actions {
-        reliability_support::eventually(&format!("action {name} to end"), world::LIMIT, || async {
-            match api.get_opt(name).await {
-                Ok(None) => Some(()),
-                Ok(Some(a)) => {
-                    jira_cloud_operator::controller::action::status::is_finished(a.status.as_ref())
-                        .then_some(())
+        testkit::wait::eventually(
+            &format!("action {name} to end"),
+            testkit::wait::LIMIT,
+            || async {
+                match api.get_opt(name).await {
+                    Ok(None) => Some(()),
+                    Ok(Some(a)) => jira_cloud_operator::controller::action::status::is_finished(
+                        a.status.as_ref(),
+                    )
+                    .then_some(()),
+                    Err(_) => None,
                 }
-                Err(_) => None,
-            }
-        })
+            },
+        )
         .await;
     }
     for c in w.connections().list(&Default::default()).await.unwrap() {
@@ -291,8 +290,8 @@ async fn the_largest_admissible_ttl_keeps_the_action_and_a_larger_one_is_refused
     let max = schema["properties"]["ttlSecondsAfterFinished"]["maximum"]
         .as_f64()
         .map_or(i64::MAX, |m| m as i64);
-    let w = World::new("ttl-bounds", SimConfig::default()).await;
-    let operator = w.start(w.settings(Duration::from_secs(10)));
+    let w = Harness::new("ttl-bounds", SimConfig::default()).await;
+    let operator = w.start(w.fault_settings(Duration::from_secs(10)));
     w.basic_connection("acme").await;
     let group = json!({"addUserToGroup": {"user": {"email": "admin@example.com"}, "group": "jira-testers"}});
     let mut spec = json!({"connectionRef": {"name": "acme"}, "ttlSecondsAfterFinished": max});
@@ -308,15 +307,15 @@ async fn the_largest_admissible_ttl_keeps_the_action_and_a_larger_one_is_refused
         .create(&PostParams::default(), &action)
         .await
         .expect("the largest admissible TTL is admitted");
-    let done = w.finished(&["longest".to_string()]).await;
+    let done = w.finished_all(&["longest".to_string()]).await;
     assert_eq!(
         done[0].status.as_ref().and_then(|s| s.phase),
         Some(jira_cloud_operator::api::ActionPhase::Succeeded)
     );
     // The action stays (its TTL is far away) and the operator keeps serving: a second action still runs.
-    w.action("after", "acme", json!({"removeUserFromGroup": {"user": {"email": "admin@example.com"}, "group": "jira-testers"}}))
+    w.create_on("after", "acme", json!({"removeUserFromGroup": {"user": {"email": "admin@example.com"}, "group": "jira-testers"}}))
         .await;
-    w.finished(&["after".to_string()]).await;
+    w.finished_all(&["after".to_string()]).await;
     assert!(w.actions().get_opt("longest").await.unwrap().is_some());
 
     for too_long in [max.saturating_add(1), i64::MAX] {

@@ -4,18 +4,14 @@
 //! reason and a message naming the key but never the value, plus a Warning Event; the operator keeps reconciling
 //! the healthy connection beside them (no crash, no crash loop), and each recovers once its Secret is fixed.
 
-mod connection_support;
-mod reliability_support;
-mod support;
-
 use base64::Engine;
-use connection_support::*;
 use jira_cloud_operator::api::{JiraConnection, JiraConnectionSpec};
 use k8s_openapi::{
     ByteString, api::core::v1::Secret, apimachinery::pkg::apis::meta::v1::ObjectMeta,
 };
 use kube::{Api, Client, api::PostParams};
 use std::{collections::BTreeMap, time::Duration};
+use testkit::{InProcess, connection::*, settings};
 
 const ADMIN: &str = "admin@example.com";
 const TOKEN: &str = "classic-admin-token";
@@ -218,12 +214,13 @@ fn messages(c: &JiraConnection) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_secrets_fail_clearly_without_echoing_values_and_recover() {
-    let env = support::env("bad-secrets").await;
+    let env = testkit::env("bad-secrets").await;
     let (client, ns) = (env.client, env.namespace);
     let sim = jira_sim::start(jira_sim::SimConfig::default())
         .await
         .expect("the simulator starts");
-    let operator = Operator::start(client.clone(), &ns, &sim.url());
+    let operator =
+        InProcess::connections(client.clone(), settings::connections(&sim.url(), &[&ns]));
 
     put_secret(
         &client,
@@ -332,7 +329,7 @@ async fn bad_secrets_fail_clearly_without_echoing_values_and_recover() {
 /// `(type, reason, note)` of every Event of the namespace.
 async fn events_in(client: &Client, namespace: &str) -> Vec<(String, String, String)> {
     let api: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(client.clone(), namespace);
-    reliability_support::eventually("the Events", Duration::from_secs(30), || async {
+    testkit::wait::eventually("the Events", Duration::from_secs(30), || async {
         api.list(&Default::default()).await.ok()
     })
     .await

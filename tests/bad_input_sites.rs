@@ -6,17 +6,12 @@
 //! operator keeps serving a healthy connection and its actions beside them, and no reconcile loops hot on the
 //! broken ones. (The invalid manifests the schema rejects are in `tests/schema_validation.rs`.)
 
-mod reliability_support;
-mod support;
-#[path = "reliability_support/world.rs"]
-mod world;
-
 use axum::{Router, response::Html};
 use jira_cloud_operator::api::{ActionPhase, JiraConnection, find_condition};
 use jira_sim::SimConfig;
 use serde_json::json;
 use std::time::Duration;
-use world::World;
+use testkit::Harness;
 
 /// True when a condition of the connection is False with `reason`.
 fn failed_with(c: &JiraConnection, reason: &str) -> bool {
@@ -43,13 +38,13 @@ async fn html_server() -> url::Url {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_that_cannot_work_fail_clearly_and_the_rest_keeps_working() {
-    let w = World::new("bad-sites", SimConfig::default()).await;
-    let operator = w.start(w.settings(Duration::from_secs(2)));
+    let w = Harness::new("bad-sites", SimConfig::default()).await;
+    let operator = w.start(w.fault_settings(Duration::from_secs(2)));
     w.basic_connection("healthy").await;
 
     let site = w.sim.url().as_str().trim_end_matches('/').to_string();
     let not_jira = html_server().await;
-    let closed = format!("http://127.0.0.1:{}", reliability_support::free_port());
+    let closed = format!("http://127.0.0.1:{}", testkit::process::free_port());
     w.secret(
         "basic",
         json!({"email": "admin@example.com", "apiToken": "classic-admin-token"}),
@@ -104,13 +99,13 @@ async fn connections_that_cannot_work_fail_clearly_and_the_rest_keeps_working() 
     for (name, spec, _, _, _) in &cases {
         w.create_connection(name, spec.clone()).await;
     }
-    w.action(
+    w.create_on(
         "on-missing",
         "no-such-connection",
         json!({"deleteIssue": {"issue": "ENG-3"}}),
     )
     .await;
-    w.action(
+    w.create_on(
         "on-broken",
         "not-jira",
         json!({"deleteIssue": {"issue": "ENG-3"}}),
@@ -139,7 +134,7 @@ async fn connections_that_cannot_work_fail_clearly_and_the_rest_keeps_working() 
             Some(*ready),
             "{name}: Ready"
         );
-        let note = reliability_support::eventually(
+        let note = testkit::wait::eventually(
             &format!("a Warning Event {reason} about {name}"),
             Duration::from_secs(60),
             || async { w.warning_note(name, reason).await },
@@ -165,13 +160,13 @@ async fn connections_that_cannot_work_fail_clearly_and_the_rest_keeps_working() 
     w.request_sync("healthy", "beside-broken").await;
     w.synced_after("healthy", "beside-broken").await;
     let action = w
-        .action(
+        .create_on(
             "on-healthy",
             "healthy",
             json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": "Beside broken ones"}}),
         )
         .await;
-    let done = w.finished(&["on-healthy".to_string()]).await;
+    let done = w.finished_all(&["on-healthy".to_string()]).await;
     assert_eq!(
         done[0].status.as_ref().and_then(|s| s.phase),
         Some(ActionPhase::Succeeded)
@@ -183,7 +178,7 @@ async fn connections_that_cannot_work_fail_clearly_and_the_rest_keeps_working() 
         "{spent} reconciles while serving one sync request and one action: a loop on the broken connections"
     );
     operator.stop().await;
-    w.sim.shutdown().await;
+    w.shutdown().await;
 }
 
 /// Reconciles started by both controllers so far.

@@ -1,11 +1,7 @@
-//! The benchmark suite's request models (`benches/support/counts.rs`) against a real sync of a small
+//! The benchmark suite's request models (`testkit::bench::counts`) against a real sync of a small
 //! generated org: the sync makes no fewer requests than the computed minimum and at most 1.25 times it, and
 //! the naive strategy's requests made for real equal the computed ones. Counts only, no timings; the suite
 //! itself runs with `make bench` (`BENCH_QUICK=1` for a smoke run), outside the test suite.
-
-#[allow(dead_code)] // the suite's helpers; this test uses the models only
-#[path = "../benches/support/counts.rs"]
-mod counts;
 
 use chrono::Utc;
 use jira_cloud_operator::jira::JiraClient;
@@ -13,6 +9,7 @@ use jira_cloud_operator::sync::{self, SyncOptions};
 use jira_sim::scenario::AccountType;
 use jira_sim::{GenerateOptions, SimConfig};
 use std::time::Duration;
+use testkit::bench::counts;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_models_match_a_real_sync() {

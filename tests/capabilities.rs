@@ -3,22 +3,20 @@
 //! simulator (each account lacking one permission in turn) and the test control plane, with the connection and
 //! action controllers running in-process on one context.
 
-mod action_support;
-mod support;
-
-use action_support::*;
 use jira_cloud_operator::{
     api::{Capability, CapabilityState, JiraConnection},
-    controller::{Context, action, capabilities, connection},
-    metrics::Metrics,
+    controller::capabilities,
 };
 use jira_sim::SimConfig;
 use jira_sim::scenario::{ApiTokenSpec, GroupSpec, OAuthClientSpec, UserSpec, default_scenario};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, PostParams};
 use serde_json::json;
-use std::{sync::Arc, time::Duration};
-use tokio::sync::oneshot;
+use std::time::Duration;
+use testkit::{
+    Harness,
+    status::{attempts, groups_of, message, phase},
+};
 
 const ORG: &str = "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f";
 const NOAH: &str = "5b10a2844c20165700ede005";
@@ -90,25 +88,6 @@ fn scenario() -> jira_sim::scenario::Scenario {
     sc
 }
 
-/// The connection and action controllers, in-process on one context; stopped by dropping the sender.
-fn start_controllers(h: &Harness) -> oneshot::Sender<()> {
-    let ctx = Context::new(
-        h.client.clone(),
-        settings(&h.sim, &h.namespace),
-        Arc::new(Metrics::default()),
-    );
-    let (stop, stopped) = oneshot::channel::<()>();
-    let stopped = futures::FutureExt::shared(stopped);
-    let until = stopped.clone();
-    tokio::spawn(connection::run(ctx.clone(), async move {
-        let _ = until.await;
-    }));
-    tokio::spawn(action::run(ctx, async move {
-        let _ = stopped.await;
-    }));
-    stop
-}
-
 /// How many times a Normal Event with `reason` was published about `name` (a repeat is a series).
 async fn count_events(h: &Harness, name: &str, reason: &str) -> i32 {
     let events: Api<k8s_openapi::api::events::v1::Event> =
@@ -128,20 +107,9 @@ async fn count_events(h: &Harness, name: &str, reason: &str) -> i32 {
         .sum()
 }
 
-async fn secret(h: &Harness, name: &str, data: serde_json::Value) {
-    let secrets: Api<Secret> = Api::namespaced(h.client.clone(), &h.namespace);
-    let secret: Secret =
-        serde_json::from_value(json!({"metadata": {"name": name}, "stringData": data})).unwrap();
-    secrets
-        .create(&PostParams::default(), &secret)
-        .await
-        .expect("create the Secret");
-}
-
 /// A connection `name` with the account's token, and an organization when `org` is set.
 async fn connect(h: &Harness, name: &str, org: bool) {
-    secret(
-        h,
+    h.secret(
         name,
         json!({"email": format!("{name}@example.com"), "apiToken": format!("{name}-token")}),
     )
@@ -151,7 +119,7 @@ async fn connect(h: &Harness, name: &str, org: bool) {
         "auth": {"basic": {"secretRef": {"name": name}}},
     });
     if org {
-        secret(h, "org", json!({"apiKey": "sim-admin-key"})).await;
+        h.secret("org", json!({"apiKey": "sim-admin-key"})).await;
         spec["organization"] = json!({"id": ORG, "secretRef": {"name": "org"}});
     }
     let c: JiraConnection = serde_json::from_value(json!({
@@ -224,7 +192,7 @@ async fn succeeds(h: &Harness, name: &str) -> jira_cloud_operator::api::JiraActi
 
 #[tokio::test]
 async fn each_missing_permission_shows_its_fix_and_stops_only_its_actions() {
-    let h = Harness::new(
+    let h = Harness::with_acme(
         "capabilities",
         SimConfig {
             scenario: scenario(),
@@ -232,7 +200,7 @@ async fn each_missing_permission_shows_its_fix_and_stops_only_its_actions() {
         },
     )
     .await;
-    let stop = start_controllers(&h);
+    let operator = h.start(h.action_settings());
     connect(&h, "full", true).await;
     for (name, _) in &ACCOUNTS[1..] {
         connect(&h, name, false).await;
@@ -376,8 +344,7 @@ async fn each_missing_permission_shows_its_fix_and_stops_only_its_actions() {
         .delete("nodelete", &Default::default())
         .await
         .unwrap();
-    secret(
-        &h,
+    h.secret(
         "nodelete",
         json!({"email": "full@example.com", "apiToken": "full-token"}),
     )
@@ -402,12 +369,12 @@ async fn each_missing_permission_shows_its_fix_and_stops_only_its_actions() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(count_events(&h, "nodelete", capabilities::CHANGED).await, 2);
-    let _ = stop.send(());
+    operator.stop().await;
 }
 
 #[tokio::test]
 async fn a_service_account_token_without_the_write_scope_cannot_change_issues() {
-    let h = Harness::new(
+    let h = Harness::with_acme(
         "capabilities-sa",
         SimConfig {
             scenario: scenario(),
@@ -415,9 +382,8 @@ async fn a_service_account_token_without_the_write_scope_cannot_change_issues() 
         },
     )
     .await;
-    let stop = start_controllers(&h);
-    secret(
-        &h,
+    let operator = h.start(h.action_settings());
+    h.secret(
         "sa",
         json!({"clientId": "read-only-id", "clientSecret": "read-only-secret"}),
     )
@@ -463,5 +429,5 @@ async fn a_service_account_token_without_the_write_scope_cannot_change_issues() 
     )
     .await;
     succeeds(&h, "sa-add").await;
-    let _ = stop.send(());
+    operator.stop().await;
 }

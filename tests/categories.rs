@@ -2,15 +2,14 @@
 //! synced into JiraUsers, the `jira` category lists the connection and the actions and no JiraUser; the
 //! JiraUsers have their own category, `jira-inventory`.
 
-mod connection_support;
-mod process_support;
-mod support;
-
-use connection_support::{
-    Operator, basic_spec, create_connection, put_secret, wait_ready, wait_users,
-};
 use jira_sim::GenerateOptions;
-use process_support::{create_issue_action, kubectl};
+use testkit::{
+    InProcess,
+    connection::{basic_spec, create_connection, put_secret, wait_ready, wait_users},
+    objects::create_issue_action,
+    settings,
+    tools::kubectl,
+};
 
 /// `kubectl get <category> -n <namespace> -o name`, one `kind.group/name` per line.
 fn names_in_category(category: &str, namespace: &str) -> Vec<String> {
@@ -29,7 +28,7 @@ fn names_in_category(category: &str, namespace: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_get_jira_lists_connections_and_actions_not_users() {
-    let env = support::env("categories").await;
+    let env = testkit::env("categories").await;
     let (client, ns) = (env.client.clone(), env.namespace.as_str());
     let sim = jira_sim::start(jira_sim::SimConfig {
         scenario: jira_sim::generate(&GenerateOptions {
@@ -40,7 +39,7 @@ async fn kubectl_get_jira_lists_connections_and_actions_not_users() {
     })
     .await
     .unwrap();
-    let operator = Operator::start(client.clone(), ns, &sim.url());
+    let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
     put_secret(
         &client,
         ns,

@@ -3,8 +3,6 @@
 //! fields, and stores nothing), then applied for real into fresh namespaces, then applied again (an upgrade
 //! that changes nothing). Before that, the operator started without its CRDs exits with an actionable message.
 
-mod process_support;
-
 use k8s_openapi::{
     api::{
         apps::v1::Deployment,
@@ -14,7 +12,10 @@ use k8s_openapi::{
     apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
 };
 use kube::{Api, Client};
-use process_support::{OperatorProcess, apply, chart_dir, helm_template};
+use testkit::{
+    OperatorProcess,
+    tools::{apply, chart_dir, helm_template},
+};
 
 /// Minimal CRDs standing in for the Prometheus Operator's (ServiceMonitor, PodMonitor, PrometheusRule), so the
 /// optional monitoring objects can be applied too.
@@ -60,7 +61,7 @@ async fn crd_established(client: &Client, name: &str) -> bool {
 }
 
 async fn wait_established(client: &Client, name: &str) {
-    let deadline = std::time::Instant::now() + process_support::DEADLINE;
+    let deadline = std::time::Instant::now() + testkit::wait::DEADLINE;
     while !crd_established(client, name).await {
         assert!(
             std::time::Instant::now() < deadline,
@@ -72,7 +73,7 @@ async fn wait_established(client: &Client, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_values_file_applies_with_a_server_dry_run_then_for_real() {
-    let plane = testenv::shared();
+    let plane = testkit::plane::shared();
     let client = plane.client().await;
     // Before the chart is applied the CRDs are missing: the operator refuses to start and says how to install
     // them.
@@ -178,7 +179,7 @@ async fn every_values_file_applies_with_a_server_dry_run_then_for_real() {
             }
             "production-values.yaml" => {
                 for kind in ["podmonitors", "prometheusrules"] {
-                    let out = process_support::kubectl(&["get", kind, "-n", &namespace, &name], "");
+                    let out = testkit::tools::kubectl(&["get", kind, "-n", &namespace, &name], "");
                     assert!(
                         out.status.success(),
                         "{values}: no {kind} {name}: {}",

@@ -2,14 +2,11 @@
 //! and `--set`): extra flags, volumes, objects and labels; the CA bundle and proxy settings; a PDB that never
 //! blocks a drain at one replica; the tenants' aggregated roles; and the Artifact Hub metadata of `Chart.yaml`.
 
-mod process_support;
-mod support;
-
-use process_support::{chart_dir, helm, helm_template};
 use serde_json::{Value, json};
+use testkit::tools::{chart_dir, helm, helm_template};
 
 fn objects(manifests: &str) -> Vec<Value> {
-    support::parse_manifests(manifests)
+    testkit::parse_manifests(manifests)
         .into_iter()
         .map(|o| serde_json::to_value(o).expect("serializes"))
         .collect()

@@ -11,15 +11,13 @@ use kube::Api;
 use std::{path::Path, process::Command};
 
 fn helm(home: &Path, args: &[&str]) -> String {
-    let helm = testenv::bin_dir()
-        .expect("control plane binaries")
-        .join("helm");
+    let helm = testkit::tools::tool("helm");
     let out = Command::new(helm)
         .env("HELM_CACHE_HOME", home.join("cache"))
         .env("HELM_CONFIG_HOME", home.join("config"))
         .env("HELM_DATA_HOME", home.join("data"))
         .arg("--kubeconfig")
-        .arg(testenv::shared().kubeconfig_path())
+        .arg(testkit::plane::shared().kubeconfig_path())
         .args(args)
         .output()
         .expect("run helm");
@@ -34,7 +32,7 @@ fn helm(home: &Path, args: &[&str]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn install_upgrade_and_uninstall_keep_the_crds() {
-    let plane = testenv::shared();
+    let plane = testkit::plane::shared();
     let client = plane.client().await;
     let namespace = plane.namespace("helm").await;
     let home = tempfile::tempdir().unwrap();

@@ -4,15 +4,11 @@
 //! README; every query of the dashboard and of the alerts names metrics and labels the operator exports; and
 //! the scrape configs keep the connections' `namespace` label.
 
-mod process_support;
-mod support;
-
 use jira_cloud_operator::{
     api::{DailyUsage, JiraConnectionStatus, LicenseStatus, UsageStatus, UserCounts},
     controller::gauges,
     metrics::{ActionLabels, ConnectionLabels, Metrics, RequestLabels},
 };
-use process_support::{helm, helm_template};
 use serde_json::Value;
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -20,9 +16,10 @@ use std::{
     process::Command,
     time::Duration,
 };
+use testkit::tools::{helm, helm_template};
 
 fn objects(manifests: &str) -> Vec<Value> {
-    support::parse_manifests(manifests)
+    testkit::parse_manifests(manifests)
         .into_iter()
         .map(|o| serde_json::to_value(o).expect("serializes"))
         .collect()
@@ -452,7 +449,7 @@ fn scrapes_keep_the_connections_namespace_label() {
     );
     assert!(pod.iter().all(|o| o["kind"] != "ServiceMonitor"));
 
-    let chart = process_support::chart_dir();
+    let chart = testkit::tools::chart_dir();
     let both = helm(&[
         "template",
         "jco",

@@ -3,16 +3,13 @@
 //! the hardened security context, least-privilege RBAC in both scopes, leader election on with two replicas,
 //! the CRDs equal to the generated ones, the optional resources, and settings that the binary understands.
 
-mod process_support;
-mod support;
-
-use process_support::{chart_dir, helm, helm_template};
 use serde_json::{Value, json};
 use std::{collections::BTreeSet, process::Command};
+use testkit::tools::{chart_dir, helm, helm_template};
 
 /// The rendered objects as JSON values.
 fn objects(manifests: &str) -> Vec<Value> {
-    support::parse_manifests(manifests)
+    testkit::parse_manifests(manifests)
         .into_iter()
         .map(|o| serde_json::to_value(o).expect("serializes"))
         .collect()
@@ -103,9 +100,7 @@ fn values_file(name: &str) -> String {
 #[test]
 fn chart_check_script_lints_and_renders_every_values_file() {
     let out_dir = tempfile::tempdir().unwrap();
-    let helm_bin = testenv::bin_dir()
-        .expect("control plane binaries")
-        .join("helm");
+    let helm_bin = testkit::tools::tool("helm");
     let out = Command::new("bash")
         .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("hack/chart-check.sh"))
         .env("HELM", helm_bin)

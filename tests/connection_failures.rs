@@ -2,16 +2,11 @@
 //! Warning Event, then recovers once the cause is fixed: a Secret created or rotated is picked up without a
 //! restart, a failed sync keeps the figures of the last good one, and no message carries a credential.
 
-mod common_sim;
-mod connection_support;
-mod support;
-
-use common_sim::handwritten;
-use connection_support::*;
 use jira_cloud_operator::api::JiraConnection;
 use jira_sim::{Faults, ServerErrorFault, SimHandle, scenario::EmailVisibility};
 use kube::Client;
 use std::time::Duration;
+use testkit::{InProcess, connection::*, settings, sim::handwritten, status::has};
 
 const ADMIN: &str = "admin@example.com";
 
@@ -19,19 +14,22 @@ struct Case {
     client: Client,
     ns: String,
     sim: SimHandle,
-    operator: Operator,
+    operator: InProcess,
 }
 
 impl Case {
     async fn start(prefix: &str) -> Case {
-        let env = support::env(prefix).await;
+        let env = testkit::env(prefix).await;
         let sim = jira_sim::start(jira_sim::SimConfig {
             scenario: handwritten(),
             ..Default::default()
         })
         .await
         .unwrap();
-        let operator = Operator::start(env.client.clone(), &env.namespace, &sim.url());
+        let operator = InProcess::connections(
+            env.client.clone(),
+            settings::connections(&sim.url(), &[&env.namespace]),
+        );
         Case {
             client: env.client,
             ns: env.namespace,
@@ -295,7 +293,7 @@ async fn jira_unavailable_keeps_the_last_figures_and_retries() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_name_that_cannot_label_its_users_is_rejected() {
-    let env = support::env("conn-longname").await;
+    let env = testkit::env("conn-longname").await;
     let site = url::Url::parse("https://acme.atlassian.net").unwrap();
     let api: kube::Api<JiraConnection> = kube::Api::namespaced(env.client.clone(), &env.namespace);
     let long = "a".repeat(64);

@@ -2,22 +2,17 @@
 //! namespaces when none is listed. Its own test binary, so that the all-namespaces controller sees no other
 //! test's objects.
 
-mod common_sim;
-mod connection_support;
-mod support;
-
-use common_sim::handwritten;
-use connection_support::*;
 use jira_cloud_operator::api::JiraConnection;
 use kube::Api;
 use std::time::Duration;
+use testkit::{InProcess, connection::*, settings, sim::handwritten};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watched_namespaces_then_all_namespaces() {
-    let first = support::env("conn-ns-a").await;
+    let first = testkit::env("conn-ns-a").await;
     let client = first.client.clone();
-    let second = support::env("conn-ns-b").await.namespace;
-    let outside = support::env("conn-ns-c").await.namespace;
+    let second = testkit::env("conn-ns-b").await.namespace;
+    let outside = testkit::env("conn-ns-c").await.namespace;
     let sim = jira_sim::start(jira_sim::SimConfig {
         scenario: handwritten(),
         ..Default::default()
@@ -38,10 +33,9 @@ async fn watched_namespaces_then_all_namespaces() {
         create_connection(&client, ns, "acme", basic_spec(&sim.url(), "jira-basic")).await;
     }
 
-    let operator = Operator::watching(
+    let operator = InProcess::connections(
         client.clone(),
-        vec![first.namespace.clone(), second.clone()],
-        &sim.url(),
+        settings::connections(&sim.url(), &[&first.namespace, &second]),
     );
     wait_ready(&client, &first.namespace, "acme", None).await;
     wait_ready(&client, &second, "acme", None).await;
@@ -55,7 +49,7 @@ async fn watched_namespaces_then_all_namespaces() {
     assert!(jira_users(&client, &outside, "acme", "").await.is_empty());
     operator.stop().await;
 
-    let operator = Operator::watching(client.clone(), Vec::new(), &sim.url());
+    let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[]));
     let c = wait_ready(&client, &outside, "acme", None).await;
     assert_eq!(c.status.unwrap().users.unwrap().total, 8);
     wait_users(&client, &outside, "acme", "the inventory", |u| u.len() == 6).await;

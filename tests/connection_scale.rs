@@ -3,17 +3,18 @@
 //! synced user with consistent labels, a small status, and a second sync of the unchanged site that writes no
 //! JiraUser. Prints the figures (durations, requests, writes); asserts no timing.
 
-mod common_sim;
-mod connection_support;
-mod support;
-
-use common_sim::{classic_admin, full_sync};
-use connection_support::*;
 use jira_cloud_operator::api::{JiraConnection, UserCounts};
 use jira_sim::{GenerateOptions, SimHandle, scenario::AccountType};
 use std::{
     collections::BTreeMap,
     time::{Duration, Instant},
+};
+use testkit::{
+    InProcess,
+    connection::*,
+    settings,
+    sim::{classic_admin, full_sync},
+    status::has,
 };
 
 const USERS: usize = 5000;
@@ -56,7 +57,7 @@ fn expected(sim: &SimHandle) -> (UserCounts, BTreeMap<String, u32>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_thousand_users() {
-    let env = support::env("conn-scale").await;
+    let env = testkit::env("conn-scale").await;
     let (client, ns) = (env.client.clone(), env.namespace.as_str());
     let scenario = jira_sim::generate(&GenerateOptions {
         users: USERS,
@@ -72,7 +73,7 @@ async fn five_thousand_users() {
     assert_eq!(counts.total as usize, USERS);
     let reference = full_sync(classic_admin(&sim)).await.inventory;
 
-    let operator = Operator::start(client.clone(), ns, &sim.url());
+    let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
     put_secret(
         &client,
         ns,

@@ -1,18 +1,20 @@
 //! The JiraConnection controller end to end, on the real apiserver (with the garbage collector) and the
-//! simulator serving the hand-written scenario of `common_sim/handwritten.yaml`, whose figures are derived by
+//! simulator serving the hand-written scenario of `testkit/scenarios/handwritten.yaml`, whose figures are derived by
 //! hand in that file's comments: both authentication methods, the exact status of the contract, the JiraUser
 //! inventory and its labels, a second sync that writes no JiraUser, a user removed in Jira, the `Summary`
 //! inventory mode, garbage collection with the connection, and `kubectl wait`.
 
-mod common_sim;
-mod connection_support;
-mod support;
-
-use common_sim::{days_ago, handwritten};
-use connection_support::*;
 use jira_cloud_operator::api::{JiraConnection, JiraUser, RoleCounts, UserCounts};
 use kube::{Api, ResourceExt, api::DeleteParams};
-use std::{process::Command, time::Duration};
+use std::time::Duration;
+use testkit::{
+    InProcess,
+    connection::*,
+    settings,
+    sim::{days_ago, handwritten},
+    status::has,
+    tools::kubectl,
+};
 
 /// `(seats, used, activeUsers, inactiveUsers)` of a product in the status.
 fn license(c: &JiraConnection, product: &str) -> (Option<u32>, u32, u32, u32) {
@@ -119,22 +121,23 @@ fn user<'a>(users: &'a [JiraUser], account_id: &str) -> &'a JiraUser {
 }
 
 fn kubectl_wait_ready(namespace: &str, name: &str) -> std::process::Output {
-    let kubectl = testenv::bin_dir()
-        .expect("control plane binaries")
-        .join("kubectl");
-    Command::new(kubectl)
-        .arg("--kubeconfig")
-        .arg(testenv::shared().kubeconfig_path())
-        .args(["-n", namespace, "wait", "--for=condition=Ready"])
-        .arg(format!("jiraconnection/{name}"))
-        .arg("--timeout=120s")
-        .output()
-        .expect("run kubectl")
+    let object = format!("jiraconnection/{name}");
+    kubectl(
+        &[
+            "-n",
+            namespace,
+            "wait",
+            "--for=condition=Ready",
+            &object,
+            "--timeout=120s",
+        ],
+        "",
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn basic_auth_with_organization_end_to_end() {
-    let env = support::env("conn-basic").await;
+    let env = testkit::env("conn-basic").await;
     let (client, ns) = (env.client.clone(), env.namespace.as_str());
     let sim = jira_sim::start(jira_sim::SimConfig {
         scenario: handwritten(),
@@ -142,7 +145,7 @@ async fn basic_auth_with_organization_end_to_end() {
     })
     .await
     .unwrap();
-    let operator = Operator::start(client.clone(), ns, &sim.url());
+    let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
     put_secret(
         &client,
         ns,
@@ -252,10 +255,10 @@ async fn basic_auth_with_organization_end_to_end() {
 
     // Status and JiraUser writes trigger nothing: once settled, the controller stays idle.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let settled = operator.reconciles();
+    let settled = operator.connection_reconciles();
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
-        operator.reconciles(),
+        operator.connection_reconciles(),
         settled,
         "no reconcile without a change"
     );
@@ -388,7 +391,7 @@ async fn basic_auth_with_organization_end_to_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn service_account_end_to_end_and_garbage_collection() {
-    let env = support::env("conn-oauth").await;
+    let env = testkit::env("conn-oauth").await;
     let (client, ns) = (env.client.clone(), env.namespace.as_str());
     let sim = jira_sim::start(jira_sim::SimConfig {
         scenario: handwritten(),
@@ -396,7 +399,7 @@ async fn service_account_end_to_end_and_garbage_collection() {
     })
     .await
     .unwrap();
-    let operator = Operator::start(client.clone(), ns, &sim.url());
+    let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
     put_secret(
         &client,
         ns,
@@ -452,7 +455,7 @@ async fn service_account_end_to_end_and_garbage_collection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn suspend_keeps_the_figures_and_resume_syncs() {
-    let env = support::env("conn-suspend").await;
+    let env = testkit::env("conn-suspend").await;
     let (client, ns) = (env.client.clone(), env.namespace.as_str());
     let sim = jira_sim::start(jira_sim::SimConfig {
         scenario: handwritten(),
@@ -460,7 +463,7 @@ async fn suspend_keeps_the_figures_and_resume_syncs() {
     })
     .await
     .unwrap();
-    let operator = Operator::start(client.clone(), ns, &sim.url());
+    let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
     put_secret(
         &client,
         ns,

@@ -3,12 +3,8 @@
 //! present) is refused without `--ca-bundle` and trusted with it; and an `HTTPS_PROXY` carries the Jira
 //! traffic to a site whose host name only the proxy can resolve.
 
-mod process_support;
-mod support;
-
 use jira_cloud_operator::api::{JiraConnection, find_condition};
 use kube::Api;
-use process_support::*;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, IsCa, KeyPair,
     KeyUsagePurpose,
@@ -17,6 +13,10 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::{
     net::SocketAddr,
     sync::{Arc, Mutex},
+};
+use testkit::{
+    Launch, OperatorProcess, objects::create_acme_connection, status::connection_ready,
+    wait::wait_for_object,
 };
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
@@ -161,7 +161,7 @@ fn ready(c: &JiraConnection) -> Option<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_private_ca_is_refused_without_the_bundle_and_trusted_with_it() {
-    let env = support::env("private-ca").await;
+    let env = testkit::env("private-ca").await;
     let ns = env.namespace.as_str();
     let sim = jira_sim::start(jira_sim::SimConfig::default())
         .await
@@ -169,8 +169,8 @@ async fn a_private_ca_is_refused_without_the_bundle_and_trusted_with_it() {
     let ca = private_ca();
     let front = tls_front(sim.addr(), &ca).await;
     let site = url::Url::parse(&format!("https://localhost:{}/", front.port())).unwrap();
-    create_connection(&env.client, ns, &site).await;
-    let kubeconfig = testenv::shared().kubeconfig_path().to_path_buf();
+    create_acme_connection(&env.client, ns, &site).await;
+    let kubeconfig = testkit::plane::shared().kubeconfig_path().to_path_buf();
     let connections: Api<JiraConnection> = Api::namespaced(env.client.clone(), ns);
 
     let mut untrusting = OperatorProcess::spawn(
@@ -185,7 +185,7 @@ async fn a_private_ca_is_refused_without_the_bundle_and_trusted_with_it() {
         ],
     );
     untrusting.wait_ready().await;
-    let refused = wait_for(&connections, "acme", "refused for its certificate", |c| {
+    let refused = wait_for_object(&connections, "acme", "refused for its certificate", |c| {
         ready(c).is_some_and(|(status, message)| {
             status == "False" && message.to_lowercase().contains("certificate")
         })
@@ -215,7 +215,7 @@ async fn a_private_ca_is_refused_without_the_bundle_and_trusted_with_it() {
         ],
     );
     trusting.wait_ready().await;
-    let synced = wait_for(&connections, "acme", "Ready", connection_ready).await;
+    let synced = wait_for_object(&connections, "acme", "Ready", connection_ready).await;
     let users = synced.status.unwrap().users.expect("user counts");
     assert!(users.synced > 0, "{users:?}");
     assert!(
@@ -232,7 +232,7 @@ async fn a_bad_ca_bundle_stops_the_operator_with_a_clear_message() {
     let not_pem = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(not_pem.path(), "this is not a certificate\n").unwrap();
     let site = url::Url::parse("https://localhost:9/").unwrap();
-    let kubeconfig = testenv::shared().kubeconfig_path().to_path_buf();
+    let kubeconfig = testkit::plane::shared().kubeconfig_path().to_path_buf();
     for (name, path) in [
         ("no-such-bundle", "/nonexistent/ca.crt"),
         ("not-a-bundle", not_pem.path().to_str().unwrap()),
@@ -250,7 +250,7 @@ async fn a_bad_ca_bundle_stops_the_operator_with_a_clear_message() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_proxy_carries_the_jira_traffic() {
-    let env = support::env("https-proxy").await;
+    let env = testkit::env("https-proxy").await;
     let ns = env.namespace.as_str();
     let sim = jira_sim::start(jira_sim::SimConfig::default())
         .await
@@ -259,30 +259,31 @@ async fn https_proxy_carries_the_jira_traffic() {
     let front = tls_front(sim.addr(), &ca).await;
     let (proxy, tunnels) = connect_proxy(front).await;
     let site = url::Url::parse(&format!("https://{CORPORATE_HOST}:{}/", front.port())).unwrap();
-    create_connection(&env.client, ns, &site).await;
+    create_acme_connection(&env.client, ns, &site).await;
     let bundle = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(bundle.path(), &ca.ca_pem).unwrap();
     let proxy_url = format!("http://{proxy}");
-    let mut operator = OperatorProcess::spawn_with_env(
-        "proxied",
-        testenv::shared().kubeconfig_path(),
+    let mut operator = OperatorProcess::launch(
         &site,
-        &[
-            "--watch-namespaces",
-            ns,
-            "--allowed-site-hosts",
-            CORPORATE_HOST,
-            "--ca-bundle",
-            bundle.path().to_str().unwrap(),
-        ],
-        &[
-            ("HTTPS_PROXY", &proxy_url),
-            ("NO_PROXY", "127.0.0.1,localhost"),
-        ],
+        Launch {
+            name: "proxied",
+            watch: &[ns],
+            args: &[
+                "--allowed-site-hosts",
+                CORPORATE_HOST,
+                "--ca-bundle",
+                bundle.path().to_str().unwrap(),
+            ],
+            env: &[
+                ("HTTPS_PROXY", &proxy_url),
+                ("NO_PROXY", "127.0.0.1,localhost"),
+            ],
+            ..Launch::default()
+        },
     );
     operator.wait_ready().await;
     let connections: Api<JiraConnection> = Api::namespaced(env.client.clone(), ns);
-    wait_for(&connections, "acme", "Ready", connection_ready).await;
+    wait_for_object(&connections, "acme", "Ready", connection_ready).await;
     let targets = tunnels.lock().unwrap().clone();
     let expected = format!("{CORPORATE_HOST}:{}", front.port());
     assert!(

@@ -27,7 +27,7 @@ fn the_demo_runs_end_to_end_and_prints_synced_figures() {
         .expect("bash runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    testenv::audit::save("output", "log", &format!("{stdout}\n{stderr}"));
+    testkit::plane::audit::save("output", "log", &format!("{stdout}\n{stderr}"));
     assert!(out.status.success(), "the demo failed:\n{stdout}\n{stderr}");
     for expected in [
         "The demo works: 2 connections Ready, 4 actions finished.",

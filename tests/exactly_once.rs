@@ -3,16 +3,11 @@
 //! of all mutating answers lost over a mixed batch, an identical createIssue re-created after its TTL deleted
 //! it, and a mistyped issue key.
 
-mod reliability_support;
-mod support;
-#[path = "reliability_support/world.rs"]
-mod world;
-
 use jira_cloud_operator::api::{ActionPhase, JiraAction, find_condition};
 use jira_sim::{AfterProcessingFault, Faults, GenerateOptions, SimConfig, scenario::AccountType};
 use serde_json::json;
 use std::time::Duration;
-use world::World;
+use testkit::Harness;
 
 /// `(phase, reason)` of a finished action.
 fn verdict(a: &JiraAction) -> (Option<ActionPhase>, String) {
@@ -25,13 +20,13 @@ fn verdict(a: &JiraAction) -> (Option<ActionPhase>, String) {
 
 /// An operator with a 1 s request timeout (and, as every test operator, a search window of 3 s: the production
 /// default is 10 minutes).
-fn settings(w: &World) -> jira_cloud_operator::controller::Settings {
-    w.settings(Duration::from_secs(1))
+fn settings(w: &Harness) -> jira_cloud_operator::controller::Settings {
+    w.fault_settings(Duration::from_secs(1))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_answered_late_makes_one_issue_whatever_the_search_lag() {
-    let w = World::new("once-late", SimConfig::default()).await;
+    let w = Harness::new("once-late", SimConfig::default()).await;
     let operator = w.start(settings(&w));
     w.basic_connection("acme").await;
     // No lag, a lag shorter than the window, and one far beyond it.
@@ -48,13 +43,13 @@ async fn a_create_answered_late_makes_one_issue_whatever_the_search_lag() {
         });
         let name = format!("late-{lag_ms}");
         let created = w
-            .action(
+            .create_on(
                 &name,
                 "acme",
                 json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": format!("Late answer, lag {lag_ms} ms")}}),
             )
             .await;
-        let done = w.finished(std::slice::from_ref(&name)).await.remove(0);
+        let done = w.finished_all(std::slice::from_ref(&name)).await.remove(0);
         let issues = w.marked_issues(&created);
         assert_eq!(
             issues.len(),
@@ -79,7 +74,7 @@ async fn a_create_answered_late_makes_one_issue_whatever_the_search_lag() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_of_all_mutating_answers_lost_still_makes_every_change_once() {
-    let w = World::new(
+    let w = Harness::new(
         "once-half",
         SimConfig {
             scenario: jira_sim::generate(&GenerateOptions {
@@ -125,7 +120,7 @@ async fn half_of_all_mutating_answers_lost_still_makes_every_change_once() {
     let operator = w.start(settings(&w));
     w.basic_connection("acme").await;
     w.wait_connection("acme", "credentials valid", |c| {
-        world::condition(c, "CredentialsValid").is_some_and(|(s, _)| s == "True")
+        testkit::status::condition(c, "CredentialsValid").is_some_and(|(s, _)| s == "True")
     })
     .await;
     w.sim.reset_stats();
@@ -143,7 +138,7 @@ async fn half_of_all_mutating_answers_lost_still_makes_every_change_once() {
     for i in 0..EACH {
         let create = format!("create-{i}");
         creates.push(
-            w.action(
+            w.create_on(
                 &create,
                 "acme",
                 json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": format!("Half lost {i}")}}),
@@ -165,12 +160,12 @@ async fn half_of_all_mutating_answers_lost_still_makes_every_change_once() {
             ),
         ];
         for (name, kind) in kinds {
-            w.action(&name, "acme", kind).await;
+            w.create_on(&name, "acme", kind).await;
             names.push(name);
         }
         names.push(create);
     }
-    for done in w.finished(&names).await {
+    for done in w.finished_all(&names).await {
         assert_eq!(
             done.status.as_ref().and_then(|s| s.phase),
             Some(ActionPhase::Succeeded),
@@ -219,30 +214,34 @@ async fn half_of_all_mutating_answers_lost_still_makes_every_change_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recreated_identical_create_finds_its_issue_and_a_mistyped_key_is_not_found() {
-    let w = World::new("once-recreate", SimConfig::default()).await;
+    let w = Harness::new("once-recreate", SimConfig::default()).await;
     let operator = w.start(settings(&w));
     w.basic_connection("acme").await;
     let mut fragment = json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": "Re-applied by GitOps"}});
     fragment["ttlSecondsAfterFinished"] = json!(0);
-    let first = w.action("gitops", "acme", fragment.clone()).await;
-    reliability_support::eventually("the TTL to delete the action", world::LIMIT, || async {
-        w.actions()
-            .get_opt("gitops")
-            .await
-            .unwrap()
-            .is_none()
-            .then_some(())
-    })
+    let first = w.create_on("gitops", "acme", fragment.clone()).await;
+    testkit::wait::eventually(
+        "the TTL to delete the action",
+        testkit::wait::LIMIT,
+        || async {
+            w.actions()
+                .get_opt("gitops")
+                .await
+                .unwrap()
+                .is_none()
+                .then_some(())
+        },
+    )
     .await;
     let issues = w.marked_issues(&first);
     assert_eq!(issues.len(), 1);
 
     // A GitOps tool re-creates what the TTL deleted: same namespace, name and spec, new UID.
-    let again = w.action("gitops", "acme", fragment).await;
+    let again = w.create_on("gitops", "acme", fragment).await;
     assert_ne!(again.metadata.uid, first.metadata.uid);
-    let note = reliability_support::eventually("an AlreadyDone Event", world::LIMIT, || async {
+    let note = testkit::wait::eventually("an AlreadyDone Event", testkit::wait::LIMIT, || async {
         let events: kube::Api<k8s_openapi::api::events::v1::Event> =
-            kube::Api::namespaced(w.client.clone(), &w.ns);
+            kube::Api::namespaced(w.client.clone(), &w.namespace);
         events
             .list(&Default::default())
             .await
@@ -260,13 +259,13 @@ async fn a_recreated_identical_create_finds_its_issue_and_a_mistyped_key_is_not_
     assert_eq!(w.marked_issues(&again), issues, "no second issue");
 
     // A mistyped key is not success.
-    w.action(
+    w.create_on(
         "typo",
         "acme",
         json!({"deleteIssue": {"issue": "ENG-99999"}}),
     )
     .await;
-    let typo = w.finished(&["typo".to_string()]).await.remove(0);
+    let typo = w.finished_all(&["typo".to_string()]).await.remove(0);
     assert_eq!(
         verdict(&typo),
         (Some(ActionPhase::Failed), "NotFound".into())

@@ -7,20 +7,18 @@
 //! - Restarted while idle: the watches broke and must re-list; a sync request and a new action made after the
 //!   restart are both handled.
 
-mod reliability_support;
-mod support;
-#[path = "reliability_support/world.rs"]
-mod world;
-
 use jira_cloud_operator::api::{ActionPhase, JiraAction};
 use jira_sim::{Faults, GenerateOptions, SimConfig};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::{Api, ResourceExt, api::PostParams};
 use serde_json::json;
 use std::time::Duration;
-use world::{World, condition, figures};
+use testkit::{
+    Harness,
+    status::{condition, figures},
+};
 
-fn exactly_once(w: &World, done: &[JiraAction]) {
+fn exactly_once(w: &Harness, done: &[JiraAction]) {
     for a in done {
         let st = a.status.as_ref().expect("a status");
         assert_eq!(
@@ -35,7 +33,7 @@ fn exactly_once(w: &World, done: &[JiraAction]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apiserver_restarts_mid_sync_and_idle_lose_nothing() {
-    let mut plane = testenv::ControlPlane::start(testenv::Options {
+    let mut plane = testkit::plane::ControlPlane::start(testkit::plane::Options {
         controller_manager: false,
         ..Default::default()
     })
@@ -67,8 +65,12 @@ async fn apiserver_restarts_mid_sync_and_idle_lose_nothing() {
     })
     .await
     .expect("the simulator starts");
-    let w = World { client, ns, sim };
-    let operator = w.start(w.settings(Duration::from_secs(5)));
+    let w = Harness {
+        client,
+        namespace: ns,
+        sim: std::sync::Arc::new(sim),
+    };
+    let operator = w.start(w.fault_settings(Duration::from_secs(5)));
     w.basic_connection("acme").await;
     let first = w
         .wait_connection("acme", "a first sync", |c| {
@@ -81,7 +83,7 @@ async fn apiserver_restarts_mid_sync_and_idle_lose_nothing() {
     let mut names = Vec::new();
     for i in 0..3 {
         let name = format!("mid-{i}");
-        w.action(
+        w.create_on(
             &name,
             "acme",
             json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": format!("Restart {i}")}}),
@@ -91,7 +93,7 @@ async fn apiserver_restarts_mid_sync_and_idle_lose_nothing() {
     }
     let before = w.sim.stats().total;
     w.request_sync("acme", "mid").await;
-    reliability_support::eventually("the sync to start", Duration::from_secs(60), || async {
+    testkit::wait::eventually("the sync to start", Duration::from_secs(60), || async {
         (w.sim.stats().total > before + 20).then_some(())
     })
     .await;
@@ -113,14 +115,14 @@ async fn apiserver_restarts_mid_sync_and_idle_lose_nothing() {
         failed > 0.0,
         "no reconcile failed during the restart:\n{metrics}"
     );
-    exactly_once(&w, &w.finished(&names).await);
+    exactly_once(&w, &w.finished_all(&names).await);
 
     // While idle: the watches must re-list to see what comes next.
     plane
         .restart_apiserver(Duration::from_secs(90))
         .await
         .expect("the apiserver restarts");
-    w.action(
+    w.create_on(
         "after",
         "acme",
         json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": "After the restart"}}),
@@ -129,8 +131,8 @@ async fn apiserver_restarts_mid_sync_and_idle_lose_nothing() {
     w.request_sync("acme", "after").await;
     let c = w.synced_after("acme", "after").await;
     assert_eq!(figures(&c), reference, "figures after an idle restart");
-    exactly_once(&w, &w.finished(&["after".to_string()]).await);
+    exactly_once(&w, &w.finished_all(&["after".to_string()]).await);
 
     operator.stop().await;
-    w.sim.shutdown().await;
+    w.shutdown().await;
 }

@@ -10,17 +10,15 @@
 //!   reference figures (nothing is lost or wiped), actions wait; once the fault ends the operator recovers by
 //!   itself (no sync request, no restart) with the reference figures, and every action ran exactly once.
 
-mod reliability_support;
-mod support;
-#[path = "reliability_support/world.rs"]
-mod world;
-
 use jira_cloud_operator::api::{ActionPhase, JiraAction};
 use jira_sim::{DropFault, Faults, GenerateOptions, RateLimitFault, ServerErrorFault, SimConfig};
 use kube::ResourceExt;
 use serde_json::{Value, json};
 use std::time::Duration;
-use world::{World, condition, figures};
+use testkit::{
+    Harness,
+    status::{condition, figures},
+};
 
 const BASIC: &str = "acme";
 const OAUTH: &str = "robot";
@@ -144,11 +142,11 @@ fn outages() -> Vec<(&'static str, Faults, &'static [&'static str])> {
 }
 
 /// Creates one createIssue action per connection, named after `round`.
-async fn actions(w: &World, round: &str) -> Vec<String> {
+async fn actions(w: &Harness, round: &str) -> Vec<String> {
     let mut names = Vec::new();
     for connection in [BASIC, OAUTH] {
         let name = format!("{round}-{connection}");
-        w.action(
+        w.create_on(
             &name,
             connection,
             json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": format!("Fault round {round}")}}),
@@ -160,7 +158,7 @@ async fn actions(w: &World, round: &str) -> Vec<String> {
 }
 
 /// Every action succeeded with exactly one issue carrying its marker.
-fn exactly_once(w: &World, what: &str, done: &[JiraAction]) {
+fn exactly_once(w: &Harness, what: &str, done: &[JiraAction]) {
     for a in done {
         let status = a.status.as_ref().expect("a status");
         assert_eq!(
@@ -182,7 +180,7 @@ fn exactly_once(w: &World, what: &str, done: &[JiraAction]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jira_faults_keep_the_figures_and_run_each_action_once() {
-    let w = World::new(
+    let w = Harness::new(
         "faults-jira",
         SimConfig {
             scenario: jira_sim::generate(&GenerateOptions {
@@ -195,7 +193,7 @@ async fn jira_faults_keep_the_figures_and_run_each_action_once() {
         },
     )
     .await;
-    let operator = w.start(w.settings(Duration::from_secs(2)));
+    let operator = w.start(w.fault_settings(Duration::from_secs(2)));
     w.basic_connection(BASIC).await;
     w.oauth_connection(OAUTH).await;
     let mut reference: Vec<Value> = Vec::new();
@@ -226,7 +224,7 @@ async fn jira_faults_keep_the_figures_and_run_each_action_once() {
             let c = w.synced_after(name, &round).await;
             assert_eq!(figures(&c), reference[k], "{what}: {name} figures differ");
         }
-        let done = w.finished(&names).await;
+        let done = w.finished_all(&names).await;
         exactly_once(&w, what, &done);
         let stats = w.sim.stats();
         w.sim.set_faults(Faults::default());
@@ -287,12 +285,12 @@ async fn jira_faults_keep_the_figures_and_run_each_action_once() {
                 "{what}: {name} figures after recovery"
             );
         }
-        let done = w.finished(&names).await;
+        let done = w.finished_all(&names).await;
         exactly_once(&w, what, &done);
         eprintln!(
             "{what}: failed with a transient reason, figures kept, recovered by itself, actions once"
         );
     }
     operator.stop().await;
-    w.sim.shutdown().await;
+    w.shutdown().await;
 }

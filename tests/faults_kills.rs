@@ -8,18 +8,15 @@
 //! the simulator (one issue per createIssue marker, one successful DELETE or group change per action), and the
 //! connection's figures equal those of a fresh connection synced without any kill.
 
-mod reliability_support;
-mod support;
-#[path = "reliability_support/world.rs"]
-mod world;
-
 use jira_cloud_operator::api::{ActionPhase, JiraAction};
 use jira_sim::{Faults, GenerateOptions, SimConfig, scenario::AccountType};
 use kube::{ResourceExt, api::ListParams};
-use reliability_support::{Binary, Rng};
 use serde_json::json;
 use std::{collections::BTreeMap, time::Duration};
-use world::{World, condition, figures};
+use testkit::{
+    Harness, Launch, OperatorProcess, Rng,
+    status::{condition, figures},
+};
 
 const KILLS: usize = 24;
 
@@ -30,7 +27,7 @@ struct Targets {
     delete: Vec<String>,
 }
 
-fn targets(w: &World) -> Targets {
+fn targets(w: &Harness) -> Targets {
     w.sim.with_state(|st| {
         let testers = st
             .groups
@@ -74,7 +71,7 @@ async fn random_kills_lose_nothing_and_run_each_action_once() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(20261128);
     let mut rng = Rng::new(seed);
-    let w = World::new(
+    let w = Harness::new(
         "faults-kills",
         SimConfig {
             scenario: jira_sim::generate(&GenerateOptions {
@@ -106,7 +103,16 @@ async fn random_kills_lose_nothing_and_run_each_action_once() {
         "--log-level",
         "info",
     ];
-    let mut operator = Binary::start(&w.ns, &w.sim.url(), &log, &args);
+    let mut operator = OperatorProcess::launch(
+        &w.sim.url(),
+        Launch {
+            name: "operator",
+            watch: &[&w.namespace],
+            args: &args,
+            log: Some(&log),
+            ..Launch::default()
+        },
+    );
 
     let mut actions: Vec<(String, &'static str)> = Vec::new();
     let mut finished: BTreeMap<String, String> = BTreeMap::new();
@@ -137,7 +143,7 @@ async fn random_kills_lose_nothing_and_run_each_action_once() {
         ];
         for (kind, spec) in kinds {
             let name = format!("r{round}-{kind}");
-            w.action(&name, "acme", spec).await;
+            w.create_on(&name, "acme", spec).await;
             actions.push((name, kind));
         }
         // Even rounds kill at a random time (mostly inside syncs); odd rounds kill during an action's attempt:
@@ -161,7 +167,7 @@ async fn random_kills_lose_nothing_and_run_each_action_once() {
             tokio::time::sleep(rng.duration(Duration::ZERO, Duration::from_millis(150))).await;
         }
         assert!(
-            operator.running(),
+            operator.is_running(),
             "the operator exited by itself:\n{}",
             operator.log()
         );
@@ -197,19 +203,37 @@ async fn random_kills_lose_nothing_and_run_each_action_once() {
                 finished.insert(a.name_any(), outcome);
             }
         }
-        operator = Binary::start(&w.ns, &w.sim.url(), &log, &args);
+        operator = OperatorProcess::launch(
+            &w.sim.url(),
+            Launch {
+                name: "operator",
+                watch: &[&w.namespace],
+                args: &args,
+                log: Some(&log),
+                ..Launch::default()
+            },
+        );
     }
     assert!(kills >= 20);
 
     // Let the last run finish every action. Then a full sync of the connection in a new process (incremental
     // syncs keep activity of issues deleted since, which a fresh sync cannot see), to compare with a fresh one.
     let names: Vec<String> = actions.iter().map(|(n, _)| n.clone()).collect();
-    let done: Vec<JiraAction> = w.finished(&names).await;
+    let done: Vec<JiraAction> = w.finished_all(&names).await;
     assert!(
         operator.terminate().await,
         "the operator did not stop cleanly"
     );
-    operator = Binary::start(&w.ns, &w.sim.url(), &log, &args);
+    operator = OperatorProcess::launch(
+        &w.sim.url(),
+        Launch {
+            name: "operator",
+            watch: &[&w.namespace],
+            args: &args,
+            log: Some(&log),
+            ..Launch::default()
+        },
+    );
     w.request_sync("acme", "final").await;
     let killed = w.synced_after("acme", "final").await;
 
@@ -296,5 +320,5 @@ async fn random_kills_lose_nothing_and_run_each_action_once() {
         "only {} syncs were interrupted",
         started - completed
     );
-    w.sim.shutdown().await;
+    w.shutdown().await;
 }

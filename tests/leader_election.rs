@@ -6,17 +6,20 @@
 //! Lease (its RBAC on the Lease revoked) stops and exits before the Lease expires for its standby. A leader
 //! asked to stop while an action's Jira call is in flight finishes that action before it exits and hands over.
 
-mod process_support;
-mod support;
-
 use jira_cloud_operator::{
     api::{JiraAction, JiraConnection},
     controller::action::status::marker_of,
 };
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use kube::{Api, ResourceExt};
-use process_support::*;
 use std::{path::Path, time::Instant};
+use testkit::{
+    OperatorProcess,
+    objects::{create_acme_connection, create_issue_action},
+    status::{action_succeeded, connection_ready, sample_sum},
+    tools::{apply, helm_template, kubectl},
+    wait::wait_for_object,
+};
 
 const LEASE: &str = "jira-operator-leader";
 const LEASE_SECONDS: i64 = 4;
@@ -76,9 +79,9 @@ async fn work_done(operator: &OperatorProcess) -> (f64, f64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_leader_acts_and_the_lease_moves_on_kill_and_on_shutdown() {
-    let env = support::env("leader").await;
+    let env = testkit::env("leader").await;
     let (admin, ns) = (env.client.clone(), env.namespace.as_str());
-    let kubeconfig = testenv::shared().kubeconfig_path();
+    let kubeconfig = testkit::plane::shared().kubeconfig_path();
     let sim = jira_sim::start(jira_sim::SimConfig::default())
         .await
         .expect("the simulator starts");
@@ -87,7 +90,7 @@ async fn only_the_leader_acts_and_the_lease_moves_on_kill_and_on_shutdown() {
 
     // A leads; B, started second, stands by and is ready all the same.
     let mut a = spawn("op-a", kubeconfig, &sim, ns);
-    wait_for(&leases, LEASE, "held by op-a", |l| {
+    wait_for_object(&leases, LEASE, "held by op-a", |l| {
         holder(l).starts_with("op-a_")
     })
     .await;
@@ -95,11 +98,11 @@ async fn only_the_leader_acts_and_the_lease_moves_on_kill_and_on_shutdown() {
     let mut b = spawn("op-b", kubeconfig, &sim, ns);
     b.wait_ready().await;
 
-    create_connection(&admin, ns, &sim.url()).await;
+    create_acme_connection(&admin, ns, &sim.url()).await;
     let first = create_issue_action(&admin, ns, "first").await;
     let connections: Api<JiraConnection> = Api::namespaced(admin.clone(), ns);
-    wait_for(&connections, "acme", "Ready", connection_ready).await;
-    wait_for(&actions, "first", "Succeeded", action_succeeded).await;
+    wait_for_object(&connections, "acme", "Ready", connection_ready).await;
+    wait_for_object(&actions, "first", "Succeeded", action_succeeded).await;
 
     let (a_reconciles, a_actions) = work_done(&a).await;
     assert!(
@@ -137,7 +140,7 @@ async fn only_the_leader_acts_and_the_lease_moves_on_kill_and_on_shutdown() {
     );
     let second = create_issue_action(&admin, ns, "second").await;
     let taken = spec(
-        &wait_for(&leases, LEASE, "held by op-b", |l| {
+        &wait_for_object(&leases, LEASE, "held by op-b", |l| {
             holder(l).starts_with("op-b_")
         })
         .await,
@@ -159,9 +162,9 @@ async fn only_the_leader_acts_and_the_lease_moves_on_kill_and_on_shutdown() {
         waited as f64 / 1e6
     );
 
-    wait_for(&actions, "second", "Succeeded", action_succeeded).await;
+    wait_for_object(&actions, "second", "Succeeded", action_succeeded).await;
     let third = create_issue_action(&admin, ns, "third").await;
-    wait_for(&actions, "third", "Succeeded", action_succeeded).await;
+    wait_for_object(&actions, "third", "Succeeded", action_succeeded).await;
     assert!(
         work_done(&b).await.1 > 0.0,
         "the new leader runs the controllers"
@@ -181,7 +184,7 @@ async fn only_the_leader_acts_and_the_lease_moves_on_kill_and_on_shutdown() {
         b.log()
     );
     let taken = spec(
-        &wait_for(&leases, LEASE, "held by op-c", |l| {
+        &wait_for_object(&leases, LEASE, "held by op-c", |l| {
             holder(l).starts_with("op-c_")
         })
         .await,
@@ -201,7 +204,7 @@ async fn only_the_leader_acts_and_the_lease_moves_on_kill_and_on_shutdown() {
         b.log()
     );
     let fourth = create_issue_action(&admin, ns, "fourth").await;
-    wait_for(&actions, "fourth", "Succeeded", action_succeeded).await;
+    wait_for_object(&actions, "fourth", "Succeeded", action_succeeded).await;
 
     // Every action ran once: one issue each, whatever the leader changes.
     for action in [&first, &second, &third, &fourth] {
@@ -221,8 +224,8 @@ async fn only_the_leader_acts_and_the_lease_moves_on_kill_and_on_shutdown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leader_that_cannot_renew_exits_before_its_lease_expires() {
-    let env = support::env("leader-lost").await;
-    let plane = testenv::shared();
+    let env = testkit::env("leader-lost").await;
+    let plane = testkit::plane::shared();
     let release_ns = plane.namespace("leader-lost-operator").await;
     let release = "lost";
     let account = format!("{release}-jira-cloud-operator");
@@ -274,7 +277,7 @@ async fn a_leader_that_cannot_renew_exits_before_its_lease_expires() {
 
     // A leads with the chart's RBAC; B (admin) stands by.
     let mut a = OperatorProcess::spawn("op-a", &service_account, &sim.url(), &args);
-    wait_for(&leases, &account, "held by op-a", |l| {
+    wait_for_object(&leases, &account, "held by op-a", |l| {
         holder(l).starts_with("op-a_")
     })
     .await;
@@ -312,7 +315,7 @@ async fn a_leader_that_cannot_renew_exits_before_its_lease_expires() {
         "op-b took the Lease while op-a still ran: {last_of_a:?}"
     );
     let taken = spec(
-        &wait_for(&leases, &account, "held by op-b", |l| {
+        &wait_for_object(&leases, &account, "held by op-b", |l| {
             holder(l).starts_with("op-b_")
         })
         .await,
@@ -334,9 +337,9 @@ async fn a_leader_that_cannot_renew_exits_before_its_lease_expires() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leader_stopped_mid_action_finishes_it_before_handing_over() {
-    let env = support::env("leader-drain").await;
+    let env = testkit::env("leader-drain").await;
     let (admin, ns) = (env.client.clone(), env.namespace.as_str());
-    let kubeconfig = testenv::shared().kubeconfig_path();
+    let kubeconfig = testkit::plane::shared().kubeconfig_path();
     let sim = jira_sim::start(jira_sim::SimConfig::default())
         .await
         .expect("the simulator starts");
@@ -345,15 +348,15 @@ async fn a_leader_stopped_mid_action_finishes_it_before_handing_over() {
     let connections: Api<JiraConnection> = Api::namespaced(admin.clone(), ns);
 
     let mut a = spawn("op-a", kubeconfig, &sim, ns);
-    wait_for(&leases, LEASE, "held by op-a", |l| {
+    wait_for_object(&leases, LEASE, "held by op-a", |l| {
         holder(l).starts_with("op-a_")
     })
     .await;
     a.wait_ready().await;
     let mut b = spawn("op-b", kubeconfig, &sim, ns);
     b.wait_ready().await;
-    create_connection(&admin, ns, &sim.url()).await;
-    wait_for(&connections, "acme", "Ready", connection_ready).await;
+    create_acme_connection(&admin, ns, &sim.url()).await;
+    wait_for_object(&connections, "acme", "Ready", connection_ready).await;
 
     // Creating the issue takes 3 s; SIGTERM arrives while the call is in flight.
     sim.set_faults(jira_sim::Faults {
@@ -362,7 +365,7 @@ async fn a_leader_stopped_mid_action_finishes_it_before_handing_over() {
         ..Default::default()
     });
     let slow = create_issue_action(&admin, ns, "slow").await;
-    wait_for(&actions, "slow", "started", |a| {
+    wait_for_object(&actions, "slow", "started", |a| {
         a.status.as_ref().is_some_and(|s| s.attempts == 1)
     })
     .await;
@@ -383,7 +386,7 @@ async fn a_leader_stopped_mid_action_finishes_it_before_handing_over() {
         done.status
     );
     assert!(!a.log().contains("did not finish in time"), "{}", a.log());
-    wait_for(&leases, LEASE, "held by op-b", |l| {
+    wait_for_object(&leases, LEASE, "held by op-b", |l| {
         holder(l).starts_with("op-b_")
     })
     .await;

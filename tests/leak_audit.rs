@@ -13,15 +13,13 @@
 //! It fails when a credential is found, and also when the record is too thin to mean anything (no trace-level
 //! line, no status or Event write, no metrics), so a broken capture cannot pass as a clean run.
 
-mod leak_support;
-
-use leak_support::{Finder, b64, forms};
 use serde_json::Value;
 use std::{
     collections::BTreeMap,
     io::{BufRead, BufReader},
     path::Path,
 };
+use testkit::leak::{Finder, b64, forms};
 
 /// Credentials the tests make up themselves (wrong, rotated, malformed ones), matched as substrings.
 const TEST_CREDENTIALS: &[&str] = &[
@@ -140,9 +138,9 @@ fn scan(dir: &Path, finder: &Finder) -> (Vec<String>, Coverage) {
 #[test]
 #[ignore = "run by `make test` after the whole suite, on the record it left"]
 fn the_whole_suite_leaked_no_credential() {
-    let dir = std::env::var_os(testenv::audit::ENV)
+    let dir = std::env::var_os(testkit::plane::audit::ENV)
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| panic!("{} names no directory", testenv::audit::ENV));
+        .unwrap_or_else(|| panic!("{} names no directory", testkit::plane::audit::ENV));
     let finder = Finder::new(forbidden());
     let (leaks, cov) = scan(&dir, &finder);
     eprintln!("leak audit of {}:", dir.display());

@@ -14,8 +14,6 @@
 //! `PARSER_FUZZ_ROUNDS` (default 1) repeats the whole matrix with further seeds; `PARSER_FUZZ_GARBAGE=HugeArray`
 //! (a kind's name) runs only that kind.
 
-mod reliability_support;
-
 use axum::{
     Router,
     body::Body,
@@ -35,13 +33,13 @@ use jira_cloud_operator::{
 use jira_sim::routes::EMBEDDED_COMMENTS;
 use jira_sim::scenario::{Ago, CommentSpec};
 use jira_sim::{SimConfig, SimHandle};
-use reliability_support::Rng;
 use serde_json::Value;
 use std::{
     collections::BTreeSet,
     sync::{Arc, Mutex},
     time::Duration,
 };
+use testkit::Rng;
 
 const MIA: &str = "5b10a2844c20165700ede003";
 const AVA: &str = "5b10a2844c20165700ede008";

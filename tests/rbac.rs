@@ -8,9 +8,6 @@
 //! viewer reads connections, actions and JiraUsers and writes nothing; with `rbac.aggregateToEdit` a namespace
 //! editor creates actions in its own namespace only.
 
-mod process_support;
-mod support;
-
 use jira_cloud_operator::{
     api::{JiraAction, JiraConnection, JiraUser},
     controller::action::status::marker_of,
@@ -23,9 +20,15 @@ use kube::{
     Api, Client,
     api::{ListParams, Patch, PatchParams, PostParams},
 };
-use process_support::*;
 use serde_json::json;
 use std::path::PathBuf;
+use testkit::{
+    OperatorProcess,
+    objects::{create_acme_connection, create_issue_action},
+    status::{action_succeeded, connection_ready},
+    tools::{apply, helm_template},
+    wait::{DEADLINE, wait_for_object},
+};
 
 /// The ServiceAccount identity of a release installed in `namespace`, with the chart's RBAC applied.
 struct Install {
@@ -38,7 +41,7 @@ impl Install {
     /// Renders the chart's ServiceAccount and RBAC with `args`, applies them as admin, and writes a kubeconfig
     /// for the ServiceAccount.
     async fn new(release: &str, args: &[&str]) -> Install {
-        let plane = testenv::shared();
+        let plane = testkit::plane::shared();
         let namespace = plane.namespace("rbac-operator").await;
         let mut all = vec![
             "--set",
@@ -69,7 +72,7 @@ impl Install {
     }
 
     async fn client(&self) -> Client {
-        testenv::client_from_kubeconfig(&self.kubeconfig)
+        testkit::plane::client_from_kubeconfig(&self.kubeconfig)
             .await
             .expect("a ServiceAccount client")
     }
@@ -87,7 +90,7 @@ async fn sync_and_act(install: &Install, admin: &Client, namespace: &str, extra_
     let sim = jira_sim::start(jira_sim::SimConfig::default())
         .await
         .expect("the simulator starts");
-    create_connection(admin, namespace, &sim.url()).await;
+    create_acme_connection(admin, namespace, &sim.url()).await;
     let action = create_issue_action(admin, namespace, "reclaim").await;
 
     let mut operator = OperatorProcess::spawn(
@@ -99,7 +102,7 @@ async fn sync_and_act(install: &Install, admin: &Client, namespace: &str, extra_
     operator.wait_ready().await;
 
     let connections: Api<JiraConnection> = Api::namespaced(admin.clone(), namespace);
-    let connection = wait_for(&connections, "acme", "Ready", connection_ready).await;
+    let connection = wait_for_object(&connections, "acme", "Ready", connection_ready).await;
     let users = connection
         .status
         .as_ref()
@@ -120,7 +123,7 @@ async fn sync_and_act(install: &Install, admin: &Client, namespace: &str, extra_
     );
 
     let actions: Api<JiraAction> = Api::namespaced(admin.clone(), namespace);
-    let done = wait_for(&actions, "reclaim", "Succeeded", action_succeeded).await;
+    let done = wait_for_object(&actions, "reclaim", "Succeeded", action_succeeded).await;
     let issues = sim.with_state(|st| st.issues_with_label(&marker_of(&action)));
     assert_eq!(
         issues.len(),
@@ -179,7 +182,7 @@ async fn sync_and_act(install: &Install, admin: &Client, namespace: &str, extra_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_charts_rbac_is_enough_and_no_more() {
     // Cluster-wide: the ClusterRole.
-    let env = support::env("rbac-cluster").await;
+    let env = testkit::env("rbac-cluster").await;
     let admin = env.client.clone();
     let cluster = Install::new("rbac-cluster", &[]).await;
     sync_and_act(&cluster, &admin, &env.namespace, &["--log-format", "json"]).await;
@@ -220,8 +223,8 @@ async fn the_charts_rbac_is_enough_and_no_more() {
 
     // Namespace-scoped, with leader election: a Role and RoleBinding in the watched namespace, and the Lease
     // Role in the release namespace.
-    let watched = support::env("rbac-watched").await.namespace;
-    let elsewhere = testenv::shared().namespace("rbac-elsewhere").await;
+    let watched = testkit::env("rbac-watched").await.namespace;
+    let elsewhere = testkit::plane::shared().namespace("rbac-elsewhere").await;
     let scoped = Install::new(
         "rbac-scoped",
         &[
@@ -297,8 +300,8 @@ async fn the_charts_rbac_is_enough_and_no_more() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_rbac_the_operator_exits_with_an_actionable_message() {
-    let env = support::env("rbac-none").await;
-    let kubeconfig = testenv::shared()
+    let env = testkit::env("rbac-none").await;
+    let kubeconfig = testkit::plane::shared()
         .kubeconfig_for(
             &format!("system:serviceaccount:{}:nobody", env.namespace),
             &[
@@ -376,19 +379,23 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn namespace_viewers_read_and_editors_create_actions_only_with_the_opt_in() {
-    let env = support::env("tenant").await;
+    let env = testkit::env("tenant").await;
     let (admin, ns) = (env.client.clone(), env.namespace.clone());
-    let other = testenv::shared().namespace("tenant-other").await;
-    let plane = testenv::shared();
+    let other = testkit::plane::shared().namespace("tenant-other").await;
+    let plane = testkit::plane::shared();
     let user_client = |user: &str| {
         let kubeconfig = plane.kubeconfig_for(user, &[]).expect("a user kubeconfig");
-        async move { testenv::client_from_kubeconfig(&kubeconfig).await.unwrap() }
+        async move {
+            testkit::plane::client_from_kubeconfig(&kubeconfig)
+                .await
+                .unwrap()
+        }
     };
     bind(&admin, &ns, "tenant-viewer", "view").await;
     bind(&admin, &ns, "tenant-editor", "edit").await;
     let viewer = user_client("tenant-viewer").await;
     let editor = user_client("tenant-editor").await;
-    create_connection(
+    create_acme_connection(
         &admin,
         &ns,
         &url::Url::parse("https://acme.atlassian.net").unwrap(),

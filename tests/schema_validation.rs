@@ -2,15 +2,13 @@
 //! rejected with a message that names the offending field, JiraAction specs are immutable, defaults apply,
 //! and printer columns and short names work.
 
-mod support;
-
 use jira_cloud_operator::api::{InventoryMode, JiraAction, JiraConnection};
 use kube::{
     Api,
     api::{Patch, PatchParams},
 };
 use std::path::Path;
-use support::{create, env, parse_manifests, read_manifests, typed};
+use testkit::{create, env, parse_manifests, read_manifests, typed};
 
 #[tokio::test]
 async fn every_example_manifest_is_accepted() {
@@ -318,16 +316,8 @@ async fn kubectl_get_jira_lists_everything_with_printer_columns() {
             create(&env.client, &env.namespace, &obj).await.unwrap();
         }
     }
-    let kubectl = testenv::bin_dir().unwrap().join("kubectl");
-    let kubeconfig = testenv::shared().kubeconfig_path();
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(&kubectl)
-            .arg("--kubeconfig")
-            .arg(kubeconfig)
-            .args(["-n", &env.namespace])
-            .args(args)
-            .output()
-            .unwrap();
+        let out = testkit::tools::kubectl(&[&["-n", &env.namespace][..], args].concat(), "");
         assert!(
             out.status.success(),
             "kubectl {args:?}: {}",

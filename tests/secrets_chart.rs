@@ -10,11 +10,8 @@
 //! - the image: the runtime stage is pinned by digest, runs as a numeric non-root user, and fetches nothing
 //!   from the network with `ADD`.
 
-mod process_support;
-mod support;
-
-use process_support::{chart_dir, helm_template};
 use serde_json::Value;
+use testkit::tools::{chart_dir, helm_template};
 
 fn values_files() -> Vec<String> {
     let mut files: Vec<String> = std::fs::read_dir(chart_dir().join("ci"))
@@ -184,7 +181,7 @@ fn check_pod(file: &str, objects: &[Value]) {
 fn every_values_file_renders_least_privilege_and_a_hardened_pod() {
     for file in values_files() {
         let manifests = helm_template("review", "jira-system", &["-f", &file]);
-        let objects: Vec<Value> = support::parse_manifests(&manifests)
+        let objects: Vec<Value> = testkit::parse_manifests(&manifests)
             .into_iter()
             .map(|o| serde_json::to_value(o).expect("serializes"))
             .collect();

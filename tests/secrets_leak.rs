@@ -9,12 +9,6 @@
 //! base64 form (as in a Secret's data), the base64 of each `email:token` pair, and any `Basic `/`Bearer `
 //! credential or `Authorization` header value.
 
-mod leak_support;
-mod reliability_support;
-mod support;
-#[path = "reliability_support/world.rs"]
-mod world;
-
 use jira_cloud_operator::api::{JiraAction, JiraUser, find_condition};
 use jira_sim::{
     Faults, RateLimitFault, ServerErrorFault, SimConfig,
@@ -22,11 +16,13 @@ use jira_sim::{
 };
 use k8s_openapi::api::events::v1::Event;
 use kube::{Api, ResourceExt, api::ListParams};
-use leak_support::{Finder, b64, credential_patterns, forms};
-use reliability_support::Binary;
 use serde_json::{Value, json};
 use std::time::Duration;
-use world::{World, condition};
+use testkit::{
+    Harness, Launch, OperatorProcess,
+    leak::{Finder, b64, credential_patterns, forms},
+    status::condition,
+};
 
 const EMAIL: &str = "admin@example.com";
 const TOKEN: &str = "LEAKCANARY-token-7f3a9c0e41";
@@ -83,7 +79,7 @@ fn scenario() -> jira_sim::Scenario {
 }
 
 /// Creates connection `name` with `auth`, and the organization whose Admin API key is in Secret `organization`.
-async fn connection(w: &World, name: &str, auth: Value, organization: Option<&str>) {
+async fn connection(w: &Harness, name: &str, auth: Value, organization: Option<&str>) {
     let mut spec = json!({"siteUrl": w.site(), "auth": auth});
     if let Some(secret) = organization {
         spec["organization"] = json!({"id": w.sim.org_id(), "secretRef": {"name": secret}});
@@ -92,7 +88,7 @@ async fn connection(w: &World, name: &str, auth: Value, organization: Option<&st
 }
 
 /// Waits until connection `name` is Ready with `status` and `reason`.
-async fn ready(w: &World, name: &str, status: &str, reason: &str) {
+async fn ready(w: &Harness, name: &str, status: &str, reason: &str) {
     w.wait_connection(name, &format!("Ready={status}/{reason}"), |c| {
         condition(c, "Ready") == Some((status.into(), reason.into()))
     })
@@ -100,7 +96,7 @@ async fn ready(w: &World, name: &str, status: &str, reason: &str) {
 }
 
 /// Waits until action `name` has the Succeeded reason `reason`.
-async fn action_reason(w: &World, name: &str, reason: &str) {
+async fn action_reason(w: &Harness, name: &str, reason: &str) {
     w.wait_action(name, &format!("reason {reason}"), |a| {
         a.status
             .as_ref()
@@ -112,7 +108,7 @@ async fn action_reason(w: &World, name: &str, reason: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_never_appear_in_logs_events_status_or_metrics() {
-    let w = World::new(
+    let w = Harness::new(
         "leak",
         SimConfig {
             scenario: scenario(),
@@ -123,18 +119,22 @@ async fn credentials_never_appear_in_logs_events_status_or_metrics() {
     .await;
     let dir = tempfile::tempdir().expect("a directory");
     let log = dir.path().join("operator.log");
-    let mut operator = Binary::start(
-        &w.ns,
+    let mut operator = OperatorProcess::launch(
         &w.sim.url(),
-        &log,
-        &[
-            "--log-format",
-            "json",
-            "--log-level",
-            "trace",
-            "--jira-timeout",
-            "5s",
-        ],
+        Launch {
+            name: "operator",
+            watch: &[&w.namespace],
+            args: &[
+                "--log-format",
+                "json",
+                "--log-level",
+                "trace",
+                "--jira-timeout",
+                "5s",
+            ],
+            log: Some(&log),
+            ..Launch::default()
+        },
     );
 
     let basic = |secret: &str| json!({"basic": {"secretRef": {"name": secret}}});
@@ -178,25 +178,25 @@ async fn credentials_never_appear_in_logs_events_status_or_metrics() {
 
     // Actions: success (through Basic and through OAuth after token expiries), a permanent failure, one waiting
     // for a connection that is not Ready.
-    w.action(
+    w.create_on(
         "create",
         "basic-org",
         json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": "Leak test"}}),
     )
     .await;
-    w.action(
+    w.create_on(
         "add",
         "oauth",
         json!({"addUserToGroup": {"user": {"email": "ava@example.com"}, "group": "devs"}}),
     )
     .await;
-    w.action(
+    w.create_on(
         "no-project",
         "basic-org",
         json!({"createIssue": {"project": "NOPE", "issueType": "Task", "summary": "x"}}),
     )
     .await;
-    w.action(
+    w.create_on(
         "waiting",
         "wrong",
         json!({"deleteIssue": {"issue": "ENG-3"}}),
@@ -252,7 +252,7 @@ async fn credentials_never_appear_in_logs_events_status_or_metrics() {
     // Collect everything the operator wrote.
     let mut places: Vec<(String, String)> =
         vec![("logs".into(), operator.log()), ("metrics".into(), metrics)];
-    let events: Api<Event> = Api::namespaced(w.client.clone(), &w.ns);
+    let events: Api<Event> = Api::namespaced(w.client.clone(), &w.namespace);
     for e in events
         .list(&ListParams::default())
         .await
@@ -276,7 +276,7 @@ async fn credentials_never_appear_in_logs_events_status_or_metrics() {
             serde_json::to_string(&c.status).unwrap(),
         ));
     }
-    let actions: Api<JiraAction> = Api::namespaced(w.client.clone(), &w.ns);
+    let actions: Api<JiraAction> = Api::namespaced(w.client.clone(), &w.namespace);
     for a in actions
         .list(&ListParams::default())
         .await
@@ -288,7 +288,7 @@ async fn credentials_never_appear_in_logs_events_status_or_metrics() {
             serde_json::to_string(&a.status).unwrap(),
         ));
     }
-    let users: Api<JiraUser> = Api::namespaced(w.client.clone(), &w.ns);
+    let users: Api<JiraUser> = Api::namespaced(w.client.clone(), &w.namespace);
     let users = users
         .list(&ListParams::default())
         .await
@@ -339,7 +339,7 @@ async fn credentials_never_appear_in_logs_events_status_or_metrics() {
         places.len(),
         finder.len()
     );
-    w.sim.shutdown().await;
+    w.shutdown().await;
 }
 
 #[test]

@@ -1,11 +1,9 @@
 //! The client side of one-shot actions against the simulator: each building block is idempotent and
 //! permanent failures carry a reason naming the cause.
 
-mod common_sim;
-
-use common_sim::*;
 use jira_cloud_operator::error::Classify;
 use jira_cloud_operator::jira::{CreateIssue, JiraClient, Outcome, UserRef};
+use testkit::sim::*;
 
 #[tokio::test]
 async fn issues_are_created_found_by_label_and_deleted_once() {

@@ -2,17 +2,15 @@
 //! comments than that page are read with `issue/{id}/comment`. Either way the comment counts per user per day
 //! are the ones the simulator's comments give.
 
-mod common_sim;
-
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use common_sim::*;
 use jira_cloud_operator::jira::time::day_number;
 use jira_cloud_operator::jira::{JiraClient, RequestStats};
 use jira_cloud_operator::sync::{self, SyncOptions, SyncOutcome};
 use jira_sim::SimHandle;
 use jira_sim::routes::EMBEDDED_COMMENTS;
+use testkit::sim::*;
 
 const COMMENT_PAGES: &str = "GET /rest/api/3/issue/{id}/comment";
 const SEARCH: &str = "POST /rest/api/3/search/jql";

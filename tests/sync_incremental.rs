@@ -1,12 +1,10 @@
 //! Incremental syncs (only what changed since the last sync is read) and generated scenarios.
 
-mod common_sim;
-
 use chrono::{Duration, Utc};
-use common_sim::*;
 use jira_cloud_operator::jira::JiraClient;
 use jira_cloud_operator::sync::{self, SyncOptions};
 use jira_sim::GenerateOptions;
+use testkit::sim::*;
 
 fn issue_index(s: &jira_sim::State, key: &str) -> u32 {
     s.issue_ref(key).expect("issue exists")

@@ -1,13 +1,11 @@
 //! Sync integration tests against the simulator (real HTTP over loopback), on the hand-written scenario
-//! of `common_sim/handwritten.yaml` whose figures are asserted exactly.
+//! of `testkit/scenarios/handwritten.yaml` whose figures are asserted exactly.
 
-mod common_sim;
-
-use common_sim::*;
 use jira_cloud_operator::error::Classify;
 use jira_cloud_operator::jira::JiraClient;
 use jira_cloud_operator::sync::{self, Inventory, RoleCounts, UserCounts};
 use jira_sim::{DropFault, Faults, RateLimitFault, ServerErrorFault};
+use testkit::sim::*;
 
 fn license(inv: &Inventory, product: &str) -> (i64, u64, u64, u64) {
     let l = inv

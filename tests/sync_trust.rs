@@ -11,11 +11,6 @@
 //! - an action needs valid credentials, not a fresh inventory: a connection whose sync fails (server errors on
 //!   a route only the sync reads) but whose credentials work runs its actions.
 
-mod reliability_support;
-mod support;
-#[path = "reliability_support/world.rs"]
-mod world;
-
 use jira_cloud_operator::api::{ActionPhase, JiraConnection, JiraUser};
 use jira_sim::{
     EmptyListingFault, Faults, GenerateOptions, ServerErrorFault, SimConfig, scenario::AccountType,
@@ -27,11 +22,14 @@ use kube::{
 };
 use serde_json::{Value, json};
 use std::{collections::BTreeMap, time::Duration};
-use world::{World, condition, figures};
+use testkit::{
+    Harness,
+    status::{condition, figures},
+};
 
 /// accountId -> role of every JiraUser of `connection`.
-async fn roles_of(w: &World, connection: &str) -> BTreeMap<String, Option<String>> {
-    let api: Api<JiraUser> = Api::namespaced(w.client.clone(), &w.ns);
+async fn roles_of(w: &Harness, connection: &str) -> BTreeMap<String, Option<String>> {
+    let api: Api<JiraUser> = Api::namespaced(w.client.clone(), &w.namespace);
     let params = ListParams::default().labels(&format!("jiracloud.io/connection={connection}"));
     api.list(&params)
         .await
@@ -47,7 +45,7 @@ async fn roles_of(w: &World, connection: &str) -> BTreeMap<String, Option<String
 
 /// Deletes `n` active human users with a visible email and a product from the simulated site (never the
 /// operator's own account), as an admin would; returns their accountIds.
-fn delete_users(w: &World, n: usize) -> Vec<String> {
+fn delete_users(w: &Harness, n: usize) -> Vec<String> {
     w.sim.with_state(|st| {
         let victims: Vec<u32> = (0..st.users.len() as u32)
             .filter(|&u| {
@@ -90,7 +88,7 @@ fn users_total(c: &JiraConnection) -> u64 {
     figures(c)["users"]["total"].as_u64().expect("users.total")
 }
 
-async fn annotate(w: &World, name: &str, key: &str, value: &str) {
+async fn annotate(w: &Harness, name: &str, key: &str, value: &str) {
     let patch = json!({"metadata": {"annotations": {key: value}}});
     w.connections()
         .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
@@ -99,7 +97,7 @@ async fn annotate(w: &World, name: &str, key: &str, value: &str) {
 }
 
 /// Waits until the connection handled `request` and its Synced condition is False with `reason`.
-async fn failed_after(w: &World, name: &str, request: &str, reason: &str) -> JiraConnection {
+async fn failed_after(w: &Harness, name: &str, request: &str, reason: &str) -> JiraConnection {
     w.wait_connection(
         name,
         &format!("Synced=False/{reason} after {request}"),
@@ -139,11 +137,11 @@ fn down(route: &str) -> Faults {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_action_runs_on_a_connection_whose_sync_fails() {
-    let w = World::new("trust-action", generated(20)).await;
+    let w = Harness::new("trust-action", generated(20)).await;
     // Products (application roles) are read by the sync only: the credential check and the actions never
     // need them.
     w.sim.set_faults(down("/rest/api/3/applicationrole"));
-    let operator = w.start(w.settings(Duration::from_secs(5)));
+    let operator = w.start(w.fault_settings(Duration::from_secs(5)));
     w.basic_connection("acme").await;
     let c = w
         .wait_connection("acme", "a failed sync with valid credentials", |c| {
@@ -158,13 +156,13 @@ async fn an_action_runs_on_a_connection_whose_sync_fails() {
     assert_eq!(condition(&c, "Ready").map(|(s, _)| s), Some("False".into()));
 
     let action = w
-        .action(
+        .create_on(
             "create",
             "acme",
             json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": "Despite the sync"}}),
         )
         .await;
-    let done = w.finished(&["create".to_string()]).await;
+    let done = w.finished_all(&["create".to_string()]).await;
     let status = done[0].status.as_ref().expect("a status");
     assert_eq!(
         status.phase,
@@ -179,7 +177,7 @@ async fn an_action_runs_on_a_connection_whose_sync_fails() {
         Some("False".into())
     );
     operator.stop().await;
-    w.sim.shutdown().await;
+    w.shutdown().await;
 }
 
 /// The Synced condition's message.
@@ -195,8 +193,8 @@ fn synced_message(c: &JiraConnection) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_listing_changes_nothing_until_accepted() {
-    let w = World::new("trust-empty", generated(30)).await;
-    let operator = w.start(w.settings(Duration::from_secs(5)));
+    let w = Harness::new("trust-empty", generated(30)).await;
+    let operator = w.start(w.fault_settings(Duration::from_secs(5)));
     w.basic_connection("acme").await;
     let good = w
         .wait_connection("acme", "a first sync", |c| {
@@ -231,7 +229,7 @@ async fn an_empty_listing_changes_nothing_until_accepted() {
         condition(&c, "CredentialsValid").map(|(s, _)| s),
         Some("True".into())
     );
-    let note = reliability_support::eventually(
+    let note = testkit::wait::eventually(
         "a Warning Event ImplausibleListing",
         Duration::from_secs(60),
         || async { w.warning_note("acme", "ImplausibleListing").await },
@@ -263,13 +261,13 @@ async fn an_empty_listing_changes_nothing_until_accepted() {
     assert_eq!(figures(&c)["users"], figures(&good)["users"]);
     assert_eq!(roles_of(&w, "acme").await.len(), users.len());
     operator.stop().await;
-    w.sim.shutdown().await;
+    w.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listing_that_shrank_too_much_changes_nothing_until_accepted() {
-    let w = World::new("trust-shrink", generated(40)).await;
-    let operator = w.start(w.settings(Duration::from_secs(5)));
+    let w = Harness::new("trust-shrink", generated(40)).await;
+    let operator = w.start(w.fault_settings(Duration::from_secs(5)));
     w.secret(
         "acme-basic",
         json!({"email": "admin@example.com", "apiToken": "classic-admin-token"}),
@@ -318,7 +316,7 @@ async fn a_listing_that_shrank_too_much_changes_nothing_until_accepted() {
         )),
         "{message}"
     );
-    let note = reliability_support::eventually(
+    let note = testkit::wait::eventually(
         "a Warning Event ImplausibleListing",
         Duration::from_secs(60),
         || async { w.warning_note("acme", "ImplausibleListing").await },
@@ -349,13 +347,13 @@ async fn a_listing_that_shrank_too_much_changes_nothing_until_accepted() {
     assert_eq!(users_total(&again), total);
     assert_eq!(roles_of(&w, "acme").await, after);
     operator.stop().await;
-    w.sim.shutdown().await;
+    w.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_api_trouble_keeps_the_roles_and_the_rest_syncs() {
-    let w = World::new("trust-org", generated(30)).await;
-    let operator = w.start(w.settings(Duration::from_secs(5)));
+    let w = Harness::new("trust-org", generated(30)).await;
+    let operator = w.start(w.fault_settings(Duration::from_secs(5)));
     w.basic_connection("acme").await;
     let good = w
         .wait_connection("acme", "a first sync with the organization", |c| {
@@ -410,7 +408,7 @@ async fn admin_api_trouble_keeps_the_roles_and_the_rest_syncs() {
         expected,
         "JiraUser roles not kept"
     );
-    let note = reliability_support::eventually(
+    let note = testkit::wait::eventually(
         "a Warning Event JiraUnavailable",
         Duration::from_secs(60),
         || async { w.warning_note("acme", "JiraUnavailable").await },
@@ -422,13 +420,13 @@ async fn admin_api_trouble_keeps_the_roles_and_the_rest_syncs() {
     // organization's sake.
     let before = finished_reconciles(&operator.ctx);
     w.sim.reset_stats();
-    let secrets: Api<Secret> = Api::namespaced(w.client.clone(), &w.ns);
+    let secrets: Api<Secret> = Api::namespaced(w.client.clone(), &w.namespace);
     let touch = json!({"metadata": {"labels": {"touched": "yes"}}});
     secrets
         .patch("acme-org", &PatchParams::default(), &Patch::Merge(&touch))
         .await
         .expect("label the Secret");
-    reliability_support::eventually("a reconcile", Duration::from_secs(60), || async {
+    testkit::wait::eventually("a reconcile", Duration::from_secs(60), || async {
         (finished_reconciles(&operator.ctx) > before).then_some(())
     })
     .await;
@@ -482,5 +480,5 @@ async fn admin_api_trouble_keeps_the_roles_and_the_rest_syncs() {
     })
     .await;
     operator.stop().await;
-    w.sim.shutdown().await;
+    w.shutdown().await;
 }

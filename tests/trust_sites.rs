@@ -3,27 +3,22 @@
 //! that redirects gets no credential and the redirect is not followed; a site that hangs delays only its own
 //! connection.
 
-mod reliability_support;
-mod support;
-#[path = "reliability_support/world.rs"]
-mod world;
-
 use jira_cloud_operator::{api::ActionPhase, jira::AllowedHosts};
 use jira_sim::{Faults, RedirectFault, SimConfig};
 use serde_json::json;
 use std::time::Duration;
-use world::{World, condition};
+use testkit::{Harness, status::condition};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_outside_the_allow_list_receives_nothing() {
-    let w = World::new("site-allow", SimConfig::default()).await;
-    let mut settings = w.settings(Duration::from_secs(5));
+    let w = Harness::new("site-allow", SimConfig::default()).await;
+    let mut settings = w.fault_settings(Duration::from_secs(5));
     // The operator allows Jira Cloud hosts only: the simulator's loopback host is not on the list.
     settings.allowed_site_hosts = AllowedHosts::parse("*.atlassian.net,*.jira.com").unwrap();
     let operator = w.start(settings);
     w.basic_connection("basic").await;
     w.oauth_connection("oauth").await;
-    w.action(
+    w.create_on(
         "add",
         "basic",
         json!({"addUserToGroup": {"user": {"email": "u1@example.com"}, "group": "jira-software-users"}}),
@@ -46,9 +41,9 @@ async fn a_site_outside_the_allow_list_receives_nothing() {
             message.contains("127.0.0.1") && message.contains("--allowed-site-hosts"),
             "the message names the host and the setting to change: {message}"
         );
-        let note = reliability_support::eventually(
+        let note = testkit::wait::eventually(
             &format!("{name}: a SiteNotAllowed Warning Event"),
-            world::LIMIT,
+            testkit::wait::LIMIT,
             || async { w.warning_note(name, "SiteNotAllowed").await },
         )
         .await;
@@ -87,11 +82,11 @@ fn ready_message(c: &jira_cloud_operator::api::JiraConnection) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirect_is_never_followed_and_carries_no_credential() {
-    let w = World::new("site-redirect", SimConfig::default()).await;
+    let w = Harness::new("site-redirect", SimConfig::default()).await;
     // Where the redirects point: an allowed host too, so only the no-follow rule keeps requests from it.
     let elsewhere = jira_sim::start(SimConfig::default()).await.unwrap();
     let target = format!("{}rest/api/3/myself", elsewhere.url());
-    let operator = w.start(w.settings(Duration::from_secs(5)));
+    let operator = w.start(w.fault_settings(Duration::from_secs(5)));
 
     // The site redirects every request, anonymous discovery included.
     w.sim.set_faults(Faults {
@@ -151,7 +146,7 @@ async fn a_redirect_is_never_followed_and_carries_no_credential() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_that_hangs_delays_only_its_own_connection() {
-    let w = World::new("site-hang", SimConfig::default()).await;
+    let w = Harness::new("site-hang", SimConfig::default()).await;
     // Accepts connections and reads requests, answers none for ten minutes.
     let hanging = jira_sim::start(SimConfig {
         faults: Faults {
@@ -162,7 +157,7 @@ async fn a_site_that_hangs_delays_only_its_own_connection() {
     })
     .await
     .unwrap();
-    let mut settings = w.settings(Duration::from_secs(600));
+    let mut settings = w.fault_settings(Duration::from_secs(600));
     settings.connect_timeout = Duration::from_secs(900);
     let operator = w.start(settings);
     w.secret(
@@ -178,14 +173,16 @@ async fn a_site_that_hangs_delays_only_its_own_connection() {
         }),
     )
     .await;
-    reliability_support::eventually("the hanging site to be asked", world::LIMIT, || async {
-        (!hanging.received_requests().is_empty()).then_some(())
-    })
+    testkit::wait::eventually(
+        "the hanging site to be asked",
+        testkit::wait::LIMIT,
+        || async { (!hanging.received_requests().is_empty()).then_some(()) },
+    )
     .await;
 
     // While the first connection waits for its site, another connection and its action get through.
     w.basic_connection("healthy").await;
-    w.action(
+    w.create_on(
         "add",
         "healthy",
         json!({"addUserToGroup": {"user": {"email": "admin@example.com"}, "group": "jira-testers"}}),
@@ -195,7 +192,7 @@ async fn a_site_that_hangs_delays_only_its_own_connection() {
         condition(c, "Ready").is_some_and(|(s, _)| s == "True")
     })
     .await;
-    let done = w.finished(&["add".to_string()]).await;
+    let done = w.finished_all(&["add".to_string()]).await;
     assert_eq!(
         done[0].status.as_ref().and_then(|s| s.phase),
         Some(ActionPhase::Succeeded)

@@ -1,8 +1,6 @@
 //! Searching text for credentials: the forms a known credential takes in a Secret or on the wire, and
 //! credential-looking text whatever its value (`Basic …`, `Bearer …`, an Authorization header with a value).
 
-#![allow(dead_code)] // each test binary uses a different part of this module
-
 use aho_corasick::AhoCorasick;
 use base64::Engine;
 
@@ -83,6 +81,11 @@ impl Finder {
     /// How many strings it looks for.
     pub fn len(&self) -> usize {
         self.strings.len()
+    }
+
+    /// True when it looks for no string (it still finds credential-looking text).
+    pub fn is_empty(&self) -> bool {
+        self.strings.is_empty()
     }
 
     /// Every forbidden string and credential-looking text in `text`, each with some context, prefixed with

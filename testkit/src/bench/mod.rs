@@ -1,5 +1,5 @@
-//! Helpers of the benchmark suite (`benches/suite.rs`): its settings from the environment, request counts of
-//! a scenario (minimal and naive), and the processes and counters of the operator runs.
+//! Helpers of the benchmark suite (`benches/suite`): its settings from the environment, request counts of a
+//! scenario (minimal and naive), and the processes and counters of the operator runs.
 
 pub mod counts;
 pub mod procs;
@@ -107,7 +107,7 @@ impl Config {
                 Some(s.to_owned())
             }),
             json_path: std::env::var_os("BENCH_JSON").map_or_else(
-                || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench.json"),
+                || crate::plane::workspace_root().join("target/bench.json"),
                 PathBuf::from,
             ),
             quick,

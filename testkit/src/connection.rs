@@ -1,17 +1,11 @@
-//! Support of the JiraConnection controller tests: the controller running in-process against the shared test
-//! control plane and an in-process simulator, object builders and polling helpers.
+//! JiraConnections of the connection controller tests: Secrets and specs, the sync-requested annotation, and
+//! polls of a connection's status, its JiraUsers and its Events.
 
-#![allow(dead_code)] // each test binary uses a different part of this module
-
-use jira_cloud_operator::{
-    api::{
-        ANNOTATION_SYNC_REQUESTED, BasicAuth, BasicAuthSecretRef, ConnectionAuth, JiraConnection,
-        JiraConnectionSpec, JiraUser, LABEL_CONNECTION, Organization, OrganizationSecretRef,
-        ServiceAccountAuth, ServiceAccountSecretRef, find_condition,
-    },
-    controller::{Context, Settings, connection},
-    jira::{Endpoints, Limits},
-    metrics::Metrics,
+use crate::{status::has, wait::DEADLINE};
+use jira_cloud_operator::api::{
+    ANNOTATION_SYNC_REQUESTED, BasicAuth, BasicAuthSecretRef, ConnectionAuth, JiraConnection,
+    JiraConnectionSpec, JiraUser, LABEL_CONNECTION, Organization, OrganizationSecretRef,
+    ServiceAccountAuth, ServiceAccountSecretRef,
 };
 use k8s_openapi::{
     api::{core::v1::Secret, events::v1::Event},
@@ -23,84 +17,8 @@ use kube::{
 };
 use std::{
     collections::BTreeMap,
-    sync::Arc,
     time::{Duration, Instant},
 };
-use tokio::{sync::oneshot, task::JoinHandle};
-
-/// How long a test waits for the controller to reach a state.
-pub const DEADLINE: Duration = Duration::from_secs(120);
-
-/// The JiraConnection controller running in-process, watching one namespace.
-pub struct Operator {
-    /// Its context (metrics can be read from it).
-    pub ctx: Arc<Context>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
-}
-
-impl Operator {
-    /// Starts the controller on `namespace` with every Atlassian service at `sim_url`.
-    pub fn start(client: Client, namespace: &str, sim_url: &url::Url) -> Operator {
-        Operator::watching(client, vec![namespace.to_string()], sim_url)
-    }
-
-    /// Starts the controller on `namespaces` (all namespaces when empty).
-    pub fn watching(client: Client, namespaces: Vec<String>, sim_url: &url::Url) -> Operator {
-        let settings = Settings {
-            endpoints: Endpoints::same_as(sim_url),
-            limits: Limits {
-                max_concurrency: 8,
-                requests_per_second: None,
-                backoff_base: Duration::from_millis(20),
-                backoff_max: Duration::from_millis(200),
-                ..Limits::default()
-            },
-            jira_timeout: Duration::from_secs(10),
-            // Jira's search lag as the simulator plays it is far below the production window of 10 minutes.
-            create_outcome_window: Duration::from_secs(3),
-            allowed_site_hosts: jira_cloud_operator::jira::AllowedHosts::parse("127.0.0.1")
-                .expect("a host"),
-            watch_namespaces: namespaces,
-            ..Settings::default()
-        };
-        let ctx = Context::new(client, settings, Arc::new(Metrics::default()));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(connection::run(ctx.clone(), async move {
-            let _ = stopped.await;
-        }));
-        Operator {
-            ctx,
-            stop: Some(stop),
-            task: Some(task),
-        }
-    }
-
-    /// Reconciles run so far.
-    pub fn reconciles(&self) -> u64 {
-        let text = self.ctx.metrics.encode();
-        let prefix = "jira_operator_reconciles_total{controller=\"jiraconnection\"} ";
-        text.lines()
-            .find_map(|l| l.strip_prefix(prefix))
-            .map_or(0, |n| n.trim().parse().expect("a counter"))
-    }
-
-    /// Stops the controller and waits for its in-flight reconciles.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(60), task).await;
-        }
-    }
-}
-
-impl Drop for Operator {
-    fn drop(&mut self) {
-        testenv::audit::save("metrics", "txt", &self.ctx.metrics.encode());
-    }
-}
 
 /// Creates or replaces a Secret with string values.
 pub async fn put_secret(client: &Client, namespace: &str, name: &str, data: &[(&str, &str)]) {
@@ -220,24 +138,6 @@ pub async fn patch_spec(client: &Client, namespace: &str, name: &str, patch: ser
     )
     .await
     .expect("patch the connection");
-}
-
-/// `(status, reason)` of a condition, if present.
-pub fn condition(c: &JiraConnection, type_: &str) -> Option<(String, String)> {
-    let st = c.status.as_ref()?;
-    find_condition(&st.conditions, type_).map(|c| (c.status.clone(), c.reason.clone()))
-}
-
-/// True when the condition has this status and reason and describes the current generation.
-pub fn has(c: &JiraConnection, type_: &str, status: &str, reason: &str) -> bool {
-    let Some(st) = c.status.as_ref() else {
-        return false;
-    };
-    find_condition(&st.conditions, type_).is_some_and(|cond| {
-        cond.status == status
-            && cond.reason == reason
-            && cond.observed_generation == c.metadata.generation
-    })
 }
 
 /// Polls the connection until `ok` holds, panicking with its last status after [`DEADLINE`].

@@ -1,7 +1,5 @@
-//! Shared support of the integration tests: one real control plane per test binary, with the operator's CRDs
-//! installed, and a fresh namespace per test.
-
-#![allow(dead_code)] // each test binary uses a different part of this module
+//! One real control plane per test binary, with the operator's CRDs installed, a fresh namespace per test, and
+//! manifests read into objects and created through discovery.
 
 use kube::{
     Api, Client, Discovery, ResourceExt,
@@ -21,7 +19,7 @@ pub struct TestEnv {
 /// Starts (once per test binary) the control plane, installs the CRDs and creates a namespace for this test.
 pub async fn env(prefix: &str) -> TestEnv {
     static CRDS: OnceCell<()> = OnceCell::const_new();
-    let plane = testenv::shared();
+    let plane = crate::plane::shared();
     CRDS.get_or_init(|| async { plane.install_crds(&jira_cloud_operator::api::crds()).await })
         .await;
     TestEnv {

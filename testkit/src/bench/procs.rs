@@ -12,7 +12,7 @@ pub fn sim_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("BENCH_JIRA_SIM") {
         return path.into();
     }
-    PathBuf::from(env!("CARGO_BIN_EXE_jira-cloud-operator")).with_file_name("jira-sim")
+    crate::process::sibling_binary("jira-sim")
 }
 
 /// A `jira-sim` process serving a generated org. Killed when dropped.

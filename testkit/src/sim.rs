@@ -1,7 +1,5 @@
-//! Helpers shared by the sync integration tests: the hand-written scenario, a simulator started
-//! in-process, and client configurations for each credential kind.
-
-#![allow(dead_code)] // each test crate uses a different subset
+//! Simulator presets: the hand-written scenario, the default scenario's credentials, a simulator started
+//! in-process, and Jira client configurations for each credential kind (the sync tests run the sync directly).
 
 use std::time::Duration;
 
@@ -12,9 +10,14 @@ use jira_cloud_operator::jira::{
 use jira_cloud_operator::sync::{self, SyncOptions, SyncOutcome};
 use jira_sim::{Scenario, SimConfig, SimHandle};
 
+/// Credentials of the simulator's default scenario: a site admin.
+pub const ADMIN: (&str, &str) = ("admin@example.com", "classic-admin-token");
+/// Credentials of the simulator's default scenario: a user without admin rights.
+pub const VIEWER: (&str, &str) = ("viewer@example.com", "classic-viewer-token");
+
 /// The scenario whose figures the tests assert.
 pub fn handwritten() -> Scenario {
-    Scenario::from_yaml(include_str!("handwritten.yaml")).expect("valid scenario")
+    Scenario::from_yaml(include_str!("../scenarios/handwritten.yaml")).expect("valid scenario")
 }
 
 /// Starts a simulator serving `scenario`.
@@ -29,7 +32,7 @@ pub async fn start(scenario: Scenario) -> SimHandle {
 /// Starts a simulator with a full configuration (and, under the suite's leak audit, the trace log of the
 /// operator code these tests run in-process).
 pub async fn start_with(config: SimConfig) -> SimHandle {
-    testenv::audit::install_trace_log();
+    crate::plane::audit::install_trace_log();
     jira_sim::start(config).await.expect("simulator starts")
 }
 
