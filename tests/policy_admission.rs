@@ -1,10 +1,8 @@
 //! The JiraLicensePolicy schema on a real kube-apiserver: defaults apply, out-of-range or malformed fields are
 //! rejected with a message naming the field, and the policy is listed by `kubectl get jira`'s category.
 
-mod support;
-
 use jira_cloud_operator::api::{JiraLicensePolicy, PolicyMode};
-use support::{create, env, parse_manifests, typed};
+use testkit::{create, env, parse_manifests, typed};
 
 const HEAD: &str =
     "apiVersion: jiracloud.io/v1alpha1\nkind: JiraLicensePolicy\nmetadata: {name: p}\n";

@@ -5,13 +5,13 @@
 //! moves the figures and reports a user who still holds the product; a run never exceeds maxReclaimsPerRun; a
 //! policy deleted mid-run leaves no user half reclaimed.
 
-mod connection_support;
-mod policy_support;
-mod support;
-
 use jira_cloud_operator::api::{JiraLicensePolicy, Money, find_condition};
-use policy_support::World;
 use std::time::Duration;
+use testkit::{
+    connection::{wait_event, wait_warning},
+    policy::World,
+    wait::DEADLINE,
+};
 
 /// Days before today of each user's last write; who is excluded and why is said per user. Inactivity is
 /// measured over 14 days; the operator's history covers 90 (a first sync 60 days ago, a 30-day window).
@@ -280,9 +280,8 @@ async fn an_approved_plan_removes_exactly_its_users_from_the_products_groups() {
     // The figures moved: Ben holds no license any more.
     let f = &p.status.as_ref().unwrap().products[0];
     assert_eq!((f.holders, f.candidates), (8, 2));
-    connection_support::wait_warning(&w.client, &w.namespace, "reclaim", "NotReclaimed").await;
-    connection_support::wait_event(&w.client, &w.namespace, "reclaim", "Normal", "RunStarted")
-        .await;
+    wait_warning(&w.client, &w.namespace, "reclaim", "NotReclaimed").await;
+    wait_event(&w.client, &w.namespace, "reclaim", "Normal", "RunStarted").await;
     w.stop().await;
 }
 
@@ -315,7 +314,7 @@ async fn an_automatic_run_is_capped_and_a_deleted_policy_leaves_no_half_reclaime
         .delete("reclaim", &Default::default())
         .await
         .expect("delete the policy");
-    let deadline = std::time::Instant::now() + connection_support::DEADLINE;
+    let deadline = std::time::Instant::now() + DEADLINE;
     while w.policies().get_opt("reclaim").await.unwrap().is_some() {
         assert!(
             std::time::Instant::now() < deadline,

@@ -24,6 +24,7 @@ pub mod harness;
 mod in_process;
 pub mod leak;
 pub mod objects;
+pub mod policy;
 pub mod process;
 pub mod rng;
 pub mod settings;

@@ -1,25 +1,17 @@
-//! Harness of the JiraLicensePolicy tests: a simulator serving a site whose inactive holders are known in
-//! advance, a namespace with a JiraConnection to it, and every controller of the operator running in-process.
+//! The world of the JiraLicensePolicy tests: a simulator serving a site whose inactive holders are known in
+//! advance, a namespace with a JiraConnection to it, and every controller of the operator running in-process
+//! (the [`settings::connections`] preset).
 
-#![allow(dead_code)] // each test binary uses a different part of this module
-
-use crate::{connection_support as cs, support};
-use jira_cloud_operator::{
-    api::{JiraAction, JiraConnection, JiraLicensePolicy, JiraUser, find_condition},
-    controller::{Context, Settings, runner},
-    jira::{AllowedHosts, Endpoints, Limits},
-    metrics::Metrics,
+use crate::{InProcess, connection as cs, env, settings, wait::DEADLINE};
+use jira_cloud_operator::api::{
+    JiraAction, JiraConnection, JiraLicensePolicy, JiraUser, find_condition,
 };
 use jira_sim::{Scenario, SimConfig, SimHandle};
 use kube::{
     Api, Client, ResourceExt,
     api::{ListParams, Patch, PatchParams},
 };
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
-use tokio::{sync::oneshot, task::JoinHandle};
+use std::time::{Duration, Instant};
 
 /// The connection of every test.
 pub const CONNECTION: &str = "acme";
@@ -32,10 +24,7 @@ pub struct World {
     pub namespace: String,
     /// The simulator.
     pub sim: SimHandle,
-    /// The operator's context (metrics).
-    pub ctx: Arc<Context>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    operator: Option<InProcess>,
     syncs: u32,
 }
 
@@ -44,7 +33,7 @@ impl World {
     /// observed history starts `history_days` days ago (its first sync, as the test sets it), starts the
     /// operator and waits for the first sync.
     pub async fn start(prefix: &str, scenario: &str, history_days: i64) -> World {
-        testenv::audit::install_trace_log();
+        crate::plane::audit::install_trace_log();
         let scenario = Scenario::from_yaml(scenario).expect("a valid scenario");
         let sim = jira_sim::start(SimConfig {
             scenario,
@@ -52,7 +41,7 @@ impl World {
         })
         .await
         .expect("the simulator starts");
-        let env = support::env(prefix).await;
+        let env = env::env(prefix).await;
         let (client, namespace) = (env.client, env.namespace);
         cs::put_secret(
             &client,
@@ -82,14 +71,12 @@ impl World {
         )
         .await
         .expect("set the first sync time");
-        let (ctx, stop, task) = spawn_operator(&client, &namespace, &sim);
+        let operator = Some(start_operator(&client, &namespace, &sim));
         let w = World {
             client,
             namespace,
             sim,
-            ctx,
-            stop: Some(stop),
-            task: Some(task),
+            operator,
             syncs: 0,
         };
         cs::wait_ready(&w.client, &w.namespace, CONNECTION, None).await;
@@ -100,18 +87,12 @@ impl World {
     /// the whole usage window again).
     pub async fn restart(&mut self) {
         self.halt().await;
-        let (ctx, stop, task) = spawn_operator(&self.client, &self.namespace, &self.sim);
-        self.ctx = ctx;
-        self.stop = Some(stop);
-        self.task = Some(task);
+        self.operator = Some(start_operator(&self.client, &self.namespace, &self.sim));
     }
 
     async fn halt(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(60), task).await;
+        if let Some(operator) = self.operator.take() {
+            operator.stop().await;
         }
     }
 
@@ -128,9 +109,9 @@ impl World {
         let manifest = format!(
             "apiVersion: jiracloud.io/v1alpha1\nkind: JiraLicensePolicy\nmetadata: {{name: {name}}}\nspec: {{connectionRef: {{name: {CONNECTION}}}, {spec}}}\n"
         );
-        let obj = &support::parse_manifests(&manifest)[0];
-        support::typed(
-            support::create(&self.client, &self.namespace, obj)
+        let obj = &crate::parse_manifests(&manifest)[0];
+        crate::typed(
+            crate::create(&self.client, &self.namespace, obj)
                 .await
                 .unwrap_or_else(|e| panic!("create policy {name}: {e}")),
         )
@@ -160,7 +141,7 @@ impl World {
         what: &str,
         ok: impl Fn(&JiraLicensePolicy) -> bool,
     ) -> JiraLicensePolicy {
-        let deadline = Instant::now() + cs::DEADLINE;
+        let deadline = Instant::now() + DEADLINE;
         loop {
             let p = self.policies().get(name).await.expect("get the policy");
             if ok(&p) {
@@ -270,36 +251,10 @@ impl World {
     }
 }
 
-type Spawned = (Arc<Context>, oneshot::Sender<()>, JoinHandle<()>);
-
 /// Starts every controller of the operator in-process, watching `namespace`, with Jira at the simulator.
-fn spawn_operator(client: &Client, namespace: &str, sim: &SimHandle) -> Spawned {
-    let settings = Settings {
-        endpoints: Endpoints::same_as(&sim.url()),
-        limits: Limits {
-            max_concurrency: 8,
-            requests_per_second: None,
-            backoff_base: Duration::from_millis(20),
-            backoff_max: Duration::from_millis(200),
-            ..Limits::default()
-        },
-        jira_timeout: Duration::from_secs(10),
-        create_outcome_window: Duration::from_secs(3),
-        allowed_site_hosts: AllowedHosts::parse("127.0.0.1").expect("a host"),
-        watch_namespaces: vec![namespace.to_string()],
-        ..Settings::default()
-    };
-    let ctx = Context::new(client.clone(), settings, Arc::new(Metrics::default()));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn({
-        let ctx = ctx.clone();
-        async move {
-            runner::run(ctx, async move {
-                let _ = stopped.await;
-            })
-            .await
-            .expect("the controllers run until stopped");
-        }
-    });
-    (ctx, stop, task)
+fn start_operator(client: &Client, namespace: &str, sim: &SimHandle) -> InProcess {
+    InProcess::all(
+        client.clone(),
+        settings::connections(&sim.url(), &[namespace]),
+    )
 }
