@@ -2,7 +2,8 @@
 # The demo: the whole product on this machine. Builds what it needs, starts a local control plane (etcd,
 # kube-apiserver, kube-controller-manager) and the Jira Cloud simulator with a generated org, creates Secrets,
 # two JiraConnections (API token + Admin API, and OAuth service account) and sample JiraActions, runs the
-# operator, waits until everything is Ready/Succeeded and prints what a user would look at.
+# operator, waits until everything is Ready/Succeeded and prints what a user would look at; then a
+# JiraLicensePolicy in DryRun, its plan approved, and the license report before and after.
 #
 # Interactive by default: it keeps everything running until Ctrl-C, then cleans up. With CI set, with
 # DEMO_NONINTERACTIVE=1, or without a terminal, it prints the results and stops.
@@ -204,6 +205,61 @@ head -n 6 "$work/inactive.txt"
 
 step "Sample actions"
 kubectl get jact -n "$ns" -o wide
+
+report() {
+  KUBECONFIG="$work/kubeconfig" "$target/jira-cloud-operator" report -n "$ns" acme --inactive-days 14 --seat-price jira-software=8.60
+}
+step "jira-cloud-operator report -n $ns acme --inactive-days 14 --seat-price jira-software=8.60   (before)"
+report
+
+step "A JiraLicensePolicy in DryRun: Jira Software holders without activity for 14 days"
+kubectl apply -n "$ns" -f - >/dev/null <<EOF
+apiVersion: jiracloud.io/v1alpha1
+kind: JiraLicensePolicy
+metadata: {name: reclaim-software}
+spec:
+  connectionRef: {name: acme}
+  products: [jira-software]
+  inactiveDays: 14
+  mode: DryRun
+  maxReclaimsPerRun: 5
+  seatPrice: {jira-software: {amount: "8.60", currency: USD}}
+EOF
+policy() { kubectl get jlp reclaim-software -n "$ns" -o jsonpath="$1"; }
+until [ "$(policy '{.status.conditions[?(@.type=="Ready")].status}')" = True ]; do
+  [ "$(date +%s)" -lt "$deadline" ] || fail "timed out waiting for the license policy"
+  sleep 1
+done
+kubectl get jlp -n "$ns"
+policy '{range .status.products[*]}{"    "}{.product}{": "}{.holders}{" holders, "}{.inactive}{" inactive, "}{.unknownYet}{" unknown yet, "}{.excluded}{" excluded, "}{.candidates}{" candidates, "}{.monthlySavings.amount}{" "}{.monthlySavings.currency}{" a month"}{"\n"}{end}'
+policy '{range .status.conditions[*]}{"    "}{.type}{"="}{.status}{" ("}{.reason}{"): "}{.message}{"\n"}{end}'
+plan=$(policy '{.status.plan.id}')
+if [ -n "$plan" ]; then
+  info "plan $plan, nothing changed in Jira yet:"
+  policy '{range .status.plan.reclaims[*]}{"      "}{.email}{" leaves "}{.groups}{"\n"}{end}'
+
+  step "Approving plan $plan   (in Git: a reviewed commit that sets mode: Approval and approvedPlan: $plan)"
+  kubectl patch jlp reclaim-software -n "$ns" --type merge \
+    -p "{\"spec\":{\"mode\":\"Approval\",\"approvedPlan\":\"$plan\"}}" >/dev/null
+  until [ "$(policy '{.status.lastRun.finished}')" = true ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "timed out waiting for the approved run"
+    sleep 1
+  done
+  policy '{"    run of plan "}{.status.lastRun.planId}{": "}{.status.lastRun.reclaimed}{" users reclaimed, "}{.status.lastRun.skipped}{" skipped"}{"\n"}'
+  kubectl get jact -n "$ns" -l jiracloud.io/policy=reclaim-software
+
+  step "A sync after the run moves the figures"
+  synced=$(policy '{.status.inventoryTime}')
+  kubectl annotate jconn acme -n "$ns" jiracloud.io/sync-requested=after-reclaim --overwrite >/dev/null
+  until [ "$(policy '{.status.inventoryTime}')" != "$synced" ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "timed out waiting for the sync after the run"
+    sleep 1
+  done
+  step "jira-cloud-operator report -n $ns acme --inactive-days 14 --seat-price jira-software=8.60   (after)"
+  report
+else
+  info "no plan: every inactive holder is excluded or unknown yet (see the README)"
+fi
 
 cat <<EOF
 

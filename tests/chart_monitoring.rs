@@ -7,7 +7,9 @@
 use jira_cloud_operator::{
     api::{DailyUsage, JiraConnectionStatus, LicenseStatus, UsageStatus, UserCounts},
     controller::gauges,
-    metrics::{ActionLabels, ConnectionLabels, Metrics, RequestLabels},
+    metrics::{
+        ActionLabels, ConnectionLabels, Metrics, PolicyLabels, RequestLabels, SavingsLabels,
+    },
 };
 use serde_json::Value;
 use std::{
@@ -102,6 +104,24 @@ fn every_series() -> Metrics {
             outcome: "failed".into(),
         })
         .inc();
+    let policy = PolicyLabels {
+        namespace: "it".into(),
+        policy: "reclaim".into(),
+        product: "jira-software".into(),
+    };
+    metrics
+        .policy_reclaimable_seats
+        .get_or_create(&policy)
+        .set(3);
+    metrics
+        .policy_monthly_savings
+        .get_or_create(&SavingsLabels {
+            namespace: policy.namespace,
+            policy: policy.policy,
+            product: policy.product,
+            currency: "USD".into(),
+        })
+        .set(25.8);
     drop(metrics.reconcile_started("jiraconnection"));
     metrics.reconcile_failed("jiraconnection", "InvalidCredentials");
     metrics
@@ -401,6 +421,8 @@ fn the_dashboard_queries_only_metrics_and_labels_the_operator_exports() {
         "jira_operator_users_active",
         "jira_operator_last_successful_sync_timestamp_seconds",
         "jira_operator_build_info",
+        "jira_operator_policy_reclaimable_seats",
+        "jira_operator_policy_monthly_savings",
     ] {
         assert!(
             used.contains(required),
