@@ -11,7 +11,7 @@ use jira_cloud_operator::api::{ActionPhase, JiraConnection, find_condition};
 use jira_sim::SimConfig;
 use serde_json::json;
 use std::time::Duration;
-use testkit::Harness;
+use testkit::{Harness, status::sample_sum};
 
 /// True when a condition of the connection is False with `reason`.
 fn failed_with(c: &JiraConnection, reason: &str) -> bool {
@@ -156,7 +156,10 @@ async fn connections_that_cannot_work_fail_clearly_and_the_rest_keeps_working() 
     }
 
     // The healthy connection and its actions are served, and the broken ones do not loop.
-    let reconciles_before = reconciles(&operator.ctx);
+    let reconciles_before = sample_sum(
+        &operator.ctx.metrics.encode(),
+        "jira_operator_reconciles_total{",
+    ) as u64;
     w.request_sync("healthy", "beside-broken").await;
     w.synced_after("healthy", "beside-broken").await;
     let action = w
@@ -172,21 +175,15 @@ async fn connections_that_cannot_work_fail_clearly_and_the_rest_keeps_working() 
         Some(ActionPhase::Succeeded)
     );
     assert_eq!(w.marked_issues(&action).len(), 1);
-    let spent = reconciles(&operator.ctx) - reconciles_before;
+    let spent = sample_sum(
+        &operator.ctx.metrics.encode(),
+        "jira_operator_reconciles_total{",
+    ) as u64
+        - reconciles_before;
     assert!(
         spent < 40,
         "{spent} reconciles while serving one sync request and one action: a loop on the broken connections"
     );
     operator.stop().await;
     w.shutdown().await;
-}
-
-/// Reconciles started by both controllers so far.
-fn reconciles(ctx: &jira_cloud_operator::controller::Context) -> u64 {
-    ctx.metrics
-        .encode()
-        .lines()
-        .filter(|l| l.starts_with("jira_operator_reconciles_total{"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum::<f64>() as u64
 }

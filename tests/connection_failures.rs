@@ -6,7 +6,13 @@ use jira_cloud_operator::api::JiraConnection;
 use jira_sim::{Faults, ServerErrorFault, SimHandle, scenario::EmailVisibility};
 use kube::Client;
 use std::time::Duration;
-use testkit::{InProcess, connection::*, settings, sim::handwritten, status::has};
+use testkit::{
+    InProcess,
+    connection::*,
+    settings,
+    sim::handwritten,
+    status::{condition_message, has},
+};
 
 const ADMIN: &str = "admin@example.com";
 
@@ -55,7 +61,7 @@ impl Case {
     /// Waits for the failure and checks its three faces: condition, message, Warning Event.
     async fn fails_with(&self, reason: &str, message_says: &str) -> JiraConnection {
         let c = wait_not_ready(&self.client, &self.ns, "acme", reason).await;
-        let ready = ready_message(&c);
+        let ready = condition_message(&c, "Ready").expect("a Ready condition");
         assert!(
             ready.contains(message_says),
             "Ready message {ready:?} should say {message_says:?}"
@@ -83,16 +89,6 @@ impl Case {
         self.operator.stop().await;
         self.sim.shutdown().await;
     }
-}
-
-fn ready_message(c: &JiraConnection) -> String {
-    let st = c.status.as_ref().unwrap();
-    st.conditions
-        .iter()
-        .find(|c| c.type_ == "Ready")
-        .unwrap()
-        .message
-        .clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -272,7 +268,11 @@ async fn jira_unavailable_keeps_the_last_figures_and_retries() {
         .await;
     assert!(has(&c, "Synced", "False", "JiraUnavailable"));
     assert!(has(&c, "CredentialsValid", "True", "Authenticated"));
-    assert!(ready_message(&c).contains("figures are those of the last successful sync"));
+    assert!(
+        condition_message(&c, "Ready")
+            .expect("a Ready condition")
+            .contains("figures are those of the last successful sync")
+    );
     let st = c.status.unwrap();
     assert_eq!(st.users, good.users);
     assert_eq!(st.licenses, good.licenses);

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use std::{collections::BTreeMap, time::Duration};
 use testkit::{
     Harness,
-    status::{condition, figures},
+    status::{condition, condition_message, figures},
 };
 
 /// accountId -> role of every JiraUser of `connection`.
@@ -180,17 +180,6 @@ async fn an_action_runs_on_a_connection_whose_sync_fails() {
     w.shutdown().await;
 }
 
-/// The Synced condition's message.
-fn synced_message(c: &JiraConnection) -> String {
-    jira_cloud_operator::api::find_condition(
-        &c.status.as_ref().expect("a status").conditions,
-        "Synced",
-    )
-    .expect("a Synced condition")
-    .message
-    .clone()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_listing_changes_nothing_until_accepted() {
     let w = Harness::new("trust-empty", generated(30)).await;
@@ -217,7 +206,7 @@ async fn an_empty_listing_changes_nothing_until_accepted() {
     let c = failed_after(&w, "acme", "empty", "ImplausibleListing").await;
     assert_eq!(figures(&c), figures(&good), "the figures changed");
     assert_eq!(roles_of(&w, "acme").await, users, "JiraUsers changed");
-    let message = synced_message(&c);
+    let message = condition_message(&c, "Synced").expect("a Synced condition");
     assert!(
         message.contains("lacks the connection's own account")
             && message.contains(&format!(
@@ -305,7 +294,7 @@ async fn a_listing_that_shrank_too_much_changes_nothing_until_accepted() {
         condition(&c, "Ready"),
         Some(("False".into(), "ImplausibleListing".into()))
     );
-    let message = synced_message(&c);
+    let message = condition_message(&c, "Synced").expect("a Synced condition");
     assert!(
         message.contains(&format!("has {} users, ", total - gone.len() as u64)),
         "{message}"

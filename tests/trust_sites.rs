@@ -7,7 +7,10 @@ use jira_cloud_operator::{api::ActionPhase, jira::AllowedHosts};
 use jira_sim::{Faults, RedirectFault, SimConfig};
 use serde_json::json;
 use std::time::Duration;
-use testkit::{Harness, status::condition};
+use testkit::{
+    Harness,
+    status::{condition, condition_message},
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_outside_the_allow_list_receives_nothing() {
@@ -71,15 +74,6 @@ async fn a_site_outside_the_allow_list_receives_nothing() {
     operator.stop().await;
 }
 
-/// The Ready condition's message.
-fn ready_message(c: &jira_cloud_operator::api::JiraConnection) -> String {
-    c.status
-        .as_ref()
-        .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready"))
-        .map(|c| c.message.clone())
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirect_is_never_followed_and_carries_no_credential() {
     let w = Harness::new("site-redirect", SimConfig::default()).await;
@@ -103,7 +97,7 @@ async fn a_redirect_is_never_followed_and_carries_no_credential() {
         })
         .await;
     let origin = elsewhere.url().origin().ascii_serialization();
-    let message = ready_message(&c);
+    let message = condition_message(&c, "Ready").unwrap_or_default();
     assert!(
         message.contains(&origin),
         "names the Location host: {message}"

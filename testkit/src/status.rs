@@ -14,6 +14,12 @@ pub fn condition(c: &JiraConnection, type_: &str) -> Option<(String, String)> {
     find_condition(&st.conditions, type_).map(|c| (c.status.clone(), c.reason.clone()))
 }
 
+/// The message of a connection's condition, if present.
+pub fn condition_message(c: &JiraConnection, type_: &str) -> Option<String> {
+    let st = c.status.as_ref()?;
+    find_condition(&st.conditions, type_).map(|c| c.message.clone())
+}
+
 /// True when the condition has this status and reason and describes the current generation.
 pub fn has(c: &JiraConnection, type_: &str, status: &str, reason: &str) -> bool {
     let Some(st) = c.status.as_ref() else {
