@@ -3,9 +3,15 @@
 //! connection's own account, "unknown yet" respected); DryRun changes nothing in Jira; an approved plan removes
 //! exactly its users from exactly the product's groups, skipping a user active again since the plan; a re-sync
 //! moves the figures and reports a user who still holds the product; a run never exceeds maxReclaimsPerRun; a
-//! policy deleted mid-run leaves no user half reclaimed.
+//! policy deleted mid-run leaves no user half reclaimed; a policy that cannot be evaluated says why.
 
-use jira_cloud_operator::api::{JiraLicensePolicy, Money, find_condition};
+use jira_cloud_operator::api::{
+    ActionPhase, JiraConnection, JiraLicensePolicy, Money, find_condition,
+};
+use kube::{
+    Api,
+    api::{Patch, PatchParams},
+};
 use std::time::Duration;
 use testkit::{
     connection::{wait_event, wait_warning},
@@ -187,8 +193,11 @@ async fn the_plan_holds_exactly_the_known_inactive_holders_and_a_dry_run_changes
 async fn an_approved_plan_removes_exactly_its_users_from_the_products_groups() {
     let mut w = World::start("policy-approve", SITE, HISTORY_DAYS).await;
     w.protect("finn@example.com").await;
-    w.policy("reclaim", &format!("{POLICY}, mode: Approval"))
-        .await;
+    w.policy(
+        "reclaim",
+        &format!("{POLICY}, mode: Approval, summaryIssue: {{project: ENG, issueType: Task}}"),
+    )
+    .await;
     let p = w.evaluated("reclaim").await;
     let (approved, _) = plan(&p);
     assert_eq!(reason(&p, "Execution"), "False/WaitingForApproval");
@@ -239,12 +248,36 @@ async fn an_approved_plan_removes_exactly_its_users_from_the_products_groups() {
         w.groups_of("dan@example.com"),
         strings(&["jira-servicedesk-users", "jira-software-users"])
     );
-    let writes = w.writes();
-    assert_eq!(writes.len(), 3, "{writes:?}");
-    assert!(
-        writes.iter().all(|r| r.starts_with("DELETE ")),
-        "{writes:?}"
+    // One summary issue lists the run.
+    let summary = run.summary_action.clone().expect("a summary issue action");
+    let deadline = std::time::Instant::now() + DEADLINE;
+    loop {
+        let done = w.actions().await.into_iter().any(|a| {
+            kube::ResourceExt::name_any(&a) == summary
+                && a.status.as_ref().and_then(|s| s.phase) == Some(ActionPhase::Succeeded)
+        });
+        if done {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the summary issue is never created"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        w.sim
+            .with_state(|st| st.issues_with_label("license-reclaim"))
+            .len(),
+        1
     );
+    let writes = w.writes();
+    let deletes = writes.iter().filter(|r| r.starts_with("DELETE ")).count();
+    let creates = writes
+        .iter()
+        .filter(|r| r.starts_with("POST /rest/api/3/issue"))
+        .count();
+    assert_eq!((deletes, creates, writes.len()), (3, 1, 4), "{writes:?}");
 
     // An identity provider puts Cara back before the next sync: she is not reclaimed, and says why.
     w.sim.with_state(|st| {
@@ -338,5 +371,108 @@ async fn an_automatic_run_is_capped_and_a_deleted_policy_leaves_no_half_reclaime
             kube::ResourceExt::name_any(&a)
         );
     }
+    w.stop().await;
+}
+
+/// A site for the conditions test: one product, its admin and one holder.
+const SMALL_SITE: &str = r#"
+credentials:
+  api_tokens: [{email: admin@example.com, token: classic-admin-token}]
+  oauth_clients: []
+groups:
+  - {name: site-admins, site_admin: true}
+  - {name: jira-admins, administer: true}
+  - {name: jira-software-users, products: [jira-software]}
+users:
+  - {name: Site Admin, email: admin@example.com, groups: [site-admins, jira-admins, jira-software-users]}
+  - {name: Ben, email: ben@example.com, groups: [jira-software-users]}
+"#;
+
+fn ready(p: &JiraLicensePolicy) -> Option<(String, String, String)> {
+    let c = find_condition(&p.status.as_ref()?.conditions, "Ready")?;
+    Some((c.status.clone(), c.reason.clone(), c.message.clone()))
+}
+
+/// A policy that cannot be evaluated says why, with a specific reason and a Warning Event: its connection does
+/// not exist, keeps counts only (`inventory: Summary`), or lacks a product the policy names. Once the cause is
+/// fixed, the policy evaluates.
+#[tokio::test]
+async fn a_policy_that_cannot_be_evaluated_says_why() {
+    let w = World::start("policy-conditions", SMALL_SITE, 60).await;
+    let mut spec = w
+        .policy("unknown-product", "products: [jira-nope], inactiveDays: 14")
+        .await
+        .spec;
+    let p = w
+        .wait_policy("unknown-product", "UnknownProduct", |p| {
+            ready(p).is_some_and(|r| r.1 == "UnknownProduct")
+        })
+        .await;
+    let (status, _, message) = ready(&p).unwrap();
+    assert_eq!(status, "False");
+    assert!(
+        message.contains("jira-nope") && message.contains("jira-software"),
+        "{message}"
+    );
+    wait_warning(&w.client, &w.namespace, "unknown-product", "UnknownProduct").await;
+
+    spec.connection_ref.name = "nowhere".into();
+    spec.products.clear();
+    w.policies()
+        .create(
+            &Default::default(),
+            &JiraLicensePolicy::new("no-connection", spec),
+        )
+        .await
+        .expect("create the policy");
+    let p = w
+        .wait_policy("no-connection", "ConnectionNotFound", |p| {
+            ready(p).is_some_and(|r| r.1 == "ConnectionNotFound")
+        })
+        .await;
+    assert!(ready(&p).unwrap().2.contains("nowhere"));
+    wait_warning(
+        &w.client,
+        &w.namespace,
+        "no-connection",
+        "ConnectionNotFound",
+    )
+    .await;
+
+    // A connection that keeps counts only has no users to reclaim.
+    w.policy("summary", "inactiveDays: 14").await;
+    w.evaluated("summary").await;
+    let connections: Api<JiraConnection> = Api::namespaced(w.client.clone(), &w.namespace);
+    connections
+        .patch(
+            "acme",
+            &PatchParams::default(),
+            &Patch::Merge(&serde_json::json!({"spec": {"inventory": "Summary"}})),
+        )
+        .await
+        .expect("patch the connection");
+    let p = w
+        .wait_policy("summary", "InventoryNotUsers", |p| {
+            ready(p).is_some_and(|r| r.1 == "InventoryNotUsers")
+        })
+        .await;
+    assert!(
+        ready(&p).unwrap().2.contains("inventory: Users"),
+        "{:?}",
+        ready(&p)
+    );
+    // Fixed: the policy evaluates again.
+    connections
+        .patch(
+            "acme",
+            &PatchParams::default(),
+            &Patch::Merge(&serde_json::json!({"spec": {"inventory": "Users"}})),
+        )
+        .await
+        .expect("patch the connection");
+    w.wait_policy("summary", "Evaluated", |p| {
+        ready(p).is_some_and(|r| r.1 == "Evaluated")
+    })
+    .await;
     w.stop().await;
 }
