@@ -222,6 +222,7 @@ pub fn sync_succeeded(
         throttled: stats.throttled,
     });
     st.last_sync_time = Some(time(now));
+    st.first_sync_time.get_or_insert_with(|| time(now));
     st.next_sync_time = Some(time(next));
     if let Some(r) = request {
         st.last_sync_request = Some(r.to_string());

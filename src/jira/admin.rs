@@ -20,7 +20,24 @@ pub struct AdminUser {
     pub org_admin: bool,
     /// Holds `atlassian/site-admin`.
     pub site_admin: bool,
-    /// Latest product last-active date on this site (a page view, not an edit).
+    /// The user's products on this site with their last-active dates (a page view, not an edit), sorted by
+    /// product key.
+    pub products: Vec<ProductUse>,
+}
+
+impl AdminUser {
+    /// Latest last-active date of any product on this site.
+    pub fn last_active(&self) -> Option<NaiveDate> {
+        self.products.iter().filter_map(|p| p.last_active).max()
+    }
+}
+
+/// A product a user has access to on the site, and when the user last used it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductUse {
+    /// The product key, as Jira names it (`jira-servicedesk` for the Admin API's `jira-service-desk`).
+    pub product: String,
+    /// Last UTC day the user viewed the product; `None` when the user never used it.
     pub last_active: Option<NaiveDate>,
 }
 
@@ -59,15 +76,39 @@ fn next_cursor(links: Option<Links>) -> Option<String> {
     }
 }
 
-fn latest_date(values: impl Iterator<Item = Option<String>>) -> Option<NaiveDate> {
-    values
-        .flatten()
-        .filter_map(|s| {
-            super::time::parse_datetime(&s)
-                .map(|t: DateTime<Utc>| t.date_naive())
-                .or_else(|| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    super::time::parse_datetime(s)
+        .map(|t: DateTime<Utc>| t.date_naive())
+        .or_else(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+}
+
+/// The Admin API names the Jira Service Management product `jira-service-desk`, Jira `jira-servicedesk`.
+fn jira_product_key(admin_key: &str) -> &str {
+    match admin_key {
+        "jira-service-desk" => "jira-servicedesk",
+        key => key,
+    }
+}
+
+/// Products and last-active dates from `(key, last active)` pairs: Jira's keys, one entry per product with
+/// its latest date, sorted.
+fn product_uses(values: impl Iterator<Item = (Option<String>, Option<String>)>) -> Vec<ProductUse> {
+    let mut by_key: std::collections::BTreeMap<String, Option<NaiveDate>> = Default::default();
+    for (key, last) in values {
+        let Some(key) = key.filter(|k| !k.is_empty()) else {
+            continue;
+        };
+        let date = last.as_deref().and_then(parse_date);
+        let entry = by_key.entry(jira_product_key(&key).to_owned()).or_default();
+        *entry = (*entry).max(date);
+    }
+    by_key
+        .into_iter()
+        .map(|(product, last_active)| ProductUse {
+            product,
+            last_active,
         })
-        .max()
+        .collect()
 }
 
 impl JiraClient {
@@ -102,6 +143,7 @@ impl JiraClient {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Access {
+            key: Option<String>,
             id: Option<String>,
             last_active_timestamp: Option<String>,
         }
@@ -150,11 +192,11 @@ impl JiraClient {
                 users.push(AdminUser {
                     org_admin: u.platform_roles.iter().any(|r| r == "atlassian/org-admin"),
                     site_admin: u.platform_roles.iter().any(|r| r == "atlassian/site-admin"),
-                    last_active: latest_date(
+                    products: product_uses(
                         u.product_access
                             .into_iter()
                             .filter(|a| a.id.as_deref().is_none_or(|id| id.contains(&cloud_id)))
-                            .map(|a| a.last_active_timestamp),
+                            .map(|a| (a.key, a.last_active_timestamp)),
                     ),
                     account_id: u.account_id,
                 });
@@ -171,6 +213,7 @@ impl JiraClient {
     async fn admin_users_v1(&self, org: &str, cloud_id: &str) -> Result<AdminUsers, JiraError> {
         #[derive(Deserialize)]
         struct Access {
+            key: Option<String>,
             url: Option<String>,
             last_active: Option<String>,
         }
@@ -204,7 +247,7 @@ impl JiraClient {
                 users.push(AdminUser {
                     org_admin: false,
                     site_admin: false,
-                    last_active: latest_date(
+                    products: product_uses(
                         u.product_access
                             .into_iter()
                             .filter(|a| {
@@ -212,7 +255,7 @@ impl JiraClient {
                                     url.contains(&site_host) || url.contains(cloud_id)
                                 })
                             })
-                            .map(|a| a.last_active),
+                            .map(|a| (a.key, a.last_active)),
                     ),
                     account_id: u.account_id,
                 });
@@ -250,15 +293,39 @@ mod tests {
     }
 
     #[test]
-    fn latest_of_mixed_dates() {
-        let d = latest_date(
+    fn products_with_their_latest_dates_in_jira_s_keys() {
+        let s = |v: &str| Some(v.to_owned());
+        let uses = product_uses(
             [
-                Some("2026-09-20T08:11:04Z".to_owned()),
-                Some("2026-08-02".to_owned()),
-                None,
+                (s("jira-software"), s("2026-09-20T08:11:04Z")),
+                (s("jira-software"), s("2026-08-02")),
+                (s("jira-service-desk"), None),
+                (s("confluence"), s("2026-08-02")),
+                (None, s("2026-10-01")),
+                (s("jira-product-discovery"), s("not a date")),
             ]
             .into_iter(),
         );
-        assert_eq!(d, NaiveDate::from_ymd_opt(2026, 9, 20));
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        let got: Vec<(&str, Option<NaiveDate>)> = uses
+            .iter()
+            .map(|u| (u.product.as_str(), u.last_active))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("confluence", day(2026, 8, 2)),
+                ("jira-product-discovery", None),
+                ("jira-servicedesk", None),
+                ("jira-software", day(2026, 9, 20)),
+            ]
+        );
+        let user = AdminUser {
+            account_id: "a".into(),
+            org_admin: false,
+            site_admin: false,
+            products: uses,
+        };
+        assert_eq!(user.last_active(), day(2026, 9, 20));
     }
 }

@@ -35,7 +35,7 @@ pub use activity::{
     SEARCH_COMMENTS_PAGE, SEARCH_PAGE, UpdatedIssue, UpdatedWorklog, WORKLOG_LIST_IDS,
     WorklogDetail,
 };
-pub use admin::{ADMIN_PAGE, AdminUser, AdminUsers};
+pub use admin::{ADMIN_PAGE, AdminUser, AdminUsers, ProductUse};
 pub use allowed_hosts::{AllowedHosts, DEFAULT_ALLOWED_SITE_HOSTS};
 pub(crate) use error::clip;
 pub use error::{ErrorDetail, JiraError};

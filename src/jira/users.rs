@@ -211,22 +211,31 @@ impl JiraClient {
             .collect())
     }
 
-    /// Groups granting an access type (`site-admin`, `admin`, `user`) through `group/bulk`.
-    pub async fn groups_with_access(&self, access_type: &str) -> Result<Vec<GroupRef>, JiraError> {
+    /// Groups granting an access type (`site-admin`, `admin`, `user`) through `group/bulk`, to the product
+    /// `application_key` when given.
+    pub async fn groups_with_access(
+        &self,
+        access_type: &str,
+        application_key: Option<&str>,
+    ) -> Result<Vec<GroupRef>, JiraError> {
         let mut out = Vec::new();
         let mut pages = Pages::new("GET /rest/api/3/group/bulk");
         loop {
             pages.count_page()?;
             let start = out.len().to_string();
+            let mut query = vec![
+                ("accessType", access_type),
+                ("startAt", &start),
+                ("maxResults", "50"),
+            ];
+            if let Some(key) = application_key {
+                query.push(("applicationKey", key));
+            }
             let page: PageBean<GroupRef> = self
                 .jira_json(Call::get(
                     "GET /rest/api/3/group/bulk",
                     "rest/api/3/group/bulk",
-                    &[
-                        ("accessType", access_type),
-                        ("startAt", &start),
-                        ("maxResults", "50"),
-                    ],
+                    &query,
                 ))
                 .await?;
             let last = page.last();

@@ -259,28 +259,32 @@ async fn collect_directory(
 ) -> Result<(Collected, OrganizationOutcome), JiraError> {
     let with_roles = client.has_admin();
     let groups_and_members = async {
-        let (roles, site_admin_groups, admin_groups) = futures::try_join!(
-            client.application_roles(),
-            async {
-                if with_roles {
-                    client.groups_with_access("site-admin").await
-                } else {
-                    Ok(Vec::new())
-                }
-            },
-            async {
-                if with_roles {
-                    client.groups_with_access("admin").await
-                } else {
-                    Ok(Vec::new())
-                }
-            },
-        )?;
+        let (roles, site_admin_groups) = futures::try_join!(client.application_roles(), async {
+            if with_roles {
+                client.groups_with_access("site-admin", None).await
+            } else {
+                Ok(Vec::new())
+            }
+        },)?;
+        // The groups with admin access to each product: a member is that product's admin.
+        let admin_groups: Vec<(String, Vec<GroupRef>)> = if with_roles {
+            let keys: Vec<String> = roles.iter().map(|r| r.key.clone()).collect();
+            stream::iter(keys)
+                .map(|key| async move {
+                    let groups = client.groups_with_access("admin", Some(&key)).await?;
+                    Ok::<_, JiraError>((key, groups))
+                })
+                .buffered(client.concurrency())
+                .try_collect()
+                .await?
+        } else {
+            Vec::new()
+        };
         let mut groups: Vec<GroupRef> = roles
             .iter()
             .flat_map(|r| r.groups.iter().cloned())
             .chain(site_admin_groups.iter().cloned())
-            .chain(admin_groups.iter().cloned())
+            .chain(admin_groups.iter().flat_map(|(_, gs)| gs.iter().cloned()))
             .collect();
         groups.sort_by(|a, b| a.name.cmp(&b.name));
         groups.dedup_by(|a, b| a.name == b.name);

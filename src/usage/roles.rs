@@ -3,18 +3,7 @@
 use crate::api::JiraUserStatus;
 use crate::sync::role;
 
-/// Prefix of a product admin role: `product-admin:jira-software`.
-const PRODUCT_ADMIN_PREFIX: &str = "product-admin:";
-
-/// The role naming the admins of `product`.
-pub fn product_admin(product: &str) -> String {
-    format!("{PRODUCT_ADMIN_PREFIX}{product}")
-}
-
-/// The product of a product admin role (`product-admin:jira-software` gives `jira-software`).
-pub fn product_of(role: &str) -> Option<&str> {
-    role.strip_prefix(PRODUCT_ADMIN_PREFIX)
-}
+pub use crate::sync::role::{product_admin, product_of};
 
 fn has(status: &JiraUserStatus, name: &str) -> bool {
     status.roles.iter().any(|r| r == name) || status.role.as_deref() == Some(name)

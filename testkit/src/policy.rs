@@ -80,6 +80,24 @@ impl World {
             syncs: 0,
         };
         cs::wait_ready(&w.client, &w.namespace, CONNECTION, None).await;
+        // The holders were there at that first sync: they are first seen then, not now.
+        let users: Api<JiraUser> = Api::namespaced(w.client.clone(), &w.namespace);
+        let first_seen = serde_json::json!({"status": {"firstSeenTime": first.format("%Y-%m-%dT%H:%M:%SZ").to_string()}});
+        for u in cs::jira_users(&w.client, &w.namespace, CONNECTION, "").await {
+            if u.status
+                .as_ref()
+                .is_some_and(|s| s.first_seen_time.is_some())
+            {
+                users
+                    .patch_status(
+                        &u.name_any(),
+                        &PatchParams::default(),
+                        &Patch::Merge(&first_seen),
+                    )
+                    .await
+                    .expect("set a holder's first sighting");
+            }
+        }
         w
     }
 

@@ -150,9 +150,18 @@ fn a_successful_sync_fills_the_contract() {
     assert_eq!(usage.daily[1].active_users, 4);
     assert_eq!(st.last_sync_stats.as_ref().unwrap().duration_seconds, 1.234);
     assert_eq!(st.last_sync_time, Some(time(at(2))));
+    assert_eq!(st.first_sync_time, Some(time(at(2))));
     assert_eq!(st.next_sync_time, Some(time(at(3))));
     assert_eq!(st.last_sync_request.as_deref(), Some("r1"));
     assert_eq!(st.site.as_ref().unwrap().cloud_id, "cloud-1");
+}
+
+#[test]
+fn the_first_sync_time_stays_through_later_syncs() {
+    let mut st = synced_status();
+    sync_succeeded(&mut st, &inventory(), &stats(), None, at(6), Some(1), at(5));
+    assert_eq!(st.last_sync_time, Some(time(at(5))));
+    assert_eq!(st.first_sync_time, Some(time(at(2))));
 }
 
 #[test]
@@ -171,6 +180,7 @@ fn a_failed_sync_keeps_the_figures() {
     assert_eq!(st.licenses, before.licenses);
     assert_eq!(st.usage, before.usage);
     assert_eq!(st.last_sync_time, before.last_sync_time);
+    assert_eq!(st.first_sync_time, before.first_sync_time);
     assert_eq!(st.last_sync_stats, before.last_sync_stats);
     let ready = cond(&st, READY);
     assert_eq!(

@@ -1,5 +1,6 @@
 //! The JiraUser one synced user should be: its name, labels, spec and status, a pure function of the record.
 
+use super::history;
 use crate::{
     api::{
         JiraUserSpec, JiraUserStatus, LABEL_ACTIVE, LABEL_CONNECTION, LABEL_PRODUCT_PREFIX,
@@ -101,10 +102,10 @@ pub fn desired(connection: &str, record: &UserRecord) -> Desired {
             products: record.products.clone(),
             groups: record.groups.clone(),
             role: record.role.clone(),
-            roles: Vec::new(),
+            roles: record.roles.clone(),
             last_active_date: record.last_active_date.map(|d| d.to_string()),
-            first_seen_time: None,
-            product_last_active: Vec::new(),
+            first_seen_time: record.first_seen.map(history::time),
+            product_last_active: history::product_last_active(&record.product_last_active),
             active_days: record.active_days,
             activity: UserActivity {
                 comments: small(record.activity.comments),

@@ -14,8 +14,10 @@ pub(super) fn record(id: &str, products: &[&str], active_days: u32) -> UserRecor
         products: products.iter().map(|p| p.to_string()).collect(),
         groups: vec!["jira-software-users".into()],
         role: None,
+        roles: Vec::new(),
         last_active_date: NaiveDate::from_ymd_opt(2026, 11, 27),
-        admin_last_active: None,
+        first_seen: None,
+        product_last_active: Vec::new(),
         active_days,
         activity: ActivityCounts {
             comments: 1,

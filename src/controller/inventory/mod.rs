@@ -9,6 +9,7 @@
 mod desired;
 #[cfg(test)]
 mod fixtures;
+mod history;
 mod plan;
 
 pub use desired::{Desired, desired, object_name, product_label, selector};
@@ -79,7 +80,8 @@ enum Write {
 
 /// Brings the connection's JiraUsers in line with the synced users: creates the missing ones, updates those
 /// that differ, deletes those whose user is gone. Writes nothing when everything is as desired. With
-/// `keep_roles` (the Admin API failed), existing JiraUsers keep their role.
+/// `keep_roles` (the Admin API failed), existing JiraUsers keep their role, roles and Admin API dates. Every
+/// JiraUser keeps its latest activity and first-seen time across syncs.
 ///
 /// The existing objects are planned a listed page at a time against the users indexed by object name, and a
 /// user's JiraUser is computed from its record only when it is compared or written, so the memory it takes
@@ -100,6 +102,7 @@ pub async fn write(
             ..o
         });
     let owner_uid = owner.as_ref().map(|o| o.uid.clone()).unwrap_or_default();
+    history::seen_at(records, chrono::Utc::now());
     let mut planner = Planner::new(&name, records, &owner_uid, keep_roles);
     for_each_page(&api, &name, |page| planner.page(page)).await?;
     let plan = planner.finish();

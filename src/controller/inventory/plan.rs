@@ -2,6 +2,7 @@
 //! synced users, made one listed page of existing objects at a time.
 
 use super::desired::{desired, is_managed_label, object_name};
+use super::history;
 use crate::{api::JiraUser, sync::UserRecord};
 use kube::ResourceExt;
 use std::collections::HashMap;
@@ -51,7 +52,8 @@ fn owned_by(user: &JiraUser, owner_uid: &str) -> bool {
 pub struct Planner<'a> {
     connection: &'a str,
     records: &'a mut [UserRecord],
-    /// Each listed user keeps the role its object has (the organization part of the sync failed).
+    /// Each listed user keeps the role, roles and Admin API dates its object has (the organization part of the
+    /// sync failed).
     keep_roles: bool,
     owner_uid: &'a str,
     /// Position in `records` of each user not met in a listed page yet, by object name.
@@ -61,7 +63,8 @@ pub struct Planner<'a> {
 
 impl<'a> Planner<'a> {
     /// A plan for the `records` of `connection`, whose objects must be controlled by the owner `owner_uid`.
-    /// With `keep_roles`, the record of each user whose object exists takes the role the object has.
+    /// The record of each user whose object exists takes the latest activity and the first-seen time the object
+    /// remembers and, with `keep_roles`, its role, roles and Admin API dates.
     pub fn new(
         connection: &'a str,
         records: &'a mut [UserRecord],
@@ -93,8 +96,10 @@ impl<'a> Planner<'a> {
                 self.plan.delete.push(name.to_string());
                 continue;
             };
-            if self.keep_roles {
-                self.records[i].role = current.status.as_ref().and_then(|s| s.role.clone());
+            match current.status.as_ref() {
+                Some(previous) => history::carry(&mut self.records[i], previous, self.keep_roles),
+                None if self.keep_roles => self.records[i].role = None,
+                None => {}
             }
             let d = desired(self.connection, &self.records[i]);
             let labels = current.labels().iter().filter(|(k, _)| is_managed_label(k));

@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::groups::Memberships;
+use super::roles::{self, AdminGroups};
 use super::{
     ActivityCounts, Collected, DailyActive, Inventory, LicenseSummary, Listing, RoleCounts,
     UsageSummary, UserCounts, UserRecord, Window, role,
@@ -35,8 +36,7 @@ pub fn compute(
     let memberships = Memberships::new(&members);
     let product_groups: Vec<HashSet<u16>> =
         roles.iter().map(|r| memberships.set(&r.groups)).collect();
-    let site_admin_set = memberships.set(&site_admin_groups);
-    let admin_set = memberships.set(&admin_groups);
+    let admin_groups = AdminGroups::new(&memberships, &site_admin_groups, &admin_groups);
     let admin_by_id: HashMap<&str, &AdminUser> = admin
         .as_ref()
         .map(|a| a.users.iter().map(|u| (u.account_id.as_str(), u)).collect())
@@ -113,21 +113,19 @@ pub fn compute(
         groups.sort();
 
         let admin_user = admin_by_id.get(u.account_id.as_str());
+        let user_roles = if roles_wanted {
+            admin_groups.roles_of(admin_user.copied(), my_groups)
+        } else {
+            Vec::new()
+        };
         let role = roles_wanted.then(|| {
-            let in_any = |set: &HashSet<u16>| my_groups.iter().any(|g| set.contains(g));
-            let r = if admin_user.is_some_and(|a| a.org_admin) {
-                role_counts.org_admin += 1;
-                role::ORG_ADMIN
-            } else if admin_user.is_some_and(|a| a.site_admin) || in_any(&site_admin_set) {
-                role_counts.site_admin += 1;
-                role::SITE_ADMIN
-            } else if in_any(&admin_set) {
-                role_counts.product_admin += 1;
-                role::PRODUCT_ADMIN
-            } else {
-                role_counts.user += 1;
-                role::USER
-            };
+            let r = roles::highest(&user_roles);
+            *match r {
+                role::ORG_ADMIN => &mut role_counts.org_admin,
+                role::SITE_ADMIN => &mut role_counts.site_admin,
+                role::PRODUCT_ADMIN => &mut role_counts.product_admin,
+                _ => &mut role_counts.user,
+            } += 1;
             r.to_owned()
         });
         let last_active_date = last_in_window
@@ -141,8 +139,10 @@ pub fn compute(
             products,
             groups,
             role,
+            roles: user_roles,
             last_active_date,
-            admin_last_active: admin_user.and_then(|a| a.last_active),
+            first_seen: None,
+            product_last_active: admin_user.map(|a| a.products.clone()).unwrap_or_default(),
             active_days,
             activity: act,
         });
@@ -203,7 +203,7 @@ pub fn compute(
 mod tests {
     use super::*;
     use crate::error::Classify;
-    use crate::jira::{AdminUsers, ApplicationRole, GroupRef, JiraUser};
+    use crate::jira::{AdminUsers, ApplicationRole, GroupRef, JiraUser, ProductUse};
     use chrono::{TimeZone, Utc};
     use url::Url;
 
@@ -313,6 +313,11 @@ mod tests {
             }
         );
         assert!(inv.roles.is_none());
+        assert!(
+            inv.records
+                .iter()
+                .all(|r| r.role.is_none() && r.roles.is_empty() && r.first_seen.is_none())
+        );
         assert_eq!(inv.licenses[2].groups, ["sw-users"]);
         let lic: Vec<(&str, u64, u64, u64)> = inv
             .licenses
@@ -391,20 +396,23 @@ mod tests {
     #[test]
     fn roles_when_organization_configured() {
         let mut c = scenario();
-        c.admin_groups = vec![group("jsm-agents")];
+        c.admin_groups = vec![("jira-servicedesk".into(), vec![group("jsm-agents")])];
         c.admin = Some(AdminUsers {
             users: vec![
                 AdminUser {
                     account_id: "d".into(),
                     org_admin: true,
                     site_admin: false,
-                    last_active: chrono::NaiveDate::from_ymd_opt(2026, 11, 1),
+                    products: vec![ProductUse {
+                        product: "jira-software".into(),
+                        last_active: chrono::NaiveDate::from_ymd_opt(2026, 11, 1),
+                    }],
                 },
                 AdminUser {
                     account_id: "a".into(),
                     org_admin: false,
                     site_admin: false,
-                    last_active: None,
+                    products: vec![],
                 },
             ],
             roles_known: true,
@@ -428,10 +436,23 @@ mod tests {
                 Some(role::ORG_ADMIN)
             ]
         );
+        let all: Vec<&[String]> = inv.records.iter().map(|r| r.roles.as_slice()).collect();
         assert_eq!(
-            inv.records[2].admin_last_active,
-            chrono::NaiveDate::from_ymd_opt(2026, 11, 1)
+            all,
+            [
+                &["site-admin".to_string()][..],
+                &["product-admin:jira-servicedesk".to_string()][..],
+                &["org-admin".to_string()][..],
+            ]
         );
+        assert_eq!(
+            inv.records[2].product_last_active,
+            vec![ProductUse {
+                product: "jira-software".into(),
+                last_active: chrono::NaiveDate::from_ymd_opt(2026, 11, 1),
+            }]
+        );
+        assert!(inv.records[0].product_last_active.is_empty());
     }
 
     #[test]

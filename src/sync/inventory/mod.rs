@@ -3,10 +3,11 @@
 
 mod compute;
 mod groups;
+mod roles;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::jira::{AdminUsers, ApplicationRole, GroupRef, JiraUser, SiteInfo};
+use crate::jira::{AdminUsers, ApplicationRole, GroupRef, JiraUser, ProductUse, SiteInfo};
 
 pub use compute::compute;
 
@@ -21,8 +22,9 @@ pub struct Collected {
     pub members: Vec<(GroupRef, Vec<String>)>,
     /// Groups granting site-admin access (only read when an organization is configured).
     pub site_admin_groups: Vec<GroupRef>,
-    /// Groups granting Jira admin access (only read when an organization is configured).
-    pub admin_groups: Vec<GroupRef>,
+    /// Groups granting admin access to each product, by product key (only read when an organization is
+    /// configured).
+    pub admin_groups: Vec<(String, Vec<GroupRef>)>,
     /// Admin API view of the users, when an organization is configured.
     pub admin: Option<AdminUsers>,
 }
@@ -151,12 +153,20 @@ pub struct UserRecord {
     pub products: Vec<String>,
     /// Product-granting (and, with an organization, admin) groups the user is an active member of, sorted.
     pub groups: Vec<String>,
-    /// `org-admin`, `site-admin`, `product-admin` or `user`, when an organization is configured.
+    /// The highest role, `org-admin`, `site-admin`, `product-admin` or `user`, when an organization is
+    /// configured.
     pub role: Option<String>,
+    /// Every admin role, when an organization is configured: `org-admin`, `site-admin`, then
+    /// `product-admin:<product>` by product ([`role::product_admin`]).
+    pub roles: Vec<String>,
     /// Last day with Jira activity (from this window, or remembered from earlier syncs).
     pub last_active_date: Option<NaiveDate>,
-    /// Last product page view reported by the Admin API (a login signal, not an edit).
-    pub admin_last_active: Option<NaiveDate>,
+    /// When the user was first seen holding a license: none from the sync; the inventory writer sets the
+    /// time of its write for a holder, or the earlier time the user's JiraUser remembers.
+    pub first_seen: Option<DateTime<Utc>>,
+    /// The user's products with their last product page views, as the Admin API reports them (a login
+    /// signal, not an edit), when an organization is configured.
+    pub product_last_active: Vec<ProductUse>,
     /// Days with activity in the window.
     pub active_days: u32,
     /// Activity counts in the window.
@@ -192,7 +202,7 @@ pub struct Inventory {
     pub records: Vec<UserRecord>,
 }
 
-/// Role names used in [`UserRecord::role`].
+/// Role names used in [`UserRecord::role`] and [`UserRecord::roles`].
 pub mod role {
     /// Organization admin.
     pub const ORG_ADMIN: &str = "org-admin";
@@ -202,4 +212,17 @@ pub mod role {
     pub const PRODUCT_ADMIN: &str = "product-admin";
     /// Everyone else.
     pub const USER: &str = "user";
+
+    /// Prefix of the role of a product's admins in [`super::UserRecord::roles`].
+    const PRODUCT_ADMIN_OF: &str = "product-admin:";
+
+    /// The role of the admins of `product`: `product-admin:jira-software`.
+    pub fn product_admin(product: &str) -> String {
+        format!("{PRODUCT_ADMIN_OF}{product}")
+    }
+
+    /// The product of a product admin role (`product-admin:jira-software` gives `jira-software`).
+    pub fn product_of(role: &str) -> Option<&str> {
+        role.strip_prefix(PRODUCT_ADMIN_OF)
+    }
 }
