@@ -181,6 +181,26 @@ async fn the_plan_holds_exactly_the_known_inactive_holders_and_a_dry_run_changes
     assert_eq!((f.holders, f.unknown_yet, f.candidates), (9, 6, 0));
     assert!(long.status.as_ref().unwrap().plan.is_none());
 
+    // The report shows what the policies would reclaim (the larger of the two figures).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jira-cloud-operator"))
+        .args(["report", "-n", &w.namespace, "acme", "-o", "json"])
+        .env("KUBECONFIG", testkit::plane::shared().kubeconfig_path())
+        .output()
+        .expect("the report runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON rows");
+    let software = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["product"] == "jira-software")
+        .expect("a Jira Software row");
+    assert_eq!(software["reclaimableByPolicy"], 4, "{rows}");
+
     // DryRun: a sync later, still nothing written to Jira and no JiraAction.
     w.resync().await;
     w.evaluated("reclaim").await;

@@ -2,6 +2,7 @@
 //! the cluster with the caller's kubeconfig (like kubectl).
 
 pub mod figures;
+pub mod policies;
 pub mod render;
 
 use std::collections::BTreeMap;
@@ -10,7 +11,7 @@ use anyhow::Context as _;
 use chrono::Utc;
 use kube::{Api, Client, ResourceExt, api::ListParams};
 
-use crate::api::{JiraConnection, JiraUser, JiraUserStatus, LABEL_CONNECTION};
+use crate::api::{JiraConnection, JiraLicensePolicy, JiraUser, JiraUserStatus, LABEL_CONNECTION};
 use figures::{Money, Options, Row};
 use render::Format;
 
@@ -82,14 +83,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
     let client = Client::try_default()
         .await
         .context("cannot reach Kubernetes (KUBECONFIG or in-cluster configuration)")?;
-    let connections: Api<JiraConnection> = if args.all_namespaces {
-        Api::all(client.clone())
-    } else {
-        match &args.namespace {
-            Some(ns) => Api::namespaced(client.clone(), ns),
-            None => Api::default_namespaced(client.clone()),
-        }
-    };
+    let connections: Api<JiraConnection> = scoped(&client, &args);
     let mut listed = connections
         .list(&ListParams::default())
         .await
@@ -116,11 +110,33 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         }
         rows.extend(of_connection);
     }
+    let policies: Api<JiraLicensePolicy> = scoped(&client, &args);
+    // The policies are an extra column: without the right to read them, the report still prints.
+    match policies.list(&ListParams::default()).await {
+        Ok(list) => policies::fill(&mut rows, &list.items),
+        Err(e) => {
+            eprintln!("cannot list JiraLicensePolicies ({e}): RECLAIMABLE-BY-POLICY is left empty")
+        }
+    }
     print!(
         "{}",
         render::render(&rows, args.output, args.all_namespaces)
     );
     Ok(())
+}
+
+/// The API of a kind in the namespaces the arguments ask for.
+fn scoped<K>(client: &Client, args: &ReportArgs) -> Api<K>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
+{
+    if args.all_namespaces {
+        return Api::all(client.clone());
+    }
+    match &args.namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::default_namespaced(client.clone()),
+    }
 }
 
 /// The status of every JiraUser of `connection`, read a page at a time.
