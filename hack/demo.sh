@@ -255,6 +255,7 @@ if [ -n "$plan" ]; then
     [ "$(date +%s)" -lt "$deadline" ] || fail "timed out waiting for the sync after the run"
     sleep 1
   done
+  policy '{"    checked against the sync of "}{.status.lastRun.checkedSyncTime}{": "}{.status.lastRun.notReclaimed}{" reclaimed users still hold the product"}{"\n"}{range .status.lastRun.notReclaimedUsers[*]}{"      "}{.accountId}{" "}{.reason}{": "}{.message}{"\n"}{end}'
   step "jira-cloud-operator report -n $ns acme --inactive-days 14 --seat-price jira-software=8.60   (after)"
   report
 else

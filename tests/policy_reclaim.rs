@@ -332,6 +332,13 @@ async fn an_approved_plan_removes_exactly_its_users_from_the_products_groups() {
         "5b10a2844c20165700ede004"
     );
     assert_eq!(run.not_reclaimed_users[0].reason, "StillHoldsProduct");
+    assert!(
+        run.not_reclaimed_users[0]
+            .message
+            .contains("jira-software-users grants it"),
+        "{:?}",
+        run.not_reclaimed_users[0]
+    );
     // The figures moved: Ben holds no license any more.
     let f = &p.status.as_ref().unwrap().products[0];
     assert_eq!((f.holders, f.candidates), (8, 2));

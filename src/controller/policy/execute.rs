@@ -224,10 +224,19 @@ pub fn follow(run: &mut Run, actions: &[JiraAction], loaded: &Loaded) -> Vec<Not
         .filter(|((account, product), _)| loaded.holds(account, product))
         .map(|((account_id, product), (groups, failed))| {
             let (reason, message) = if failed.is_empty() {
+                let through = loaded.granting_groups(&account_id, &product);
+                let why = if through.is_empty() {
+                    "no group the operator reads grants it: a direct product assignment".to_string()
+                } else {
+                    format!(
+                        "{} grants it (joined after the plan, or put back by an identity provider)",
+                        through.join(", ")
+                    )
+                };
                 (
                     "StillHoldsProduct",
                     format!(
-                        "still holds {product} after leaving {}: a direct product assignment or a group managed elsewhere (synced from an identity provider) grants it",
+                        "still holds {product} after leaving {}: {why}",
                         groups.join(", ")
                     ),
                 )

@@ -36,6 +36,18 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// The groups of holder `account_id` that grant `product`, according to the last sync.
+    pub fn granting_groups(&self, account_id: &str, product: &str) -> Vec<String> {
+        let grants = self.site.product_groups.get(product);
+        self.holders
+            .iter()
+            .filter(|h| h.status.account_id == account_id)
+            .flat_map(|h| h.status.groups.iter())
+            .filter(|g| grants.is_some_and(|gs| gs.contains(g)))
+            .cloned()
+            .collect()
+    }
+
     /// True when the holder `account_id` holds `product` according to the last sync.
     pub fn holds(&self, account_id: &str, product: &str) -> bool {
         self.holders.iter().any(|h| {
