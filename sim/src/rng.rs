@@ -24,4 +24,23 @@ impl Rng {
     pub(crate) fn chance(&mut self, p: f64) -> bool {
         ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < p
     }
+
+    /// A random id in the layout of a version 4 UUID.
+    pub(crate) fn uuid_like(&mut self) -> String {
+        let a = self.next_u64();
+        let b = self.next_u64();
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            0x8000 | (b >> 48) & 0x3fff,
+            b & 0xffff_ffff_ffff
+        )
+    }
+
+    /// A time of day in office hours, 07:00 to 19:59 UTC, in seconds since midnight.
+    pub(crate) fn office_time(&mut self) -> u32 {
+        7 * 3600 + self.below(13 * 3600) as u32
+    }
 }
