@@ -56,6 +56,8 @@ users:
   - {account_id: 5b10a2844c20165700ede010, name: Ivy, email: ivy@example.com, active: false, groups: [jira-software-users]}
   # Never active: candidate.
   - {account_id: 5b10a2844c20165700ede011, name: Jay, email: jay@example.com, groups: [jira-software-users]}
+  # No license at the first sync: a holder that appears later is new.
+  - {account_id: 5b10a2844c20165700ede012, name: Kim, email: kim@example.com}
 projects:
   - {key: ENG, name: Engineering, type_key: software}
 issues:
@@ -113,6 +115,12 @@ async fn the_plan_holds_exactly_the_known_inactive_holders_and_a_dry_run_changes
     w.protect("finn@example.com").await;
     w.sim.clear_received_requests();
     w.policy("reclaim", POLICY).await;
+    // Holders present at the connection's first sync are not new: a grace period spares none of them.
+    w.policy(
+        "grace",
+        "products: [jira-software], inactiveDays: 14, graceDays: 14",
+    )
+    .await;
     // Beyond the history the operator has: nobody is known inactive.
     w.policy("long", "products: [jira-software], inactiveDays: 120")
         .await;
@@ -181,7 +189,12 @@ async fn the_plan_holds_exactly_the_known_inactive_holders_and_a_dry_run_changes
     assert_eq!((f.holders, f.unknown_yet, f.candidates), (9, 6, 0));
     assert!(long.status.as_ref().unwrap().plan.is_none());
 
-    // The report shows what the policies would reclaim (the larger of the two figures).
+    let grace = w.evaluated("grace").await;
+    let f = &grace.status.as_ref().unwrap().products[0];
+    // Without the reclaim policy's exclusions, only the own account and the protected Finn are kept.
+    assert_eq!((f.inactive, f.excluded, f.candidates), (8, 2, 6));
+
+    // The report shows what the policies would reclaim: the largest figure, the grace policy's 6.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_jira-cloud-operator"))
         .args(["report", "-n", &w.namespace, "acme", "-o", "json"])
         .env("KUBECONFIG", testkit::plane::shared().kubeconfig_path())
@@ -199,11 +212,31 @@ async fn the_plan_holds_exactly_the_known_inactive_holders_and_a_dry_run_changes
         .iter()
         .find(|r| r["product"] == "jira-software")
         .expect("a Jira Software row");
-    assert_eq!(software["reclaimableByPolicy"], 4, "{rows}");
+    assert_eq!(software["reclaimableByPolicy"], 6, "{rows}");
 
+    // Kim gets Jira Software after the first sync: new, so spared by the grace period only.
+    w.sim.with_state(|st| {
+        let g = st
+            .group_ref(None, Some("jira-software-users"))
+            .expect("the group");
+        let u = st.user_ref("kim@example.com").expect("Kim");
+        st.add_member(g, u);
+    });
     // DryRun: a sync later, still nothing written to Jira and no JiraAction.
     w.resync().await;
-    w.evaluated("reclaim").await;
+    let grace = w
+        .wait_policy("grace", "Kim as a new holder", |p| {
+            p.status
+                .as_ref()
+                .is_some_and(|s| s.products[0].holders == 10)
+        })
+        .await;
+    let f = &grace.status.as_ref().unwrap().products[0];
+    assert_eq!((f.inactive, f.excluded, f.candidates), (9, 3, 6));
+    w.wait_policy("reclaim", "Kim as a candidate", |p| {
+        candidates(p).contains(&"kim@example.com".to_string())
+    })
+    .await;
     assert_eq!(w.writes(), Vec::<String>::new());
     assert!(w.actions().await.is_empty());
     w.stop().await;
