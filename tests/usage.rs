@@ -169,8 +169,7 @@ async fn last_activity_first_seen_and_first_sync_survive_the_window_re_syncs_and
         let core = s.group_ref(None, Some("jira-core-users")).unwrap();
         s.add_member(core, bob);
     });
-    let _operator =
-        InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
+    let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
     request_sync(&client, ns, "acme", "after-restart").await;
     let restarted = wait_ready(&client, ns, "acme", Some("after-restart")).await;
     assert_eq!(first_sync_time(&restarted), first_sync, "across a restart");
@@ -196,11 +195,45 @@ async fn last_activity_first_seen_and_first_sync_survive_the_window_re_syncs_and
     let before: Vec<_> = seen.into_iter().filter(|(a, _)| a != "u-bob").collect();
     assert_eq!(others, before, "first seen times stay across a restart");
 
-    // An unchanged re-sync writes no JiraUser.
+    // An unchanged re-sync writes no JiraUser, and continues the history.
     let versions = resource_versions(&client, ns, "acme").await;
     request_sync(&client, ns, "acme", "unchanged").await;
-    wait_ready(&client, ns, "acme", Some("unchanged")).await;
+    let unchanged = wait_ready(&client, ns, "acme", Some("unchanged")).await;
     assert_eq!(resource_versions(&client, ns, "acme").await, versions);
+    assert_eq!(
+        unchanged.status.as_ref().unwrap().activity_history_from,
+        None
+    );
+
+    // The operator stops for longer than the usage window (its last successful sync 40 days before today):
+    // the next sync cannot continue the history, which starts again with its window.
+    operator.stop().await;
+    let connections: Api<JiraConnection> = Api::namespaced(client.clone(), ns);
+    let long_ago = (today - chrono::Days::new(40))
+        .and_hms_opt(12, 0, 0)
+        .unwrap()
+        .and_utc()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    connections
+        .patch_status(
+            "acme",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"status": {"lastSyncTime": long_ago}})),
+        )
+        .await
+        .expect("patch the last sync time");
+    let _operator =
+        InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
+    request_sync(&client, ns, "acme", "after-a-gap").await;
+    let gap = wait_ready(&client, ns, "acme", Some("after-a-gap")).await;
+    let st = gap.status.as_ref().unwrap();
+    assert_eq!(
+        st.activity_history_from.as_deref(),
+        Some(st.usage.as_ref().unwrap().from.as_str()),
+        "the history starts again with the window"
+    );
+    assert_eq!(first_sync_time(&gap), first_sync);
 }
 
 fn day_of(ms: i64) -> String {

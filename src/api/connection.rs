@@ -263,6 +263,13 @@ pub struct JiraConnectionStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_sync_time: Option<Time>,
 
+    /// First UTC day of the operator's unbroken activity history, set when a successful sync could not
+    /// continue the previous one (no successful sync for longer than the usage window, or a window that
+    /// shrank past the last sync): activity before the gap may not have been observed. Unset: the history
+    /// starts one usage window before `firstSyncTime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_history_from: Option<String>,
+
     /// When the next sync is due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_sync_time: Option<Time>,

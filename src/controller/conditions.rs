@@ -221,6 +221,7 @@ pub fn sync_succeeded(
         api_requests: stats.api_requests,
         throttled: stats.throttled,
     });
+    super::history::continue_history(st, inventory.usage.from);
     st.last_sync_time = Some(time(now));
     st.first_sync_time.get_or_insert_with(|| time(now));
     st.next_sync_time = Some(time(next));

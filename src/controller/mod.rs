@@ -9,6 +9,7 @@ pub mod context;
 pub mod credentials;
 pub mod figures;
 pub mod gauges;
+mod history;
 pub mod inventory;
 pub mod organization;
 pub mod panics;

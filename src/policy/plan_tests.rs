@@ -17,6 +17,7 @@ fn site() -> Site {
             first_sync_time: Some(at("2026-10-01T02:00:00Z")),
             usage_window_days: 30,
             organization: false,
+            history_from: None,
         },
         own_account: Some("own".into()),
         product_groups: BTreeMap::from([

@@ -8,7 +8,7 @@
 //! the evidence covers those N days:
 //! - the observed history reaches back to one usage window before the connection's first sync
 //!   (`status.firstSyncTime`), so with N up to `usageWindowDays` a fresh install knows at once, and beyond it
-//!   once enough syncs have run;
+//!   once enough syncs have run; after a gap in the syncs, only back to `status.activityHistoryFrom`;
 //! - or the Admin API's last-active date of the product is older than N days.
 //!
 //! With an organization, a user is inactive only when the Admin API agrees: its date of the product is older
@@ -34,6 +34,8 @@ pub struct Evidence {
     pub usage_window_days: u32,
     /// True when an organization (Admin API) is configured.
     pub organization: bool,
+    /// The connection's `status.activityHistoryFrom`: the history starts again there after a gap.
+    pub history_from: Option<NaiveDate>,
 }
 
 impl Evidence {
@@ -48,13 +50,21 @@ impl Evidence {
                 .and_then(chrono_time),
             usage_window_days: connection.spec.sync.usage_window_days,
             organization: connection.spec.organization.is_some(),
+            history_from: connection
+                .status
+                .as_ref()
+                .and_then(|s| s.activity_history_from.as_deref())
+                .and_then(parse_day),
         }
     }
 
-    /// First UTC day of the observed activity history: one usage window before the first sync's day.
+    /// First UTC day of the observed activity history: one usage window before the first sync's day, or the
+    /// day the history started again after a gap.
     pub fn observed_from(&self) -> Option<NaiveDate> {
         let first = self.first_sync_time?.date_naive();
-        first.checked_sub_days(Days::new(u64::from(self.usage_window_days.max(1)) - 1))
+        let from =
+            first.checked_sub_days(Days::new(u64::from(self.usage_window_days.max(1)) - 1))?;
+        Some(self.history_from.map_or(from, |h| h.max(from)))
     }
 
     /// First UTC day of the `days` days ending today.
@@ -181,6 +191,7 @@ mod tests {
             first_sync_time: first.map(|f| day(f).and_hms_opt(23, 59, 0).unwrap().and_utc()),
             usage_window_days: 30,
             organization,
+            history_from: None,
         }
     }
 
@@ -252,6 +263,30 @@ mod tests {
         assert_eq!(
             classify(&user(Some("2026-12-07"), &[]), SW, &e, 7),
             Inactivity::Active
+        );
+    }
+
+    #[test]
+    fn after_a_gap_the_history_starts_again() {
+        let mut e = evidence(Some("2026-08-29"), false);
+        e.history_from = Some(day("2026-11-20"));
+        assert_eq!(e.observed_from(), Some(day("2026-11-20")));
+        assert_eq!(
+            classify(&user(Some("2026-07-30"), &[]), SW, &e, 18),
+            Inactivity::Inactive {
+                since: day("2026-11-20")
+            }
+        );
+        assert_eq!(
+            classify(&user(Some("2026-07-30"), &[]), SW, &e, 19),
+            Inactivity::UnknownYet,
+            "activity before the gap may have been missed"
+        );
+        e.history_from = Some(day("2026-01-01"));
+        assert_eq!(
+            e.observed_from(),
+            Some(day("2026-07-31")),
+            "never before the first sync's window"
         );
     }
 
@@ -371,5 +406,8 @@ mod tests {
         });
         let e = Evidence::of(&c, now);
         assert_eq!((e.first_sync_time, e.organization), (Some(now), true));
+        assert_eq!(e.history_from, None);
+        c.status.as_mut().unwrap().activity_history_from = Some("2026-12-01".into());
+        assert_eq!(Evidence::of(&c, now).history_from, Some(day("2026-12-01")));
     }
 }
