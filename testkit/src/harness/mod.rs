@@ -1,6 +1,6 @@
 //! One test's world: a fresh namespace on the shared control plane, an in-process simulator, the objects a test
 //! creates (Secrets, JiraConnections, JiraActions built from JSON), the operator's controllers in-process, and
-//! the waits of [`waits`].
+//! the waits (a connection or an action reaching a state, Events).
 
 mod waits;
 
