@@ -301,20 +301,20 @@ async fn permanent_failures_fail_at_once_with_their_reason() {
 async fn transient_failures_retry_with_backoff_then_succeed() {
     let h = Harness::with_acme("act-retry", SimConfig::default()).await;
     let controller = h.start_actions();
-    // The next two requests to the group member endpoint answer 503; the HTTP layer does not retry in these
-    // tests, so each reaches the controller as a failed attempt.
+    // The next two lookups of the user by email answer 503; the HTTP layer does not retry in these tests, so
+    // each reaches the controller as a failed attempt.
     h.sim.set_faults(Faults {
         server_error: Some(ServerErrorFault {
             status: 503,
             count: Some(2),
             ..Default::default()
         }),
-        routes: vec!["/rest/api/3/group/user".into()],
+        routes: vec!["/rest/api/3/user/search".into()],
         ..Default::default()
     });
     h.create(
         "add",
-        json!({"addUserToGroup": {"user": {"accountId": AVA}, "group": "devs"}}),
+        json!({"addUserToGroup": {"user": {"email": "ava@example.com"}, "group": "devs"}}),
     )
     .await;
     let done = h.finished("add").await;
@@ -344,12 +344,37 @@ async fn transient_failures_retry_with_backoff_then_succeed() {
     ok(succeeded(&done), "Executed");
     assert_eq!(attempts(&done), 2);
     assert_eq!(h.marked_issues(&create).len(), 1);
+
+    // A change answered 5xx may have been made (a gateway can answer 503 after Jira acted): the outcome is
+    // unknown, and the next attempt checks Jira before it changes anything.
+    h.sim.set_faults(Faults {
+        server_error: Some(ServerErrorFault {
+            status: 503,
+            count: Some(1),
+            ..Default::default()
+        }),
+        routes: vec!["/rest/api/3/group/user".into()],
+        ..Default::default()
+    });
+    h.create(
+        "remove",
+        json!({"removeUserFromGroup": {"user": {"accountId": AVA}, "group": "devs"}}),
+    )
+    .await;
+    let done = h.finished("remove").await;
+    ok(succeeded(&done), "Executed");
+    assert_eq!(attempts(&done), 2);
+    assert!(done.status.as_ref().unwrap().may_have_acted);
+    assert!(!groups_of(&h.sim, AVA).contains(&"devs".to_string()));
+    assert!(h.has_event("remove", "Warning", "OutcomeUnknown").await);
+
     let metrics = controller.ctx.metrics.encode();
-    assert!(
-        metrics
-            .contains(r#"jira_operator_actions_total{kind="addUserToGroup",outcome="retried"} 2"#),
-        "{metrics}"
-    );
+    for counted in [
+        r#"jira_operator_actions_total{kind="addUserToGroup",outcome="retried"} 2"#,
+        r#"jira_operator_actions_total{kind="removeUserFromGroup",outcome="outcome_unknown"} 1"#,
+    ] {
+        assert!(metrics.contains(counted), "{counted}: {metrics}");
+    }
     controller.stop().await;
 }
 

@@ -1,7 +1,7 @@
 //! Exactly once under the way Jira Cloud really behaves after it acted: a create performed whose answer never
-//! arrived while the issue search lags (by nothing, a little, or far beyond the operator's search window), half
-//! of all mutating answers lost over a mixed batch, an identical createIssue re-created after its TTL deleted
-//! it, and a mistyped issue key.
+//! arrived while the issue search lags (by nothing, a little, or far beyond the operator's search window), a
+//! create performed and answered 503 by a gateway while the search lags, half of all mutating answers lost over
+//! a mixed batch, an identical createIssue re-created after its TTL deleted it, and a mistyped issue key.
 
 use jira_cloud_operator::api::{ActionPhase, JiraAction, find_condition};
 use jira_sim::{AfterProcessingFault, Faults, GenerateOptions, SimConfig, scenario::AccountType};
@@ -69,6 +69,50 @@ async fn a_create_answered_late_makes_one_issue_whatever_the_search_lag() {
         assert_eq!(st.attempt, None);
         assert!(w.sim.stats().answers_lost >= 1, "the fault struck");
     }
+    operator.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_answered_503_after_processing_makes_one_issue() {
+    let w = Harness::new("once-503", SimConfig::default()).await;
+    let operator = w.start(settings(&w));
+    w.basic_connection("acme").await;
+    // A gateway answers 503 although the backend created the issue, and the search does not see it yet: a
+    // resent create would make a second issue.
+    w.sim.set_faults(Faults {
+        after_processing: Some(AfterProcessingFault {
+            status: Some(503),
+            count: Some(1),
+            ..AfterProcessingFault::default()
+        }),
+        routes: vec!["/rest/api/3/issue".into()],
+        search_lag_ms: 300_000,
+        ..Faults::default()
+    });
+    let created = w
+        .create_on(
+            "gateway-503",
+            "acme",
+            json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": "Answered 503"}}),
+        )
+        .await;
+    let done = w.finished_all(&["gateway-503".to_string()]).await.remove(0);
+    let issues = w.marked_issues(&created);
+    assert_eq!(issues.len(), 1, "one issue for one action: {issues:?}");
+    assert_eq!(
+        verdict(&done),
+        (Some(ActionPhase::Succeeded), "Executed".into())
+    );
+    let st = done.status.unwrap();
+    assert_eq!(
+        st.result.unwrap().issue_key.as_deref(),
+        Some(issues[0].as_str())
+    );
+    assert!(
+        st.may_have_acted,
+        "the 503 is on record as a possibly processed create"
+    );
+    assert_eq!(w.sim.stats().answers_lost, 1, "the fault struck");
     operator.stop().await;
 }
 

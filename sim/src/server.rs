@@ -123,15 +123,10 @@ async fn accept_loop(listener: TcpListener, shared: App, mut stopped: watch::Rec
                         Ok(r) => r,
                         Err(never) => match never {},
                     };
-                    if let Some(lost) = lost {
-                        tokio::time::sleep(lost.delay).await;
-                        if lost.drop {
-                            return Err(io::Error::other(
-                                "answer dropped after processing by fault injection",
-                            ));
-                        }
+                    match lost {
+                        Some(lost) => lost.deliver(response).await,
+                        None => Ok(response),
                     }
-                    Ok(response)
                 }
             });
             let conn = hyper::server::conn::http1::Builder::new()

@@ -174,6 +174,27 @@ async fn a_late_answer_outlives_the_client_timeout() {
 }
 
 #[tokio::test]
+async fn a_gateway_error_replaces_the_answer_of_a_processed_create() {
+    let sim = start().await;
+    sim.handle.set_faults(Faults {
+        after_processing: Some(AfterProcessingFault {
+            status: Some(503),
+            count: Some(1),
+            ..AfterProcessingFault::default()
+        }),
+        ..Faults::default()
+    });
+    let url = sim.url("/rest/api/3/issue");
+    let r = try_send(&sim, "POST", &url, Some(&issue("gateway")), None).await;
+    assert_eq!(r.unwrap(), 503, "the client sees the gateway's error");
+    assert_eq!(labelled(&sim, "gateway"), ["ENG-4"], "the create happened");
+    let again = try_send(&sim, "POST", &url, Some(&issue("gateway")), None).await;
+    assert_eq!(again.unwrap(), 201);
+    assert_eq!(sim.handle.stats().answers_lost, 1);
+    sim.handle.shutdown().await;
+}
+
+#[tokio::test]
 async fn count_every_nth_and_routes_select_the_lost_answers() {
     let sim = start().await;
     sim.handle.set_faults(Faults {

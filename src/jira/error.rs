@@ -268,7 +268,7 @@ pub enum JiraError {
         location: String,
     },
     /// A change was sent and Jira may have made it, but its answer never arrived (timeout, dropped connection,
-    /// a 5xx after processing): never resent blindly.
+    /// any 5xx: a gateway may answer 503 after the backend acted): never resent blindly.
     #[error("Jira may have made the change ({operation}), but its answer was lost: {detail}")]
     OutcomeUnknown {
         /// What the operator tried to do.

@@ -1,6 +1,7 @@
 //! The HTTP layer: one per connection. Timeouts, a concurrency cap, request pacing, retries with
-//! jittered exponential backoff on network errors and 5xx, and 429 handling through `Retry-After` and the
-//! rate-limit headers (a throttled request waits and is resent; it never counts as a failure).
+//! jittered exponential backoff on network errors and 5xx (a change only when Jira cannot have processed it),
+//! and 429 handling through `Retry-After` and the rate-limit headers (a throttled request waits and is resent;
+//! it never counts as a failure).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -64,8 +65,9 @@ pub(crate) struct Request {
     pub body: Option<Bytes>,
     /// Content type of the body.
     pub content_type: &'static str,
-    /// False for requests whose repetition changes Jira (create): those are resent only when Jira did not
-    /// process them (429, 503, connection refused).
+    /// False for requests whose repetition changes Jira (create): those are resent only when Jira cannot have
+    /// processed them (429, connection refused); any other failure, a 5xx included (a gateway may answer 503
+    /// after the backend acted), ends the call with `OutcomeUnknown`.
     pub idempotent: bool,
     /// False for requests that bypass the concurrency cap (OAuth token requests, made while a permit is
     /// held).
@@ -353,7 +355,9 @@ impl Http {
     ) -> Attempt {
         let retry_after = throttle_wait(headers, Utc::now());
         if status == StatusCode::TOO_MANY_REQUESTS
-            || (status == StatusCode::SERVICE_UNAVAILABLE && retry_after.is_some())
+            || (status == StatusCode::SERVICE_UNAVAILABLE
+                && retry_after.is_some()
+                && req.idempotent)
         {
             self.throttled.fetch_add(1, Ordering::Relaxed);
             self.count(req.endpoint, |s| s.throttled += 1);
@@ -369,8 +373,9 @@ impl Http {
         if status.is_server_error() {
             self.failed.fetch_add(1, Ordering::Relaxed);
             self.count(req.endpoint, |s| s.failed += 1);
+            // Whatever the status, the request reached a server that may have acted on it.
             return Attempt::Failed {
-                processed: status != StatusCode::SERVICE_UNAVAILABLE,
+                processed: true,
                 detail: format!("HTTP {status}: {}", super::error::ErrorDetail::parse(&body)),
             };
         }

@@ -105,7 +105,8 @@ pub struct DropFault {
 }
 
 /// Processes affected mutating requests (`POST`, `PUT`, `DELETE`, read-only POSTs excluded), then delays
-/// the answer by `delay_ms` and/or closes the connection without answering (`drop`). Which affected
+/// the answer by `delay_ms` and/or closes the connection without answering (`drop`) or answers a gateway error
+/// instead (`status`). Which affected
 /// requests: the next `count`, every Nth, or a share (`ratio`); none of the three set = every one.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -114,6 +115,9 @@ pub struct AfterProcessingFault {
     pub delay_ms: u64,
     /// Close the connection without an answer (after the delay).
     pub drop: bool,
+    /// Answer this status instead of the real answer (after the delay), as a gateway does whose backend
+    /// processed the request but answered it too late, e.g. 503 or 504; `None` = the real answer.
+    pub status: Option<u16>,
     /// The next N affected requests lose their answer.
     pub count: Option<u64>,
     /// Every Nth affected request loses its answer.

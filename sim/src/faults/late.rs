@@ -1,12 +1,15 @@
 //! Answers lost after processing: a mutation that Jira performed whose answer arrives too late for the
-//! client (`delay_ms`) or never (`drop`), so the client cannot tell whether it happened.
+//! client (`delay_ms`), never (`drop`) or replaced by a gateway's error (`status`), so the client cannot tell
+//! whether it happened.
 
+use std::io;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::engine::{FaultEngine, nth};
 use crate::stats::Collector;
-use axum::http::Method;
+use axum::body::Body;
+use axum::http::{Method, Response, StatusCode, header};
 
 /// What happens to the answer of a request once it is processed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,6 +18,29 @@ pub(crate) struct LostAnswer {
     pub delay: Duration,
     /// Close the connection instead of answering.
     pub drop: bool,
+    /// Answer this status instead of the real answer.
+    pub status: Option<StatusCode>,
+}
+
+impl LostAnswer {
+    /// What the client receives instead of `response`, the request having been processed: after the delay,
+    /// nothing (the connection closes) or the gateway's error.
+    pub(crate) async fn deliver(self, response: Response<Body>) -> io::Result<Response<Body>> {
+        tokio::time::sleep(self.delay).await;
+        if self.drop {
+            return Err(io::Error::other(
+                "answer dropped after processing by fault injection",
+            ));
+        }
+        Ok(match self.status {
+            Some(status) => Response::builder()
+                .status(status)
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from("upstream request timeout"))
+                .expect("a valid gateway answer"),
+            None => response,
+        })
+    }
 }
 
 /// POSTs that only read (searches, bulk fetches, the token endpoint, the Admin API user search).
@@ -81,6 +107,7 @@ impl FaultEngine {
         Some(LostAnswer {
             delay: Duration::from_millis(f.delay_ms),
             drop: f.drop,
+            status: f.status.and_then(|s| StatusCode::from_u16(s).ok()),
         })
     }
 }
