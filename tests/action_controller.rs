@@ -1,6 +1,7 @@
 //! The JiraAction controller on a real apiserver against the simulator: every action kind, goals that already
-//! hold, every permanent failure reason, transient failures then success, a connection that is not Ready then
-//! recovers, no second execution after a restart, and `ttlSecondsAfterFinished`. `kubectl wait
+//! hold, every permanent failure reason (a gone or mistyped account to delete is `NotFound`), transient failures
+//! then success, a connection that is not Ready then recovers, no second execution after a restart, and
+//! `ttlSecondsAfterFinished`. `kubectl wait
 //! --for=condition=Finished` waits for an action to end either way: `Finished=False` while it waits for its
 //! connection, then `Finished=True` with reason `Succeeded` or `Failed`.
 
@@ -175,7 +176,7 @@ async fn group_membership_by_email_and_account_id() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn delete_user_by_email_then_again_already_gone() {
+async fn delete_user_by_email_then_a_gone_or_mistyped_account_is_not_found() {
     let h = Harness::with_acme("act-deluser", SimConfig::default()).await;
     let controller = h.start_actions();
     h.create(
@@ -197,13 +198,40 @@ async fn delete_user_by_email_then_again_already_gone() {
         json!({"deleteUser": {"user": {"accountId": AVA}}}),
     )
     .await;
-    // The account is gone: resolving it fails before anything is sent (a typo is not success).
+    // The account is gone: Jira answers the delete 404, which on an action's first attempt is NotFound, not
+    // success (it may be a typo; the message says an earlier action may have removed it).
     let again = h.finished("delete-again").await;
     assert_eq!(
         again.status.as_ref().and_then(|s| s.phase),
-        Some(jira_cloud_operator::api::ActionPhase::Failed)
+        Some(ActionPhase::Failed)
     );
+    assert_eq!(succeeded(&again), ("False".into(), "NotFound".into()));
     assert!(message(&again).contains(AVA), "{}", message(&again));
+    assert!(
+        message(&again).contains("earlier JiraAction"),
+        "{}",
+        message(&again)
+    );
+
+    // A mistyped account: NotFound too, and nobody is deleted.
+    let typo = format!("{MIA}0");
+    h.create(
+        "delete-typo",
+        json!({"deleteUser": {"user": {"accountId": typo}}}),
+    )
+    .await;
+    let typo_done = h.finished("delete-typo").await;
+    assert_eq!(
+        typo_done.status.as_ref().and_then(|s| s.phase),
+        Some(ActionPhase::Failed)
+    );
+    assert_eq!(succeeded(&typo_done), ("False".into(), "NotFound".into()));
+    assert!(
+        message(&typo_done).contains(&typo),
+        "{}",
+        message(&typo_done)
+    );
+    assert!(h.sim.with_state(|st| st.user_by_account(MIA).is_some()));
     controller.stop().await;
 }
 

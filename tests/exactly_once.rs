@@ -1,10 +1,14 @@
 //! Exactly once under the way Jira Cloud really behaves after it acted: a create performed whose answer never
 //! arrived while the issue search lags (by nothing, a little, or far beyond the operator's search window), a
 //! create performed and answered 503 by a gateway while the search lags, half of all mutating answers lost over
-//! a mixed batch, an identical createIssue re-created after its TTL deleted it, and a mistyped issue key.
+//! a mixed batch, an identical createIssue re-created after its TTL deleted it, a mistyped issue key, and a
+//! connection re-pointed to another site after an attempt (`SiteChanged`, nothing sent to the new site).
 
 use jira_cloud_operator::api::{ActionPhase, JiraAction, find_condition};
-use jira_sim::{AfterProcessingFault, Faults, GenerateOptions, SimConfig, scenario::AccountType};
+use jira_sim::{
+    AfterProcessingFault, Faults, GenerateOptions, ServerErrorFault, SimConfig,
+    scenario::AccountType,
+};
 use serde_json::json;
 use std::time::Duration;
 use testkit::Harness;
@@ -316,4 +320,75 @@ async fn a_recreated_identical_create_finds_its_issue_and_a_mistyped_key_is_not_
     );
     assert!(typo.status.unwrap().message.unwrap().contains("ENG-99999"));
     operator.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_re_pointed_to_another_site_fails_the_action_and_acts_nowhere() {
+    let w = Harness::with_acme("once-site", SimConfig::default()).await;
+    let controller = w.start_actions();
+    // The first attempt is recorded (and the site pinned), then fails on a 503 and waits to retry.
+    w.sim.set_faults(Faults {
+        server_error: Some(ServerErrorFault {
+            status: 503,
+            every_nth: Some(1),
+            ..ServerErrorFault::default()
+        }),
+        routes: vec!["/rest/api/3/project".into()],
+        ..Faults::default()
+    });
+    let created = w
+        .create(
+            "moved",
+            json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": "Before the move"}}),
+        )
+        .await;
+    let pending = w
+        .wait_action("moved", "a failed first attempt", |a| {
+            a.status
+                .as_ref()
+                .is_some_and(|s| s.phase == Some(ActionPhase::Pending) && s.attempts >= 1)
+        })
+        .await;
+    let pinned = pending.status.unwrap().site_cloud_id;
+    assert_eq!(pinned.as_deref(), Some(w.sim.cloud_id().as_str()));
+
+    // The connection now points at another site, whose credentials work too.
+    let other = jira_sim::start(SimConfig::default())
+        .await
+        .expect("a second site");
+    other.with_state(|st| st.cloud_id = "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f".into());
+    w.connections()
+        .patch(
+            "acme",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({"spec": {"siteUrl": other.url().to_string()}})),
+        )
+        .await
+        .expect("re-point the connection");
+    w.sim.set_faults(Faults::default());
+
+    let done = w.finished("moved").await;
+    assert_eq!(
+        verdict(&done),
+        (Some(ActionPhase::Failed), "SiteChanged".into())
+    );
+    let message = done.status.unwrap().message.unwrap_or_default();
+    assert!(message.contains(&other.cloud_id()), "{message}");
+    let writes: Vec<String> = other
+        .received_requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        writes,
+        Vec::<String>::new(),
+        "nothing sent to the new site but reads"
+    );
+    assert!(
+        w.marked_issues(&created).is_empty(),
+        "nothing created on the old site"
+    );
+    controller.stop().await;
+    other.shutdown().await;
 }

@@ -5,9 +5,9 @@
 //!   (`Synced=False/ImplausibleListing`, a Warning Event), and the `jiracloud.io/accept-listing` annotation lets
 //!   one such listing through;
 //! - the organization is optional in failure too: with the Admin API down, then with a wrong Admin API key,
-//!   users, licenses and usage are still refreshed and the connection stays Ready, while `OrganizationSynced`
-//!   is False and the roles (in status and in each JiraUser) stay as they were; a reconcile with nothing
-//!   changed does not sync the site again for it, a changed Secret does;
+//!   users, licenses and usage (a user's new activity) are still refreshed and the connection stays Ready,
+//!   while `OrganizationSynced` is False and the roles (in status and in each JiraUser) stay as they were; a
+//!   reconcile with nothing changed does not sync the site again for it, a changed Secret does;
 //! - an action needs valid credentials, not a fresh inventory: a connection whose sync fails (server errors on
 //!   a route only the sync reads) but whose credentials work runs its actions.
 
@@ -69,6 +69,73 @@ fn delete_users(w: &Harness, n: usize) -> Vec<String> {
             })
             .collect()
     })
+}
+
+/// Makes a user with no activity on record (a human with a product, never one `delete_users` picks first)
+/// comment now, 91 s ago: past the horizon of a sync that finished at least 2 s earlier (a sync leaves the last
+/// 90 s to the next one), so the next sync counts it. Returns the user's accountId and the UTC day of the
+/// comment.
+async fn activate_an_idle_user(w: &Harness, connection: &JiraConnection) -> (String, String) {
+    let finished = connection
+        .status
+        .as_ref()
+        .and_then(|s| s.last_sync_time.clone())
+        .expect("a finished sync")
+        .0;
+    testkit::wait::eventually(
+        "2 s past the last sync",
+        Duration::from_secs(10),
+        || async {
+            (k8s_openapi::jiff::Timestamp::now().duration_since(finished)
+                > k8s_openapi::jiff::SignedDuration::from_secs(2))
+            .then_some(())
+        },
+    )
+    .await;
+    w.sim.with_state(|st| {
+        let acted: std::collections::HashSet<u32> = st
+            .comments
+            .iter()
+            .flat_map(|c| [c.author, c.update_author])
+            .chain(st.changes.iter().map(|c| c.author))
+            .chain(st.worklogs.iter().flat_map(|l| [l.author, l.update_author]))
+            .flatten()
+            .collect();
+        let u = (0..st.users.len() as u32)
+            .rev()
+            .find(|&u| {
+                let user = &st.users[u as usize];
+                user.account_type == AccountType::Atlassian
+                    && user.active
+                    && !user.deleted
+                    && matches!(user.jira_email(), Some(Some(_)))
+                    && !st.user_products(u).is_empty()
+                    && !acted.contains(&u)
+            })
+            .expect("a user without activity");
+        let issue = (0..st.issues.len() as u32)
+            .find(|&i| st.issues[i as usize].is_some())
+            .expect("an issue");
+        let at = jira_sim::format::now_ms() - 91_000;
+        st.add_comment(issue, Some(u), "Back from leave.".into(), at);
+        let day = k8s_openapi::jiff::Timestamp::from_millisecond(at)
+            .expect("a valid time")
+            .to_zoned(k8s_openapi::jiff::tz::TimeZone::UTC)
+            .date();
+        (st.users[u as usize].account_id.clone(), day.to_string())
+    })
+}
+
+/// The last day `account_id` was active, as its JiraUser says.
+async fn last_active(w: &Harness, account_id: &str) -> Option<String> {
+    let api: Api<JiraUser> = Api::namespaced(w.client.clone(), &w.namespace);
+    api.list(&ListParams::default())
+        .await
+        .expect("list the JiraUsers")
+        .items
+        .into_iter()
+        .find(|u| u.spec.account_id == account_id)
+        .and_then(|u| u.status.and_then(|s| s.last_active_date))
 }
 
 /// JiraConnection reconciles finished so far.
@@ -358,7 +425,9 @@ async fn admin_api_trouble_keeps_the_roles_and_the_rest_syncs() {
         "{roles_before:?}"
     );
 
-    // The Admin API is down; meanwhile a user leaves the site.
+    // The Admin API is down; meanwhile a user leaves the site and an idle user becomes active.
+    let (woken, day) = activate_an_idle_user(&w, &good).await;
+    assert_eq!(last_active(&w, &woken).await, None, "{woken} was idle");
     w.sim.set_faults(Faults {
         server_error: Some(ServerErrorFault {
             status: 503,
@@ -382,6 +451,11 @@ async fn admin_api_trouble_keeps_the_roles_and_the_rest_syncs() {
         "licenses not refreshed"
     );
     assert_eq!(figures(&c)["roles"], roles, "roles not kept");
+    assert_eq!(
+        last_active(&w, &woken).await,
+        Some(day),
+        "usage not refreshed"
+    );
     assert_eq!(
         condition(&c, "OrganizationSynced"),
         Some(("False".into(), "JiraUnavailable".into()))
