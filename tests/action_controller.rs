@@ -1,7 +1,7 @@
 //! The JiraAction controller on a real apiserver against the simulator: every action kind, goals that already
 //! hold, every permanent failure reason (a gone or mistyped account to delete is `NotFound`), transient failures
-//! then success, a connection that is not Ready then recovers, no second execution after a restart, and
-//! `ttlSecondsAfterFinished`. `kubectl wait
+//! then success, a connection that is not Ready then recovers, no second execution after a restart,
+//! `ttlSecondsAfterFinished`, and a caught panic recorded on its object alone. `kubectl wait
 //! --for=condition=Finished` waits for an action to end either way: `Finished=False` while it waits for its
 //! connection, then `Finished=True` with reason `Succeeded` or `Failed`.
 
@@ -682,5 +682,55 @@ async fn kubectl_wait_for_finished_returns_on_success_and_on_failure() {
     let bad = h.actions().get("no-such-project").await.unwrap();
     assert_eq!(phase(&bad), Some(ActionPhase::Failed));
     assert_eq!(finished(&bad), ("True".into(), "Failed".into()));
+    controller.stop().await;
+}
+
+/// A panic caught by the wrapper every reconcile runs in is recorded on its object alone (condition
+/// `InternalError`, a Warning Event), which stays open: the controller then serves it like any other. The
+/// wrapper is driven directly: no input makes a reconcile panic, and production code has no panic hook.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caught_panic_is_recorded_on_its_object_alone_which_is_served_again() {
+    use jira_cloud_operator::controller::{Context, panics};
+    let h = Harness::with_acme("act-panic", SimConfig::default()).await;
+    let broken = h
+        .create("broken", json!({"deleteIssue": {"issue": "ENG-3"}}))
+        .await;
+    h.create(
+        "other",
+        json!({"addUserToGroup": {"user": {"accountId": AVA}, "group": "devs"}}),
+    )
+    .await;
+    let ctx = Context::new(
+        h.client.clone(),
+        h.action_settings(),
+        std::sync::Arc::new(jira_cloud_operator::metrics::Metrics::default()),
+    );
+    let panic = panics::catch(async {
+        let empty: Vec<u8> = Vec::new();
+        empty[3]
+    })
+    .await
+    .expect_err("the panic is caught");
+    panics::record(&ctx, &broken, &[], "Succeeded", "Unknown", &panic).await;
+
+    let recorded = h.actions().get("broken").await.unwrap();
+    assert_eq!(
+        succeeded(&recorded),
+        ("Unknown".into(), "InternalError".into())
+    );
+    let note = find_condition(&recorded.status.unwrap().conditions, "Succeeded")
+        .unwrap()
+        .message
+        .clone();
+    assert!(note.contains("index out of bounds"), "{note}");
+    assert!(h.has_event("broken", "Warning", "InternalError").await);
+    let other = h.actions().get("other").await.unwrap();
+    assert_eq!(other.status, None, "the other action is untouched");
+
+    let controller = h.start_actions();
+    for name in ["broken", "other"] {
+        let done = h.finished(name).await;
+        ok(succeeded(&done), "Executed");
+    }
     controller.stop().await;
 }

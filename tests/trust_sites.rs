@@ -1,15 +1,16 @@
 //! Credentials go only where the cluster admin allows: a connection whose site is outside the operator's
 //! allow-list gets `SiteNotAllowed` and its site receives nothing at all (not even anonymous discovery); a site
 //! that redirects gets no credential and the redirect is not followed; a site that hangs delays only its own
-//! connection.
+//! connection; an answer over the size cap is not read, fails the sync with `ResponseTooLarge` and keeps the
+//! figures of the last good sync.
 
 use jira_cloud_operator::{api::ActionPhase, jira::AllowedHosts};
-use jira_sim::{Faults, RedirectFault, SimConfig};
+use jira_sim::{Faults, GenerateOptions, RedirectFault, SimConfig};
 use serde_json::json;
 use std::time::Duration;
 use testkit::{
     Harness,
-    status::{condition, condition_message},
+    status::{condition, condition_message, figures},
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,4 +201,60 @@ async fn a_site_that_hangs_delays_only_its_own_connection() {
     );
     hanging.shutdown().await;
     operator.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_over_the_size_cap_fails_the_sync_and_keeps_the_figures() {
+    let w = Harness::new(
+        "site-cap",
+        SimConfig {
+            scenario: jira_sim::generate(&GenerateOptions {
+                seed: 5,
+                users: 400,
+                ..Default::default()
+            }),
+            ..SimConfig::default()
+        },
+    )
+    .await;
+    let operator = w.start(w.fault_settings(Duration::from_secs(5)));
+    w.basic_connection("acme").await;
+    let good = w
+        .wait_connection("acme", "a first sync", |c| {
+            condition(c, "Synced") == Some(("True".into(), "Complete".into()))
+        })
+        .await;
+    operator.stop().await;
+
+    // The same operator with a cap of 64 KiB: the discovery answers fit, the users listing (400 users in one
+    // page) does not.
+    const CAP: u64 = 64 << 10;
+    let mut settings = w.fault_settings(Duration::from_secs(5));
+    settings.limits.max_response_bytes = CAP;
+    let operator = w.start(settings);
+    w.request_sync("acme", "capped").await;
+    let c = w
+        .wait_connection("acme", "Synced=False/ResponseTooLarge", |c| {
+            c.status
+                .as_ref()
+                .is_some_and(|s| s.last_sync_request.as_deref() == Some("capped"))
+                && condition(c, "Synced") == Some(("False".into(), "ResponseTooLarge".into()))
+        })
+        .await;
+    let message = condition_message(&c, "Synced").unwrap_or_default();
+    assert!(
+        message.contains(&format!("larger than {CAP} bytes")),
+        "{message}"
+    );
+    assert_eq!(
+        figures(&c),
+        figures(&good),
+        "the last good figures are kept"
+    );
+    assert_eq!(
+        condition(&c, "CredentialsValid"),
+        Some(("True".into(), "Authenticated".into()))
+    );
+    operator.stop().await;
+    w.shutdown().await;
 }
