@@ -17,6 +17,7 @@ mod connect;
 mod error;
 mod http;
 mod issue_probe;
+mod membership;
 mod paging;
 mod permissions;
 mod stats;
@@ -31,7 +32,7 @@ use std::sync::Arc;
 use reqwest::header::HeaderValue;
 use url::Url;
 
-pub use actions::{CreateIssue, IssueRef, Outcome, UserRef, plain_text_to_adf};
+pub use actions::{CreateIssue, IssueRef, Outcome, plain_text_to_adf};
 pub use activity::{
     BULKFETCH_IDS, BULKFETCH_PAGE, COMMENTS_PAGE, ChangelogEntry, CommentEvent, DeletedWorklog,
     SEARCH_COMMENTS_PAGE, SEARCH_PAGE, UpdatedIssue, UpdatedWorklog, WORKLOG_LIST_IDS,
@@ -43,6 +44,7 @@ pub(crate) use error::clip;
 pub use error::{ErrorDetail, JiraError};
 pub use http::Limits;
 pub use issue_probe::ProbedIssue;
+pub use membership::UserRef;
 pub use permissions::{CONNECT_PERMISSIONS, Grants, OrganizationAccess, PermissionContext};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use stats::{EndpointStats, RequestStats};
