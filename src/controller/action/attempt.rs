@@ -190,38 +190,25 @@ pub(super) async fn advance(
         "executing"
     );
 
-    let earlier = started.may_have_acted;
-    let outcome = match &kind {
-        Operation::CreateIssue(create) => {
-            exec::create_issue(&client, create, &marker, started.attempts > 1).await
-        }
-        Operation::DeleteIssue(delete) => exec::delete_issue(&client, delete, earlier).await,
-        Operation::AddUserToGroup(m) | Operation::RemoveUserFromGroup(m) => {
-            let add = matches!(kind, Operation::AddUserToGroup(_));
-            let known = prev.result.as_ref().and_then(|r| r.account_id.clone());
-            match resolve(&client, &m.user, known).await {
-                Err(e) => Err(e),
-                Ok((account_id, _)) => {
-                    exec::membership(&client, add, &m.user, &account_id, &m.group).await
-                }
+    let executor = exec::Executor {
+        client: &client,
+        marker: &marker,
+        earlier_attempts: started.attempts > 1,
+        may_have_acted: started.may_have_acted,
+    };
+    let known = prev.result.as_ref().and_then(|r| r.account_id.clone());
+    let outcome = match executor.target(&kind, known).await {
+        Err(e) => Err(e),
+        Ok(target) => {
+            if target.resolved_now && matches!(kind, Operation::DeleteUser(_)) {
+                // After the delete, the email no longer resolves: keep the accountId for a retry.
+                started.result = Some(crate::api::ActionResult {
+                    account_id: target.account_id.clone(),
+                    ..Default::default()
+                });
+                write_status(ctx, api, &recorded, &started, false).await?;
             }
-        }
-        Operation::DeleteUser(user) => {
-            let known = prev.result.as_ref().and_then(|r| r.account_id.clone());
-            match resolve(&client, user, known).await {
-                Err(e) => Err(e),
-                Ok((account_id, resolved_now)) => {
-                    if resolved_now {
-                        // After the delete, the email no longer resolves: keep the accountId for a retry.
-                        started.result = Some(crate::api::ActionResult {
-                            account_id: Some(account_id.clone()),
-                            ..Default::default()
-                        });
-                        write_status(ctx, api, &recorded, &started, false).await?;
-                    }
-                    exec::delete_user(&client, user, &account_id, earlier).await
-                }
-            }
+            executor.run(&kind, &target).await
         }
     };
 
@@ -255,22 +242,6 @@ async fn outcome_unknown(
         }
     }
     Ok(Action::requeue(retry_in))
-}
-
-/// Resolves the user to an accountId: the one an earlier attempt recorded, the given accountId, or the
-/// account the email belongs to. The flag is true when the email was resolved by this call.
-async fn resolve(
-    client: &crate::jira::JiraClient,
-    user: &crate::api::UserReference,
-    known: Option<String>,
-) -> Result<(String, bool), crate::jira::JiraError> {
-    if let Some(id) = known {
-        return Ok((id, false));
-    }
-    match exec::user_ref(user)? {
-        crate::jira::UserRef::AccountId(id) => Ok((id, false)),
-        email => Ok((client.resolve_user(&email).await?, true)),
-    }
 }
 
 /// Writes the outcome of an attempt.

@@ -1,12 +1,88 @@
-//! One attempt of an action against Jira. Every call is idempotent against Jira itself: a created issue carries
-//! the action's marker label and every attempt first looks for it; an add of a member already in the group and a
+//! One attempt of an action against Jira, run by the [`Executor`]: it resolves the user an operation names and
+//! dispatches the operation to its call. Every call is idempotent against Jira itself: a created issue carries the
+//! action's marker label and every attempt first looks for it; an add of a member already in the group and a
 //! removal of a non-member succeed as `AlreadyDone`; a delete of something that does not exist is `NotFound`,
 //! unless an earlier attempt of this action may have deleted it (then `AlreadyDone`, saying so).
 
 use crate::{
-    api::{ActionResult, UserReference},
+    api::{ActionResult, Operation, UserReference},
     jira::{CreateIssue, IssueRef, JiraClient, JiraError, Outcome, UserRef},
 };
+
+/// Runs one attempt of an operation: resolves the user it names, then dispatches it to its call.
+pub struct Executor<'a> {
+    /// The connection's Jira client.
+    pub client: &'a JiraClient,
+    /// The action's idempotency marker label (createIssue).
+    pub marker: &'a str,
+    /// Whether this is not the first attempt (an issue found by its marker was created by an earlier one).
+    pub earlier_attempts: bool,
+    /// Whether an earlier attempt of this action may have changed Jira (a delete that finds nothing is done).
+    pub may_have_acted: bool,
+}
+
+/// The user an operation acts on, as an accountId; `None` for the issue operations.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Target {
+    /// The resolved accountId.
+    pub account_id: Option<String>,
+    /// True when an email was resolved by this attempt (the accountId is not recorded yet).
+    pub resolved_now: bool,
+}
+
+impl Executor<'_> {
+    /// The accountId of the user the operation names: the one an earlier attempt recorded (`known`), the given
+    /// accountId, or the account the email belongs to.
+    pub async fn target(
+        &self,
+        operation: &Operation<'_>,
+        known: Option<String>,
+    ) -> Result<Target, JiraError> {
+        let user = match operation {
+            Operation::CreateIssue(_) | Operation::DeleteIssue(_) => return Ok(Target::default()),
+            Operation::AddUserToGroup(m) | Operation::RemoveUserFromGroup(m) => &m.user,
+            Operation::DeleteUser(user) => *user,
+        };
+        if let Some(id) = known {
+            return Ok(Target {
+                account_id: Some(id),
+                resolved_now: false,
+            });
+        }
+        Ok(match user_ref(user)? {
+            UserRef::AccountId(id) => Target {
+                account_id: Some(id),
+                resolved_now: false,
+            },
+            email => Target {
+                account_id: Some(self.client.resolve_user(&email).await?),
+                resolved_now: true,
+            },
+        })
+    }
+
+    /// Runs the operation on its target (from [`Executor::target`]).
+    pub async fn run(&self, operation: &Operation<'_>, target: &Target) -> Result<Done, JiraError> {
+        let account_id = target.account_id.as_deref().unwrap_or_default();
+        match operation {
+            Operation::CreateIssue(create) => {
+                create_issue(self.client, create, self.marker, self.earlier_attempts).await
+            }
+            Operation::DeleteIssue(delete) => {
+                delete_issue(self.client, delete, self.may_have_acted).await
+            }
+            Operation::AddUserToGroup(m) => {
+                membership(self.client, true, &m.user, account_id, &m.group).await
+            }
+            Operation::RemoveUserFromGroup(m) => {
+                membership(self.client, false, &m.user, account_id, &m.group).await
+            }
+            Operation::DeleteUser(user) => {
+                delete_user(self.client, user, account_id, self.may_have_acted).await
+            }
+        }
+    }
+}
 
 /// What an attempt achieved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +102,7 @@ pub fn describe_user(user: &UserReference) -> String {
 }
 
 /// The reference in the client's terms.
-pub fn user_ref(user: &UserReference) -> Result<UserRef, JiraError> {
+fn user_ref(user: &UserReference) -> Result<UserRef, JiraError> {
     match (&user.account_id, &user.email) {
         (Some(id), None) => Ok(UserRef::AccountId(id.clone())),
         (None, Some(email)) => Ok(UserRef::Email(email.clone())),
@@ -70,7 +146,7 @@ pub fn found_issue(issue: IssueRef, marker: &str, earlier_attempts: bool) -> Don
 
 /// Creates the issue, or adopts the one found by the marker label (searched first: an earlier attempt, or an
 /// identical action re-created under the same name, may have created it).
-pub async fn create_issue(
+async fn create_issue(
     client: &JiraClient,
     spec: &crate::api::CreateIssue,
     marker: &str,
@@ -107,7 +183,7 @@ pub async fn create_issue(
 
 /// Deletes the issue. One that does not exist is `NotFound`, or `AlreadyDone` when an earlier attempt of this
 /// action may have deleted it (`may_have_acted`).
-pub async fn delete_issue(
+async fn delete_issue(
     client: &JiraClient,
     spec: &crate::api::DeleteIssue,
     may_have_acted: bool,
@@ -137,7 +213,7 @@ pub async fn delete_issue(
 }
 
 /// Adds (`add`) or removes the user, given by its resolved account ID, to or from the group.
-pub async fn membership(
+async fn membership(
     client: &JiraClient,
     add: bool,
     user: &UserReference,
@@ -169,7 +245,7 @@ pub async fn membership(
 
 /// Deletes the user, given by its resolved account ID, from Jira. One that does not exist is `NotFound`, or
 /// `AlreadyDone` when an earlier attempt of this action may have deleted it (`may_have_acted`).
-pub async fn delete_user(
+async fn delete_user(
     client: &JiraClient,
     user: &UserReference,
     account_id: &str,
