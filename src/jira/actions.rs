@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::JiraError;
-use super::paging::Pages;
+use super::paging;
 use super::{Call, JiraClient};
 
 /// An issue.
@@ -120,10 +120,10 @@ impl JiraClient {
             next_page_token: Option<String>,
         }
         let jql = format!("labels = \"{}\"", label.replace('"', "\\\""));
+        let jql = &jql;
         let mut out = Vec::new();
-        let mut pages = Pages::new("POST /rest/api/3/search/jql");
-        loop {
-            let body = json!({"jql": jql, "fields": ["id", "key"], "maxResults": 100, "nextPageToken": pages.token()});
+        let fetch = move |token: Option<String>| async move {
+            let body = json!({"jql": jql, "fields": ["id", "key"], "maxResults": 100, "nextPageToken": token});
             let page: Page = self
                 .jira_json(Call::post(
                     "POST /rest/api/3/search/jql",
@@ -132,15 +132,20 @@ impl JiraClient {
                     &body,
                 ))
                 .await?;
-            out.extend(page.issues.into_iter().map(|i| IssueRef {
+            Ok(paging::Page {
+                items: page.issues,
+                next: page.next_page_token,
+            })
+        };
+        paging::by_token("POST /rest/api/3/search/jql", fetch, |i: Issue| {
+            out.push(IssueRef {
                 url: self.browse_url(&i.key),
                 id: i.id,
                 key: i.key,
-            }));
-            if !pages.advance(page.next_page_token)? {
-                return Ok(out);
-            }
-        }
+            })
+        })
+        .await?;
+        Ok(out)
     }
 
     /// The key of a project given by key, id or name.

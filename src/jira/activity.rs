@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::error::JiraError;
-use super::paging::Pages;
+use super::paging;
 use super::time::de_datetime;
 use super::{Call, JiraClient};
 
@@ -197,13 +197,13 @@ impl JiraClient {
             "updated >= -{}m ORDER BY id ASC",
             minutes_back(Utc::now(), since)
         );
-        let mut pages = Pages::new("POST /rest/api/3/search/jql");
-        loop {
+        let jql = &jql;
+        let fetch = move |token: Option<String>| async move {
             let body = serde_json::json!({
                 "jql": jql,
                 "fields": ["id", "comment"],
                 "maxResults": SEARCH_COMMENTS_PAGE,
-                "nextPageToken": pages.token(),
+                "nextPageToken": token,
             });
             let page: Page = self
                 .jira_json(Call::post(
@@ -213,17 +213,18 @@ impl JiraClient {
                     &body,
                 ))
                 .await?;
-            for issue in page.issues {
-                each(UpdatedIssue {
-                    id: issue.id,
-                    comments: complete_comments(&issue.fields),
-                });
-            }
-            let next = page.next_page_token.filter(|_| page.is_last != Some(true));
-            if !pages.advance(next)? {
-                return Ok(());
-            }
-        }
+            Ok(paging::Page {
+                items: page.issues,
+                next: page.next_page_token.filter(|_| page.is_last != Some(true)),
+            })
+        };
+        paging::by_token("POST /rest/api/3/search/jql", fetch, |issue: Issue| {
+            each(UpdatedIssue {
+                id: issue.id,
+                comments: complete_comments(&issue.fields),
+            })
+        })
+        .await
     }
 
     /// Every changelog history of up to 1000 issues (oldest first), all pages.
@@ -250,13 +251,13 @@ impl JiraClient {
             next_page_token: Option<String>,
         }
         let ids: Vec<String> = issue_ids.iter().map(u64::to_string).collect();
+        let ids = &ids;
         let mut out = Vec::new();
-        let mut pages = Pages::new("POST /rest/api/3/changelog/bulkfetch");
-        loop {
+        let fetch = move |token: Option<String>| async move {
             let body = serde_json::json!({
                 "issueIdsOrKeys": ids,
                 "maxResults": BULKFETCH_PAGE,
-                "nextPageToken": pages.token(),
+                "nextPageToken": token,
             });
             let page: Page = self
                 .jira_json(Call::post(
@@ -266,7 +267,15 @@ impl JiraClient {
                     &body,
                 ))
                 .await?;
-            for log in page.issue_change_logs {
+            Ok(paging::Page {
+                items: page.issue_change_logs,
+                next: page.next_page_token,
+            })
+        };
+        paging::by_token(
+            "POST /rest/api/3/changelog/bulkfetch",
+            fetch,
+            |log: IssueLog| {
                 for h in log.change_histories {
                     if let Some(created) = h.created {
                         out.push(ChangelogEntry {
@@ -276,11 +285,10 @@ impl JiraClient {
                         });
                     }
                 }
-            }
-            if !pages.advance(page.next_page_token)? {
-                return Ok(out);
-            }
-        }
+            },
+        )
+        .await?;
+        Ok(out)
     }
 
     /// Comments of an issue, newest first, stopping after the page that reaches comments created before
@@ -298,26 +306,26 @@ impl JiraClient {
         }
         let path = format!("rest/api/3/issue/{issue_id}/comment");
         let max = COMMENTS_PAGE.to_string();
-        let mut out = Vec::new();
-        let mut start = 0usize;
-        let mut pages = Pages::new("GET /rest/api/3/issue/{id}/comment");
-        loop {
-            pages.count_page()?;
+        let (path, max) = (&path, &max);
+        let fetch = move |start: usize| async move {
             let start_s = start.to_string();
             let resp = self
                 .jira(Call::get(
                     "GET /rest/api/3/issue/{id}/comment",
-                    &path,
+                    path,
                     &[
                         ("orderBy", "-created"),
                         ("startAt", &start_s),
-                        ("maxResults", &max),
+                        ("maxResults", max),
                     ],
                 ))
                 .await?;
             if resp.status == reqwest::StatusCode::NOT_FOUND {
                 // Deleted (or hidden) since the search: nothing to count.
-                return Ok(out);
+                return Ok(paging::Page {
+                    items: Vec::new(),
+                    next: None,
+                });
             }
             if !resp.status.is_success() {
                 return Err(super::status_error(
@@ -327,18 +335,25 @@ impl JiraClient {
             }
             let page: Page = super::parse_json("GET /rest/api/3/issue/{id}/comment", &resp.body)?;
             let len = page.comments.len();
-            let mut reached_old = false;
-            for c in page.comments.into_iter().filter_map(RawComment::event) {
-                if c.created < since {
-                    reached_old = true;
-                }
-                out.push(c);
-            }
-            start += len;
-            if len == 0 || reached_old || page.total.is_none_or(|t| start >= t) {
-                return Ok(out);
-            }
-        }
+            let items: Vec<CommentEvent> = page
+                .comments
+                .into_iter()
+                .filter_map(RawComment::event)
+                .collect();
+            let reached_old = items.iter().any(|c| c.created < since);
+            let next = start + len;
+            let ended = len == 0 || reached_old || page.total.is_none_or(|t| next >= t);
+            Ok(paging::Page {
+                items,
+                next: (!ended).then_some(next),
+            })
+        };
+        let mut out = Vec::new();
+        paging::by_offset("GET /rest/api/3/issue/{id}/comment", 0, fetch, |c| {
+            out.push(c)
+        })
+        .await?;
+        Ok(out)
     }
 
     async fn worklog_feed<T>(
@@ -363,37 +378,41 @@ impl JiraClient {
             #[serde(default)]
             last_page: bool,
         }
-        let mut out = Vec::new();
-        let mut since = since_ms;
-        let mut stalled = 0;
-        let mut pages = Pages::new(endpoint);
-        loop {
-            pages.count_page()?;
+        // The position of a page: `since`, and how many pages in a row did not move it forward.
+        let fetch = move |(since, stalled): (i64, u32)| async move {
             let since_s = since.to_string();
             let page: Page = self
                 .jira_json(Call::get(endpoint, path, &[("since", &since_s)]))
                 .await?;
-            let max_seen = page.values.iter().map(|e| e.updated_time).max();
-            out.extend(
-                page.values
-                    .into_iter()
-                    .map(|e| keep(e.worklog_id, e.updated_time)),
-            );
             if page.last_page {
-                return Ok(out);
+                return Ok(paging::Page {
+                    items: page.values,
+                    next: None,
+                });
             }
+            let max_seen = page.values.iter().map(|e| e.updated_time).max();
             // `nextPage` re-encodes since=until; build it here so the gateway prefix is kept.
             let next = page.until.or(max_seen).unwrap_or(since);
             // A feed that keeps saying "not the last page" without moving forward would be read forever.
-            stalled = if next > since { 0 } else { stalled + 1 };
+            let stalled = if next > since { 0 } else { stalled + 1 };
             if stalled > 3 {
                 return Err(JiraError::UnexpectedResponse {
                     operation: endpoint.to_owned(),
                     detail: format!("the feed does not move past since={since}"),
                 });
             }
-            since = if next > since { next } else { since + 1 };
-        }
+            let next = if next > since { next } else { since + 1 };
+            Ok(paging::Page {
+                items: page.values,
+                next: Some((next, stalled)),
+            })
+        };
+        let mut out = Vec::new();
+        paging::by_offset(endpoint, (since_ms, 0), fetch, |e: Entry| {
+            out.push(keep(e.worklog_id, e.updated_time))
+        })
+        .await?;
+        Ok(out)
     }
 
     /// Worklogs created or updated since `since_ms` (epoch ms), oldest first. Jira leaves out the last minute.

@@ -3,9 +3,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use reqwest::Method;
 use serde::Deserialize;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::error::{ErrorDetail, JiraError};
-use super::paging::Pages;
+use super::paging;
 use super::{Call, JiraClient};
 
 /// Users per page asked of the Admin API.
@@ -61,6 +62,11 @@ struct Envelope<T> {
     #[serde(default = "Vec::new")]
     data: Vec<T>,
     links: Option<Links>,
+}
+
+/// The query asking for the page at `cursor` (none for the first page).
+fn cursor_query(cursor: Option<&str>) -> Vec<(&str, &str)> {
+    cursor.map(|c| vec![("cursor", c)]).unwrap_or_default()
 }
 
 fn next_cursor(links: Option<Links>) -> Option<String> {
@@ -119,21 +125,24 @@ impl JiraClient {
             id: String,
         }
         let org_id = self.org_id().unwrap_or_default().to_owned();
-        let mut pages = Pages::new("GET /admin/v1/orgs");
-        loop {
-            let query: Vec<(&str, &str)> = pages
-                .token()
-                .map(|c| vec![("cursor", c)])
-                .unwrap_or_default();
+        let wanted = org_id.as_str();
+        let fetch = move |cursor: Option<String>| async move {
+            let query = cursor_query(cursor.as_deref());
             let page: Envelope<Org> = self
                 .admin_json(Call::get("GET /admin/v1/orgs", "admin/v1/orgs", &query))
                 .await?;
-            if page.data.iter().any(|o| o.id == org_id) {
-                return Ok(());
-            }
-            if !pages.advance(next_cursor(page.links))? {
-                return Err(JiraError::OrganizationNotFound { org_id });
-            }
+            let items: Vec<Org> = page.data.into_iter().filter(|o| o.id == wanted).collect();
+            Ok(paging::Page {
+                next: next_cursor(page.links).filter(|_| items.is_empty()),
+                items,
+            })
+        };
+        let mut found = false;
+        paging::by_token("GET /admin/v1/orgs", fetch, |_| found = true).await?;
+        if found {
+            Ok(())
+        } else {
+            Err(JiraError::OrganizationNotFound { org_id })
         }
     }
 
@@ -159,18 +168,19 @@ impl JiraClient {
         let org = self.org_id().unwrap_or_default().to_owned();
         let cloud_id = self.site_info().cloud_id.clone();
         let path = format!("admin/v2/orgs/{org}/directories/-/users/search");
-        let mut users = Vec::new();
-        let mut pages = Pages::new("POST /admin/v2/orgs/{org}/directories/{dir}/users/search");
-        loop {
+        let (path, cloud) = (&path, cloud_id.as_str());
+        // Set when the org answers that it is on the original user-management experience.
+        let v1_only = &AtomicBool::new(false);
+        let fetch = move |cursor: Option<String>| async move {
             let body = serde_json::json!({
                 "limit": ADMIN_PAGE,
-                "cursor": pages.token(),
+                "cursor": cursor,
                 "expand": ["platformRoles", "productAccess"],
             });
             let resp = self
                 .admin(Call::post(
                     "POST /admin/v2/orgs/{org}/directories/{dir}/users/search",
-                    &path,
+                    path,
                     &[],
                     &body,
                 ))
@@ -178,7 +188,11 @@ impl JiraClient {
             if resp.status == reqwest::StatusCode::BAD_REQUEST
                 && ErrorDetail::parse(&resp.body).mentions("ADMIN-400-4")
             {
-                return self.admin_users_v1(&org, &cloud_id).await;
+                v1_only.store(true, Ordering::Relaxed);
+                return Ok(paging::Page {
+                    items: Vec::new(),
+                    next: None,
+                });
             }
             if !resp.status.is_success() {
                 return Err(super::status_error(
@@ -188,26 +202,32 @@ impl JiraClient {
             }
             let page: Envelope<V2User> =
                 super::parse_json("POST /admin/v2/users/search", &resp.body)?;
-            for u in page.data {
-                users.push(AdminUser {
-                    org_admin: u.platform_roles.iter().any(|r| r == "atlassian/org-admin"),
-                    site_admin: u.platform_roles.iter().any(|r| r == "atlassian/site-admin"),
-                    products: product_uses(
-                        u.product_access
-                            .into_iter()
-                            .filter(|a| a.id.as_deref().is_none_or(|id| id.contains(&cloud_id)))
-                            .map(|a| (a.key, a.last_active_timestamp)),
-                    ),
-                    account_id: u.account_id,
-                });
-            }
-            if !pages.advance(next_cursor(page.links))? {
-                return Ok(AdminUsers {
-                    users,
-                    roles_known: true,
-                });
-            }
+            let items = page.data.into_iter().map(|u| AdminUser {
+                org_admin: u.platform_roles.iter().any(|r| r == "atlassian/org-admin"),
+                site_admin: u.platform_roles.iter().any(|r| r == "atlassian/site-admin"),
+                products: product_uses(
+                    u.product_access
+                        .into_iter()
+                        .filter(|a| a.id.as_deref().is_none_or(|id| id.contains(cloud)))
+                        .map(|a| (a.key, a.last_active_timestamp)),
+                ),
+                account_id: u.account_id,
+            });
+            Ok(paging::Page {
+                items: items.collect(),
+                next: next_cursor(page.links),
+            })
+        };
+        let mut users = Vec::new();
+        let operation = "POST /admin/v2/orgs/{org}/directories/{dir}/users/search";
+        paging::by_token(operation, fetch, |u| users.push(u)).await?;
+        if v1_only.load(Ordering::Relaxed) {
+            return self.admin_users_v1(&org, &cloud_id).await;
         }
+        Ok(AdminUsers {
+            users,
+            roles_known: true,
+        })
     }
 
     async fn admin_users_v1(&self, org: &str, cloud_id: &str) -> Result<AdminUsers, JiraError> {
@@ -230,43 +250,41 @@ impl JiraClient {
             .unwrap_or_default()
             .to_owned();
         let path = format!("admin/v1/orgs/{org}/users");
-        let mut users = Vec::new();
-        let mut pages = Pages::new("GET /admin/v1/orgs/{org}/users");
-        loop {
-            let query: Vec<(&str, &str)> = pages
-                .token()
-                .map(|c| vec![("cursor", c)])
-                .unwrap_or_default();
+        let (path, site_host) = (&path, site_host.as_str());
+        let fetch = move |cursor: Option<String>| async move {
+            let query = cursor_query(cursor.as_deref());
             let page: Envelope<V1User> = self
                 .admin_json(
-                    Call::get("GET /admin/v1/orgs/{org}/users", &path, &query)
+                    Call::get("GET /admin/v1/orgs/{org}/users", path, &query)
                         .with_method(Method::GET),
                 )
                 .await?;
-            for u in page.data {
-                users.push(AdminUser {
-                    org_admin: false,
-                    site_admin: false,
-                    products: product_uses(
-                        u.product_access
-                            .into_iter()
-                            .filter(|a| {
-                                a.url.as_deref().is_none_or(|url| {
-                                    url.contains(&site_host) || url.contains(cloud_id)
-                                })
-                            })
-                            .map(|a| (a.key, a.last_active)),
-                    ),
-                    account_id: u.account_id,
-                });
-            }
-            if !pages.advance(next_cursor(page.links))? {
-                return Ok(AdminUsers {
-                    users,
-                    roles_known: false,
-                });
-            }
-        }
+            let items = page.data.into_iter().map(|u| AdminUser {
+                org_admin: false,
+                site_admin: false,
+                products: product_uses(
+                    u.product_access
+                        .into_iter()
+                        .filter(|a| {
+                            a.url
+                                .as_deref()
+                                .is_none_or(|url| url.contains(site_host) || url.contains(cloud_id))
+                        })
+                        .map(|a| (a.key, a.last_active)),
+                ),
+                account_id: u.account_id,
+            });
+            Ok(paging::Page {
+                items: items.collect(),
+                next: next_cursor(page.links),
+            })
+        };
+        let mut users = Vec::new();
+        paging::by_token("GET /admin/v1/orgs/{org}/users", fetch, |u| users.push(u)).await?;
+        Ok(AdminUsers {
+            users,
+            roles_known: false,
+        })
     }
 }
 

@@ -4,7 +4,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 use serde::Deserialize;
 
 use super::error::JiraError;
-use super::paging::Pages;
+use super::paging;
 use super::{Call, JiraClient};
 
 /// Page size of `users/search` (the endpoint's cap).
@@ -157,21 +157,19 @@ impl JiraClient {
     /// Every account of the site (all types, active and not), paging until an empty page: a short page is
     /// not the end (Jira may return fewer items than asked and caps `maxResults` silently).
     pub async fn all_users(&self) -> Result<Vec<JiraUser>, JiraError> {
-        let mut all = Vec::new();
-        let mut start = 0;
-        let mut pages = Pages::new("GET /rest/api/3/users/search");
-        loop {
-            pages.count_page()?;
+        let fetch = move |start: usize| async move {
             let page = self.users_page(start, USERS_PAGE).await?;
-            if page.is_empty() {
-                // Accounts created while paging shift the offsets: drop the duplicates this causes.
-                all.sort_unstable_by(|a: &JiraUser, b: &JiraUser| a.account_id.cmp(&b.account_id));
-                all.dedup_by(|a, b| a.account_id == b.account_id);
-                return Ok(all);
-            }
-            start += page.len();
-            all.extend(page);
-        }
+            Ok(paging::Page {
+                next: (!page.is_empty()).then_some(start + page.len()),
+                items: page,
+            })
+        };
+        let mut all = Vec::new();
+        paging::by_offset("GET /rest/api/3/users/search", 0, fetch, |u| all.push(u)).await?;
+        // Accounts created while paging shift the offsets: drop the duplicates this causes.
+        all.sort_unstable_by(|a: &JiraUser, b: &JiraUser| a.account_id.cmp(&b.account_id));
+        all.dedup_by(|a, b| a.account_id == b.account_id);
+        Ok(all)
     }
 
     /// Products with seats and the groups granting them (`GET /rest/api/3/applicationrole`).
@@ -218,14 +216,11 @@ impl JiraClient {
         access_type: &str,
         application_key: Option<&str>,
     ) -> Result<Vec<GroupRef>, JiraError> {
-        let mut out = Vec::new();
-        let mut pages = Pages::new("GET /rest/api/3/group/bulk");
-        loop {
-            pages.count_page()?;
-            let start = out.len().to_string();
+        let fetch = move |start: usize| async move {
+            let start_s = start.to_string();
             let mut query = vec![
                 ("accessType", access_type),
-                ("startAt", &start),
+                ("startAt", &start_s),
                 ("maxResults", "50"),
             ];
             if let Some(key) = application_key {
@@ -238,12 +233,14 @@ impl JiraClient {
                     &query,
                 ))
                 .await?;
-            let last = page.last();
-            out.extend(page.values);
-            if last {
-                return Ok(out);
-            }
-        }
+            Ok(paging::Page {
+                next: (!page.last()).then_some(start + page.values.len()),
+                items: page.values,
+            })
+        };
+        let mut out = Vec::new();
+        paging::by_offset("GET /rest/api/3/group/bulk", 0, fetch, |g| out.push(g)).await?;
+        Ok(out)
     }
 
     async fn members_page(
