@@ -43,30 +43,32 @@ mod shared;
 pub mod status;
 mod writes;
 
-use super::Context;
+use super::{
+    Context,
+    wiring::{self, Backoff, Retries},
+};
 use crate::api::{JiraAction, JiraConnection};
 use crate::error::Classify;
 use attempt::advance;
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::jiff::Timestamp;
 use kube::{
-    Api, Resource, ResourceExt,
+    Api, ResourceExt,
     runtime::{
         Controller, WatchStreamExt,
         controller::{self, Action},
-        events::{Event, Recorder},
         predicates,
         reflector::{self, ObjectRef},
         watcher,
     },
 };
-use shared::{Note, Shared};
+use shared::Shared;
 use std::{
     future::Future,
     sync::{Arc, Mutex},
     time::Duration,
 };
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 /// Name of the controller in metrics and logs.
@@ -78,6 +80,12 @@ pub const FAULT_CRASH_AFTER_JIRA_CALL: &str = "JCO_FAULT_CRASH_AFTER_JIRA_CALL";
 
 /// How often an action waiting for its connection looks again (a change of the connection wakes it sooner).
 const CONNECTION_RECHECK: Duration = Duration::from_secs(60);
+
+/// The backoff after a failed reconcile or a transient failure of an attempt: 1 s doubling up to 5 minutes.
+pub const BACKOFF: Backoff = Backoff {
+    base: Duration::from_secs(1),
+    cap: Duration::from_secs(300),
+};
 
 /// An error of one reconcile (the action's own failures are status, not errors).
 #[derive(Debug, thiserror::Error)]
@@ -109,23 +117,6 @@ impl Classify for Error {
     }
 }
 
-/// Publishes the queued Events one at a time, in order (under a burst they yield the apiserver to the status
-/// writes of the actions themselves), until every sender is gone and the queue is empty.
-async fn publish_events(recorder: Recorder, mut queue: mpsc::UnboundedReceiver<Note>) {
-    while let Some(note) = queue.recv().await {
-        let event = Event {
-            type_: note.type_,
-            reason: note.reason,
-            note: Some(note.note),
-            action: "Execute".into(),
-            secondary: None,
-        };
-        if let Err(e) = recorder.publish(&event, &note.regarding).await {
-            tracing::debug!(error = %e, "publishing an Event failed");
-        }
-    }
-}
-
 /// Runs the JiraAction controller until `shutdown` completes (then lets running reconciles finish and publishes
 /// the Events they queued). Watches all namespaces, or each of `ctx.settings.watch_namespaces`.
 pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 'static) {
@@ -136,19 +127,9 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 
         );
     }
     let shutdown = shutdown.shared();
-    let scopes: Vec<Option<String>> = if ctx.settings.watch_namespaces.is_empty() {
-        vec![None]
-    } else {
-        ctx.settings
-            .watch_namespaces
-            .iter()
-            .cloned()
-            .map(Some)
-            .collect()
-    };
-    let (events, queue) = mpsc::unbounded_channel();
-    let publisher = tokio::spawn(publish_events(ctx.recorder.clone(), queue));
-    let runs: Vec<_> = scopes
+    // Queued: under a burst the Events yield the apiserver to the status writes of the actions themselves.
+    let (events, publisher) = ctx.events.queued();
+    let runs: Vec<_> = wiring::scopes(&ctx.settings)
         .into_iter()
         .map(|ns| {
             run_scope(
@@ -168,26 +149,16 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 
     }
 }
 
-fn scoped<K>(ctx: &Context, namespace: Option<&str>) -> Api<K>
-where
-    K: Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
-{
-    match namespace {
-        Some(ns) => Api::namespaced(ctx.client.clone(), ns),
-        None => Api::all(ctx.client.clone()),
-    }
-}
-
 async fn run_scope(
     ctx: Arc<Context>,
     namespace: Option<String>,
     crash_after_jira_call: bool,
-    events: mpsc::UnboundedSender<Note>,
+    events: wiring::Events,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
     let (actions, action_writer) = reflector::store();
     let action_events = watcher(
-        scoped::<JiraAction>(&ctx, namespace.as_deref()),
+        wiring::scoped::<JiraAction>(&ctx.client, namespace.as_deref()),
         watcher::Config::default(),
     )
     .default_backoff()
@@ -197,7 +168,7 @@ async fn run_scope(
     .predicate_filter(predicates::generation, Default::default());
     let (connections, connection_writer) = reflector::store();
     let connection_events = watcher(
-        scoped::<JiraConnection>(&ctx, namespace.as_deref()),
+        wiring::scoped::<JiraConnection>(&ctx.client, namespace.as_deref()),
         watcher::Config::default(),
     )
     .default_backoff()
@@ -223,7 +194,7 @@ async fn run_scope(
         connections,
         connections_ready: tokio::sync::OnceCell::new(),
         crash_after_jira_call,
-        failures: Mutex::default(),
+        retries: Retries::new(BACKOFF, BACKOFF),
         permits: Semaphore::new(ctx.settings.action_concurrency.max(1).into()),
         events,
         outcomes: Mutex::default(),
@@ -291,11 +262,7 @@ async fn reconcile_now(action: Arc<JiraAction>, shared: &Shared) -> Result<Actio
                     None => return Ok(Action::await_change()),
                 },
                 Ok(next) => {
-                    shared
-                        .failures
-                        .lock()
-                        .expect("not poisoned")
-                        .remove(&ObjectRef::from_obj(&*action));
+                    shared.retries.clear(action.as_ref());
                     return Ok(next);
                 }
                 Err(e) => return Err(e),
@@ -329,31 +296,39 @@ async fn reconcile_now(action: Arc<JiraAction>, shared: &Shared) -> Result<Actio
 }
 
 fn error_policy(action: Arc<JiraAction>, error: &Error, shared: Arc<Shared>) -> Action {
-    let failures = {
-        let mut map = shared.failures.lock().expect("not poisoned");
-        let n = map.entry(ObjectRef::from_obj(&*action)).or_insert(0);
-        *n += 1;
-        *n
-    };
+    let (failures, delay) = shared.retries.failed(action.as_ref(), error);
     shared
         .ctx
         .metrics
         .reconcile_failed(CONTROLLER, error.reason());
-    let delay = status::backoff(failures, jitter());
     tracing::warn!(
         namespace = action.namespace().unwrap_or_default(),
         name = action.name_any(),
         error = %error,
+        failures,
         retry_in = ?delay,
         "reconcile failed"
     );
     Action::requeue(delay)
 }
 
-fn jitter() -> f64 {
-    rand::random_range(0.8..1.2)
-}
-
 fn until(now: Timestamp, then: Timestamp) -> Duration {
     Duration::try_from(then.duration_since(now)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_five_minutes() {
+        assert_eq!(BACKOFF.delay(1, 0.0), Duration::from_secs(1));
+        assert_eq!(BACKOFF.delay(2, 0.0), Duration::from_secs(2));
+        assert_eq!(BACKOFF.delay(4, 0.0), Duration::from_secs(8));
+        assert_eq!(BACKOFF.delay(9, 0.0), Duration::from_secs(256));
+        assert_eq!(BACKOFF.delay(10, 0.0), Duration::from_secs(300));
+        assert_eq!(BACKOFF.delay(u32::MAX, 0.0), Duration::from_secs(300));
+        assert_eq!(BACKOFF.delay(3, -1.0), Duration::from_secs(4).mul_f64(0.8));
+        assert_eq!(BACKOFF.delay(3, 1.0), Duration::from_secs(4).mul_f64(1.2));
+    }
 }

@@ -1,6 +1,6 @@
 //! State shared by the controllers of one operator process.
 
-use super::credentials::ClientCache;
+use super::{credentials::ClientCache, wiring::Events};
 use crate::{jira, metrics::Metrics};
 use kube::{
     Client,
@@ -74,8 +74,8 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     /// Connected Jira clients, one per JiraConnection, reused by syncs and actions.
     pub clients: ClientCache,
-    /// Publishes Kubernetes Events.
-    pub recorder: Recorder,
+    /// Publishes Kubernetes Events (at once).
+    pub events: Events,
 }
 
 impl Context {
@@ -86,7 +86,7 @@ impl Context {
             instance: std::env::var("POD_NAME").ok(),
         };
         Arc::new(Self {
-            recorder: Recorder::new(client.clone(), reporter),
+            events: Events::new(Recorder::new(client.clone(), reporter)),
             clients: ClientCache::default(),
             client,
             settings,

@@ -17,5 +17,6 @@ pub mod plausibility;
 pub mod policy;
 pub mod runner;
 pub mod schedule;
+pub mod wiring;
 
 pub use context::{Context, Settings};

@@ -10,7 +10,7 @@ use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
 use kube::{
     Api, Resource, ResourceExt,
     api::{Patch, PatchParams},
-    runtime::events::{Event, EventType},
+    runtime::events::EventType,
 };
 use serde::de::DeserializeOwned;
 use std::{any::Any, fmt::Debug, future::Future, panic::AssertUnwindSafe};
@@ -93,16 +93,15 @@ pub async fn record<K>(
     {
         tracing::warn!(error = %e, "could not record the internal error in the status");
     }
-    let event = Event {
-        type_: EventType::Warning,
-        reason: INTERNAL_ERROR.into(),
-        note: Some(message),
-        action: "Reconcile".into(),
-        secondary: None,
-    };
-    if let Err(e) = ctx.recorder.publish(&event, &object.object_ref(&())).await {
-        tracing::warn!(error = %e, "could not publish an Event");
-    }
+    ctx.events
+        .publish(
+            object.object_ref(&()),
+            EventType::Warning,
+            INTERNAL_ERROR,
+            "Reconcile",
+            message,
+        )
+        .await;
 }
 
 #[cfg(test)]

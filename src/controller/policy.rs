@@ -11,9 +11,13 @@ mod gauges;
 mod inputs;
 mod state;
 
-use super::Context;
+use super::{
+    Context,
+    wiring::{self, Backoff, Retries},
+};
 use crate::api::{JiraAction, JiraConnection, JiraLicensePolicy, status as cs};
 use crate::controller::{conditions::time, schedule::parse_interval};
+use crate::error::Classify;
 use crate::policy::{self, Decision};
 use chrono::Utc;
 use futures::{FutureExt, StreamExt};
@@ -24,7 +28,7 @@ use kube::{
     runtime::{
         Controller,
         controller::{self, Action},
-        events::{Event, EventType},
+        events::EventType,
         reflector::ObjectRef,
         watcher,
     },
@@ -58,7 +62,7 @@ pub enum Error {
     NotReady(String),
 }
 
-impl Error {
+impl Classify for Error {
     fn reason(&self) -> &'static str {
         match self {
             Self::Kubernetes(_) => "KubernetesError",
@@ -66,11 +70,24 @@ impl Error {
             Self::NotReady(_) => "NotReady",
         }
     }
+
+    /// The apiserver, a panic and a connection that became unusable are retried with backoff.
+    fn is_transient(&self) -> bool {
+        true
+    }
 }
+
+/// The backoff after a failed reconcile: 5 s doubling up to 5 minutes.
+const BACKOFF: Backoff = Backoff {
+    base: Duration::from_secs(5),
+    cap: Duration::from_secs(300),
+};
 
 /// State of the controller across reconciles.
 struct Shared {
     ctx: Arc<Context>,
+    /// Consecutive failed reconciles per policy.
+    retries: Retries,
     /// The last inputs read per connection (namespace, name): reused while its last sync is the same.
     loaded: Mutex<HashMap<(String, String), Arc<Loaded>>>,
 }
@@ -78,36 +95,17 @@ struct Shared {
 /// Runs the JiraLicensePolicy controller until `shutdown` completes.
 pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 'static) {
     let shutdown = shutdown.shared();
-    let scopes: Vec<Option<String>> = if ctx.settings.watch_namespaces.is_empty() {
-        vec![None]
-    } else {
-        ctx.settings
-            .watch_namespaces
-            .iter()
-            .cloned()
-            .map(Some)
-            .collect()
-    };
     let shared = Arc::new(Shared {
         ctx: ctx.clone(),
+        retries: Retries::new(BACKOFF, BACKOFF),
         loaded: Mutex::default(),
     });
     futures::future::join_all(
-        scopes
+        wiring::scopes(&ctx.settings)
             .into_iter()
             .map(|ns| run_scope(shared.clone(), ns, shutdown.clone())),
     )
     .await;
-}
-
-fn scoped<K>(ctx: &Context, namespace: Option<&str>) -> Api<K>
-where
-    K: Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
-{
-    match namespace {
-        Some(ns) => Api::namespaced(ctx.client.clone(), ns),
-        None => Api::all(ctx.client.clone()),
-    }
 }
 
 async fn run_scope(
@@ -117,7 +115,7 @@ async fn run_scope(
 ) {
     let ctx = shared.ctx.clone();
     let controller = Controller::new(
-        scoped::<JiraLicensePolicy>(&ctx, namespace.as_deref()),
+        wiring::scoped::<JiraLicensePolicy>(&ctx.client, namespace.as_deref()),
         watcher::Config::default(),
     );
     let policies = controller.store();
@@ -137,11 +135,11 @@ async fn run_scope(
     );
     controller
         .owns(
-            scoped::<JiraAction>(&ctx, namespace.as_deref()),
+            wiring::scoped::<JiraAction>(&ctx.client, namespace.as_deref()),
             watcher::Config::default().labels(execute::LABEL_POLICY),
         )
         .watches(
-            scoped::<JiraConnection>(&ctx, namespace.as_deref()),
+            wiring::scoped::<JiraConnection>(&ctx.client, namespace.as_deref()),
             watcher::Config::default(),
             mapper,
         )
@@ -169,7 +167,7 @@ async fn reconcile(policy: Arc<JiraLicensePolicy>, shared: Arc<Shared>) -> Resul
         name = %policy.name_any()
     );
     let work = Box::pin(reconcile_now(&policy, &shared)).instrument(span);
-    match super::panics::catch(work).await {
+    let result = match super::panics::catch(work).await {
         Ok(result) => result,
         Err(panic) => {
             let conditions = policy
@@ -188,10 +186,15 @@ async fn reconcile(policy: Arc<JiraLicensePolicy>, shared: Arc<Shared>) -> Resul
             .await;
             Err(Error::Internal(panic))
         }
+    };
+    if result.is_ok() {
+        shared.retries.clear(policy.as_ref());
     }
+    result
 }
 
 fn error_policy(policy: Arc<JiraLicensePolicy>, error: &Error, shared: Arc<Shared>) -> Action {
+    let (failures, delay) = shared.retries.failed(policy.as_ref(), error);
     shared
         .ctx
         .metrics
@@ -200,9 +203,11 @@ fn error_policy(policy: Arc<JiraLicensePolicy>, error: &Error, shared: Arc<Share
         namespace = policy.namespace().unwrap_or_default(),
         name = policy.name_any(),
         error = %error,
+        failures,
+        retry_in = ?delay,
         "reconcile failed"
     );
-    Action::requeue(Duration::from_secs(5))
+    Action::requeue(delay)
 }
 
 async fn publish(
@@ -212,16 +217,9 @@ async fn publish(
     reason: &str,
     note: String,
 ) {
-    let event = Event {
-        type_,
-        reason: reason.into(),
-        note: Some(note),
-        action: "Reconcile".into(),
-        secondary: None,
-    };
-    if let Err(e) = ctx.recorder.publish(&event, &policy.object_ref(&())).await {
-        tracing::debug!(error = %e, "publishing an Event failed");
-    }
+    ctx.events
+        .publish(policy.object_ref(&()), type_, reason, "Reconcile", note)
+        .await;
 }
 
 async fn set_finalizer(

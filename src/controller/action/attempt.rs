@@ -5,7 +5,7 @@
 use super::shared::Shared;
 use super::writes::{connection_problem, expire, wait_for_connection, write_result, write_status};
 use super::{
-    Error, FAULT_CRASH_AFTER_JIRA_CALL, create_outcome, exec, jitter, permitted, status, until,
+    BACKOFF, Error, FAULT_CRASH_AFTER_JIRA_CALL, create_outcome, exec, permitted, status, until,
 };
 use crate::api::{ActionPhase, JiraAction, JiraActionStatus, Operation, find_condition};
 use crate::error::Classify;
@@ -52,7 +52,9 @@ pub(super) async fn advance(
         let message = "the spec sets no action kind, or more than one";
         let failed = status::failed(&prev, status::INVALID_SPEC, message, generation, now);
         write_status(ctx, api, action, &failed, true).await?;
-        shared.publish(action, EventType::Warning, status::INVALID_SPEC, message);
+        shared
+            .publish(action, EventType::Warning, status::INVALID_SPEC, message)
+            .await;
         return Ok(Action::await_change());
     };
     if prev.phase == Some(ActionPhase::Pending)
@@ -92,7 +94,9 @@ pub(super) async fn advance(
         let failed = status::failed(&prev, status::SITE_CHANGED, &message, generation, now);
         // Conditional: the decision rests on the cached status, which may lag a write that finished the action.
         write_status(ctx, api, action, &failed, true).await?;
-        shared.publish(action, EventType::Warning, status::SITE_CHANGED, &message);
+        shared
+            .publish(action, EventType::Warning, status::SITE_CHANGED, &message)
+            .await;
         return expire(api, action, &failed, now).await;
     }
     if let Some(record) = &prev.attempt
@@ -170,7 +174,9 @@ pub(super) async fn advance(
             outcome: "failed".into(),
         };
         ctx.metrics.actions.get_or_create(&labels).inc();
-        shared.publish(action, EventType::Warning, status::NOT_PERMITTED, &message);
+        shared
+            .publish(action, EventType::Warning, status::NOT_PERMITTED, &message)
+            .await;
         return expire(api, action, &failed, now).await;
     }
 
@@ -238,7 +244,9 @@ async fn outcome_unknown(
         let was_unknown = find_condition(&prev.conditions, status::SUCCEEDED)
             .is_some_and(|c| c.reason == status::OUTCOME_UNKNOWN);
         if !was_unknown {
-            shared.publish(action, EventType::Warning, status::OUTCOME_UNKNOWN, waiting);
+            shared
+                .publish(action, EventType::Warning, status::OUTCOME_UNKNOWN, waiting)
+                .await;
         }
     }
     Ok(Action::requeue(retry_in))
@@ -291,7 +299,9 @@ async fn finish(
                 status::EXECUTED
             };
             tracing::info!(kind = kind.as_str(), reason, message = %message, "action succeeded");
-            shared.publish(action, EventType::Normal, reason, &message);
+            shared
+                .publish(action, EventType::Normal, reason, &message)
+                .await;
             expire(api, action, &new, now).await
         }
         Err(e @ crate::jira::JiraError::OutcomeUnknown { .. }) => {
@@ -304,18 +314,20 @@ async fn finish(
                     create_outcome::recheck(ctx.settings.create_outcome_window, now, now)
                         .min(Duration::from_secs(5))
                 }
-                _ => status::backoff(started.attempts, jitter()),
+                _ => BACKOFF.after(started.attempts),
             };
             outcome_unknown(shared, api, action, started, (now, retry_in), &waiting).await
         }
         Err(e) if e.is_transient() => {
-            let delay = status::backoff(started.attempts, jitter());
+            let delay = BACKOFF.after(started.attempts);
             let new = status::retrying(started, e.reason(), &e.to_string(), delay, generation, now);
             write_result(ctx, api, action, &new).await?;
             count("retried");
             tracing::info!(kind = kind.as_str(), error = %e, retry_in = ?delay, "attempt failed, retrying");
             let message = new.message.clone().unwrap_or_default();
-            shared.publish(action, EventType::Warning, e.reason(), &message);
+            shared
+                .publish(action, EventType::Warning, e.reason(), &message)
+                .await;
             Ok(Action::requeue(delay))
         }
         Err(e) => {
@@ -327,7 +339,9 @@ async fn finish(
             shared.forget_outcome(action);
             count("failed");
             tracing::info!(kind = kind.as_str(), reason, error = %e, "action failed");
-            shared.publish(action, EventType::Warning, reason, &message);
+            shared
+                .publish(action, EventType::Warning, reason, &message)
+                .await;
             expire(api, action, &new, now).await
         }
     }

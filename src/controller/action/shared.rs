@@ -1,44 +1,36 @@
 //! State shared by the reconciles of one JiraAction controller: the Event queue, outcomes waiting to be
 //! written, and what this instance knows of the leader Lease.
 
-use super::super::Context;
+use super::super::{
+    Context,
+    wiring::{Events, Retries},
+};
 use crate::api::{AttemptRecord, JiraAction, JiraActionStatus, JiraConnection};
-use k8s_openapi::api::core::v1::ObjectReference;
 use kube::{
     Api, Resource, ResourceExt,
-    runtime::{
-        events::EventType,
-        reflector::{ObjectRef, Store},
-    },
+    runtime::{events::EventType, reflector::Store},
 };
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
 };
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 
 pub(super) struct Shared {
     pub(super) ctx: Arc<Context>,
     pub(super) connections: Store<JiraConnection>,
     pub(super) connections_ready: tokio::sync::OnceCell<()>,
     pub(super) crash_after_jira_call: bool,
-    pub(super) failures: Mutex<HashMap<ObjectRef<JiraAction>, u32>>,
+    /// Consecutive failed reconciles per action.
+    pub(super) retries: Retries,
     /// Actions executing at once (`action_concurrency` permits, granted in the order they were asked for).
     pub(super) permits: Semaphore,
-    /// Events for the background publisher.
-    pub(super) events: mpsc::UnboundedSender<Note>,
+    /// Publishes Events in the background, in order.
+    pub(super) events: Events,
     /// Outcomes known but not yet written (their status write failed), by action uid: written, never redone.
     pub(super) outcomes: Mutex<HashMap<String, JiraActionStatus>>,
     /// The term of the leader Lease this instance holds, read once.
     pub(super) lease_term: tokio::sync::OnceCell<Option<i32>>,
-}
-
-/// An Event about an action, waiting for the background publisher.
-pub(super) struct Note {
-    pub(super) type_: EventType,
-    pub(super) reason: String,
-    pub(super) note: String,
-    pub(super) regarding: ObjectReference,
 }
 
 impl Shared {
@@ -102,15 +94,16 @@ impl Shared {
     }
 
     /// Queues an Event about `action` (published in the background; never blocks the action).
-    pub(super) fn publish(&self, action: &JiraAction, type_: EventType, reason: &str, note: &str) {
-        let note = Note {
-            type_,
-            reason: reason.into(),
-            note: note.chars().take(1000).collect(),
-            regarding: action.object_ref(&()),
-        };
-        if self.events.send(note).is_err() {
-            tracing::debug!("the Event publisher has stopped; Event dropped");
-        }
+    pub(super) async fn publish(
+        &self,
+        action: &JiraAction,
+        type_: EventType,
+        reason: &str,
+        note: &str,
+    ) {
+        let note = note.chars().take(1000).collect();
+        self.events
+            .publish(action.object_ref(&()), type_, reason, "Execute", note)
+            .await;
     }
 }

@@ -33,11 +33,6 @@ pub const SITE_CHANGED: &str = "SiteChanged";
 /// Reason of an action whose capability the connection's credentials do not have (checked in its context).
 pub const NOT_PERMITTED: &str = "NotPermitted";
 
-/// First retry delay after a transient error.
-pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
-/// Largest retry delay.
-pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
-
 /// The label the operator adds to the issue it creates for an action: `jco-` and the first 16 hex digits of the
 /// SHA-256 of the action's namespace, name and spec. Deterministic, so a retry after a crash finds the issue
 /// instead of creating another, and so does an identical action re-created under the same name (a GitOps tool
@@ -60,14 +55,6 @@ pub fn marker_of(action: &crate::api::JiraAction) -> String {
         &action.name_any(),
         &action.spec,
     )
-}
-
-/// Delay before retrying after `attempts` attempts failed transiently: 1 s doubled per attempt, at most
-/// 5 minutes, multiplied by `jitter` (drawn from 0.8..1.2 by the caller).
-pub fn backoff(attempts: u32, jitter: f64) -> Duration {
-    let exponent = attempts.saturating_sub(1).min(20);
-    let delay = BACKOFF_BASE.saturating_mul(1 << exponent).min(BACKOFF_MAX);
-    delay.mul_f64(jitter.clamp(0.5, 1.5))
 }
 
 /// True when the action has finished and must never run again.
@@ -339,18 +326,6 @@ mod tests {
         );
         assert_eq!(done.attempt, None);
         assert!(done.may_have_acted);
-    }
-
-    #[test]
-    fn backoff_doubles_up_to_five_minutes() {
-        assert_eq!(backoff(1, 1.0), Duration::from_secs(1));
-        assert_eq!(backoff(2, 1.0), Duration::from_secs(2));
-        assert_eq!(backoff(4, 1.0), Duration::from_secs(8));
-        assert_eq!(backoff(9, 1.0), Duration::from_secs(256));
-        assert_eq!(backoff(10, 1.0), Duration::from_secs(300));
-        assert_eq!(backoff(u32::MAX, 1.0), Duration::from_secs(300));
-        assert_eq!(backoff(3, 0.8), Duration::from_secs_f64(3.2));
-        assert_eq!(backoff(3, 1.2), Duration::from_secs_f64(4.8));
     }
 
     #[test]

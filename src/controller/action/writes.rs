@@ -2,9 +2,10 @@
 //! record an outcome), its wait for a usable connection, and its deletion after `ttlSecondsAfterFinished`.
 
 use super::shared::Shared;
-use super::{CONNECTION_RECHECK, Error, jitter, status, until};
+use super::{CONNECTION_RECHECK, Error, status, until};
 use crate::api::{JiraAction, JiraActionStatus, JiraConnection, find_condition};
 use crate::controller::Context;
+use crate::controller::wiring;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::{
     Api, Resource, ResourceExt,
@@ -55,15 +56,17 @@ pub(super) async fn wait_for_connection(
         let was_waiting = find_condition(&prev.conditions, status::SUCCEEDED)
             .is_some_and(|c| c.reason == status::CONNECTION_NOT_READY);
         if !was_waiting {
-            shared.publish(
-                action,
-                EventType::Normal,
-                status::CONNECTION_NOT_READY,
-                problem,
-            );
+            shared
+                .publish(
+                    action,
+                    EventType::Normal,
+                    status::CONNECTION_NOT_READY,
+                    problem,
+                )
+                .await;
         }
     }
-    Ok(Action::requeue(CONNECTION_RECHECK.mul_f64(jitter())))
+    Ok(Action::requeue(wiring::jitter(CONNECTION_RECHECK)))
 }
 
 /// Deletes a finished action once its `ttlSecondsAfterFinished` passed; otherwise waits for that moment.

@@ -17,7 +17,10 @@ use self::{
     reconcile::Reconcile,
     state::{State, key_of},
 };
-use super::{Context, conditions, panics};
+use super::{
+    Context, conditions, panics,
+    wiring::{self, Backoff, Retries},
+};
 use crate::api::{ANNOTATION_ACCEPT_LISTING, ANNOTATION_SYNC_REQUESTED, JiraConnection};
 use crate::error::{Classify, Failure};
 use futures::{FutureExt, StreamExt, future};
@@ -43,15 +46,17 @@ use tracing::{Instrument, debug, info, info_span, warn};
 /// The controller's name in metrics.
 pub const CONTROLLER: &str = "jiraconnection";
 
-/// First delay after a transient failure (network, 5xx, 429, apiserver errors).
-const TRANSIENT_BASE: Duration = Duration::from_secs(5);
-/// Longest delay between retries after transient failures.
-const TRANSIENT_CAP: Duration = Duration::from_secs(300);
-/// First delay after a failure that needs a change (credentials, permissions, spec).
-const PERMANENT_BASE: Duration = Duration::from_secs(60);
-/// Longest delay between retries after failures that need a change. A change of the spec or of a
-/// referenced Secret retries at once anyway.
-const PERMANENT_CAP: Duration = Duration::from_secs(3600);
+/// The backoff after a transient failure (network, 5xx, 429, apiserver errors): 5 s doubling up to 5 minutes.
+const TRANSIENT: Backoff = Backoff {
+    base: Duration::from_secs(5),
+    cap: Duration::from_secs(300),
+};
+/// The backoff after a failure that needs a change (credentials, permissions, spec): 1 minute doubling up to an
+/// hour. A change of the spec or of a referenced Secret retries at once anyway.
+const PERMANENT: Backoff = Backoff {
+    base: Duration::from_secs(60),
+    cap: Duration::from_secs(3600),
+};
 /// Longest Event note.
 const NOTE_MAX: usize = 1000;
 
@@ -102,7 +107,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 
         syncs: Semaphore::new(usize::from(ctx.settings.concurrency.max(1))),
         caches: Mutex::default(),
         statuses: Mutex::default(),
-        failures: Mutex::default(),
+        retries: Retries::new(TRANSIENT, PERMANENT),
         organization_failed: Mutex::default(),
         secret_recheck: ctx
             .settings
@@ -111,18 +116,8 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 
             .then_some(ctx.settings.secret_recheck),
         ctx: ctx.clone(),
     });
-    let scopes: Vec<Option<String>> = if ctx.settings.watch_namespaces.is_empty() {
-        vec![None]
-    } else {
-        ctx.settings
-            .watch_namespaces
-            .iter()
-            .cloned()
-            .map(Some)
-            .collect()
-    };
     future::join_all(
-        scopes
+        wiring::scopes(&ctx.settings)
             .into_iter()
             .map(|ns| run_in(state.clone(), ns, shutdown.clone())),
     )
@@ -158,16 +153,10 @@ async fn run_in(
     namespace: Option<String>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let client = state.ctx.client.clone();
+    let client = &state.ctx.client;
+    let connections: Api<JiraConnection> = wiring::scoped(client, namespace.as_deref());
     // Secrets are watched by metadata only: their values are read when a connection needs them.
-    let (connections, secrets): (Api<JiraConnection>, Api<PartialObjectMeta<Secret>>) =
-        match &namespace {
-            Some(ns) => (
-                Api::namespaced(client.clone(), ns),
-                Api::namespaced(client, ns),
-            ),
-            None => (Api::all(client.clone()), Api::all(client)),
-        };
+    let secrets: Api<PartialObjectMeta<Secret>> = wiring::scoped(client, namespace.as_deref());
     let (reader, writer) = reflector::store();
     let on_delete = state.clone();
     let triggers = watcher(connections, watcher::Config::default().any_semantic())
@@ -219,18 +208,7 @@ async fn run_in(
 }
 
 fn error_policy(connection: Arc<JiraConnection>, error: &Error, state: Arc<State>) -> Action {
-    let failures = {
-        let mut map = state.failures.lock().expect("not poisoned");
-        let n = map.entry(key_of(&connection)).or_insert(0);
-        *n = n.saturating_add(1);
-        *n
-    };
-    let delay = backoff(
-        failures,
-        error.is_transient(),
-        rand::random_range(-1.0..=1.0),
-    )
-    .max(error.retry_after().unwrap_or_default());
+    let (failures, delay) = state.retries.failed(connection.as_ref(), error);
     // Unwatched Secrets are re-read at least this often, so that a fixed Secret is noticed.
     let delay = state.secret_recheck.map_or(delay, |r| delay.min(r));
     state
@@ -246,18 +224,6 @@ fn error_policy(connection: Arc<JiraConnection>, error: &Error, state: Arc<State
         "JiraConnection reconcile failed: {error}"
     );
     Action::requeue(delay)
-}
-
-/// The delay before retry number `failures` (1 = first failure): doubling from a base, capped, moved by up to
-/// ±20 % (`unit` drawn from `[-1, 1]`) so that connections failing together do not retry together.
-pub fn backoff(failures: u32, transient: bool, unit: f64) -> Duration {
-    let (base, cap) = if transient {
-        (TRANSIENT_BASE, TRANSIENT_CAP)
-    } else {
-        (PERMANENT_BASE, PERMANENT_CAP)
-    };
-    let doubled = base.saturating_mul(1u32 << failures.saturating_sub(1).min(16));
-    doubled.min(cap).mul_f64(1.0 + 0.2 * unit.clamp(-1.0, 1.0))
 }
 
 async fn reconcile(connection: Arc<JiraConnection>, state: Arc<State>) -> Result<Action, Error> {
@@ -297,11 +263,7 @@ async fn reconcile(connection: Arc<JiraConnection>, state: Arc<State>) -> Result
     };
     state.ctx.clients.report_requests(&state.ctx.metrics);
     if result.is_ok() {
-        state
-            .failures
-            .lock()
-            .expect("not poisoned")
-            .remove(&key_of(&connection));
+        state.retries.clear(connection.as_ref());
     }
     result
 }
@@ -393,14 +355,14 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_a_cap_with_jitter() {
-        assert_eq!(backoff(1, true, 0.0), Duration::from_secs(5));
-        assert_eq!(backoff(2, true, 0.0), Duration::from_secs(10));
-        assert_eq!(backoff(4, true, 0.0), Duration::from_secs(40));
-        assert_eq!(backoff(30, true, 0.0), TRANSIENT_CAP);
-        assert_eq!(backoff(1, false, 0.0), Duration::from_secs(60));
-        assert_eq!(backoff(100, false, 0.0), PERMANENT_CAP);
-        assert_eq!(backoff(1, true, 1.0), Duration::from_secs(6));
-        assert_eq!(backoff(1, true, -1.0), Duration::from_secs(4));
+        assert_eq!(TRANSIENT.delay(1, 0.0), Duration::from_secs(5));
+        assert_eq!(TRANSIENT.delay(2, 0.0), Duration::from_secs(10));
+        assert_eq!(TRANSIENT.delay(4, 0.0), Duration::from_secs(40));
+        assert_eq!(TRANSIENT.delay(30, 0.0), Duration::from_secs(300));
+        assert_eq!(PERMANENT.delay(1, 0.0), Duration::from_secs(60));
+        assert_eq!(PERMANENT.delay(100, 0.0), Duration::from_secs(3600));
+        assert_eq!(TRANSIENT.delay(1, 1.0), Duration::from_secs(6));
+        assert_eq!(TRANSIENT.delay(1, -1.0), Duration::from_secs(4));
     }
 
     #[test]

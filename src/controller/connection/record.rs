@@ -12,13 +12,9 @@ use chrono::{DateTime, Utc};
 use kube::{
     Api, Resource, ResourceExt,
     api::{Patch, PatchParams},
-    runtime::{
-        controller::Action,
-        events::{Event, EventType},
-    },
+    runtime::{controller::Action, events::EventType},
 };
 use std::time::Duration;
-use tracing::warn;
 
 impl Reconcile<'_> {
     /// Writes a failure: status, Warning Event, metrics. Returns the error for the backoff.
@@ -113,17 +109,11 @@ impl Reconcile<'_> {
     }
 
     pub(super) async fn publish(&self, type_: EventType, reason: &str, action: &str, note: String) {
-        let event = Event {
-            type_,
-            reason: reason.into(),
-            note: Some(note),
-            action: action.into(),
-            secondary: None,
-        };
-        let reference = self.connection.object_ref(&());
-        if let Err(e) = self.ctx().recorder.publish(&event, &reference).await {
-            warn!(error = %e, reason, "could not publish an Event");
-        }
+        let regarding = self.connection.object_ref(&());
+        self.ctx()
+            .events
+            .publish(regarding, type_, reason, action, note)
+            .await;
     }
 
     fn gauges(

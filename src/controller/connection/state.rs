@@ -3,7 +3,7 @@
 
 use crate::{
     api::{JiraConnection, JiraConnectionStatus},
-    controller::{Context, gauges},
+    controller::{Context, gauges, wiring::Retries},
     sync::SyncCache,
 };
 use kube::ResourceExt;
@@ -29,7 +29,7 @@ pub(super) struct State {
     /// Incremental-sync caches by connection.
     pub(super) caches: Mutex<HashMap<Key, SyncCache>>,
     /// Consecutive failures by connection, for the backoff.
-    pub(super) failures: Mutex<HashMap<Key, u32>>,
+    pub(super) retries: Retries,
     /// By connection whose last sync's organization part failed: the fingerprint of the client it failed with.
     pub(super) organization_failed: Mutex<HashMap<Key, Option<[u8; 32]>>>,
     /// The longest wait between two reconciles of a connection when its Secrets are not watched.
@@ -56,7 +56,7 @@ impl State {
         let last = self.current_status(c);
         self.statuses.lock().expect("not poisoned").remove(&key);
         self.caches.lock().expect("not poisoned").remove(&key);
-        self.failures.lock().expect("not poisoned").remove(&key);
+        self.retries.clear(c);
         self.organization_failed
             .lock()
             .expect("not poisoned")
