@@ -92,51 +92,56 @@ pub struct BuildLabels {
     pub version: String,
 }
 
-/// All metrics of the operator.
-pub struct Metrics {
-    registry: Registry,
-    /// Reconciles run, by controller.
-    pub reconciles: Family<ControllerLabels, Counter>,
-    /// Reconciles that ended in an error, by controller and reason.
-    pub reconcile_errors: Family<ErrorLabels, Counter>,
-    /// Duration of reconciles, by controller.
-    pub reconcile_duration: Family<ControllerLabels, Histogram>,
-    /// Requests sent to Jira and the Admin API, by endpoint and status.
-    pub jira_requests: Family<RequestLabels, Counter>,
-    /// Requests answered 429 and retried later, per connection.
-    pub jira_throttled: Family<ConnectionLabels, Counter>,
-    /// Human users on the site, per connection.
-    pub users_total: Family<ConnectionLabels, Gauge>,
-    /// Synced users (visible email), per connection.
-    pub users_synced: Family<ConnectionLabels, Gauge>,
-    /// Users active on at least one day of the window, per connection.
-    pub users_active: Family<ConnectionLabels, Gauge>,
-    /// Users active on the last complete UTC day of the window, per connection.
-    pub daily_active_users: Family<ConnectionLabels, Gauge>,
-    /// Unix time of the last successful sync, per connection.
-    pub last_successful_sync: Family<ConnectionLabels, Gauge>,
-    /// The sync interval of the spec in seconds, per connection.
-    pub sync_interval: Family<ConnectionLabels, Gauge>,
-    /// License size per product; no series for an unlimited product.
-    pub license_seats: Family<ProductLabels, Gauge>,
-    /// Jira's count of free seats per product; no series for an unlimited product.
-    pub license_remaining: Family<ProductLabels, Gauge>,
-    /// 1 for an unlimited product, 0 for a product with a seat count.
-    pub license_unlimited: Family<ProductLabels, Gauge>,
-    /// License holders per product.
-    pub license_used: Family<ProductLabels, Gauge>,
-    /// License holders active in the window, per product.
-    pub license_active: Family<ProductLabels, Gauge>,
-    /// License holders not active in the window, per product.
-    pub license_inactive: Family<ProductLabels, Gauge>,
-    /// Connections whose Ready condition is True (1) or not (0).
-    pub connection_ready: Family<ConnectionLabels, Gauge>,
-    /// Actions finished or retried, by kind and outcome.
-    pub actions: Family<ActionLabels, Counter>,
-    /// Seats a license policy's candidates hold, per product.
-    pub policy_reclaimable_seats: Family<PolicyLabels, Gauge>,
-    /// Monthly savings of reclaiming them, per product and currency.
-    pub policy_monthly_savings: Family<SavingsLabels, Gauge<f64, AtomicU64>>,
+/// Declares the metric families once: each becomes a field of [`Metrics`], is created and registered (in this
+/// order, after `build_info`) by [`Metrics::default`], and those marked `forget connection` or `forget product`
+/// are listed by [`Metrics::per_connection`].
+macro_rules! families {
+    ($(
+        $(#[doc = $doc:literal])*
+        $field:ident: $ty:ty = $new:expr, $name:literal, $help:literal $(, forget $group:ident)?;
+    )*) => {
+        /// All metrics of the operator.
+        pub struct Metrics {
+            registry: Registry,
+            $($(#[doc = $doc])* pub $field: $ty,)*
+        }
+
+        impl Default for Metrics {
+            fn default() -> Self {
+                let mut registry = Registry::with_prefix("jira_operator");
+                let build: Family<BuildLabels, Gauge> = Family::default();
+                build
+                    .get_or_create(&BuildLabels {
+                        version: env!("CARGO_PKG_VERSION").into(),
+                    })
+                    .set(1);
+                registry.register("build_info", "The operator's version (always 1)", build);
+                $(
+                    let $field: $ty = $new;
+                    registry.register($name, $help, $field.clone());
+                )*
+                Self { registry, $($field,)* }
+            }
+        }
+
+        impl Metrics {
+            /// The families holding the series of one connection, which go with it.
+            pub fn per_connection(&self) -> PerConnection<'_> {
+                let mut of = PerConnection::default();
+                $($(of.$group.push(&self.$field);)?)*
+                of
+            }
+        }
+    };
+}
+
+/// The families holding the series of one connection (see [`Metrics::per_connection`]).
+#[derive(Default)]
+pub struct PerConnection<'a> {
+    /// The gauges labelled with the connection.
+    pub connection: Vec<&'a Family<ConnectionLabels, Gauge>>,
+    /// The gauges labelled with the connection and a product.
+    pub product: Vec<&'a Family<ProductLabels, Gauge>>,
 }
 
 fn duration_buckets() -> Histogram {
@@ -145,147 +150,74 @@ fn duration_buckets() -> Histogram {
     ])
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
-        let mut registry = Registry::with_prefix("jira_operator");
-        let metrics = Self {
-            reconciles: Family::default(),
-            reconcile_errors: Family::default(),
-            reconcile_duration: Family::new_with_constructor(duration_buckets),
-            jira_requests: Family::default(),
-            jira_throttled: Family::default(),
-            users_total: Family::default(),
-            users_synced: Family::default(),
-            users_active: Family::default(),
-            daily_active_users: Family::default(),
-            last_successful_sync: Family::default(),
-            sync_interval: Family::default(),
-            license_seats: Family::default(),
-            license_remaining: Family::default(),
-            license_unlimited: Family::default(),
-            license_used: Family::default(),
-            license_active: Family::default(),
-            license_inactive: Family::default(),
-            connection_ready: Family::default(),
-            actions: Family::default(),
-            policy_reclaimable_seats: Family::default(),
-            policy_monthly_savings: Family::default(),
-            registry: Registry::default(),
-        };
-        let r = &mut registry;
-        let build: Family<BuildLabels, Gauge> = Family::default();
-        build
-            .get_or_create(&BuildLabels {
-                version: env!("CARGO_PKG_VERSION").into(),
-            })
-            .set(1);
-        r.register("build_info", "The operator's version (always 1)", build);
-        r.register("reconciles", "Reconciles run", metrics.reconciles.clone());
-        r.register(
-            "reconcile_errors",
-            "Reconciles that failed",
-            metrics.reconcile_errors.clone(),
-        );
-        r.register(
-            "reconcile_duration_seconds",
-            "Duration of reconciles",
-            metrics.reconcile_duration.clone(),
-        );
-        r.register(
-            "jira_requests",
-            "Requests sent to Jira",
-            metrics.jira_requests.clone(),
-        );
-        r.register(
-            "jira_throttled",
-            "Jira requests answered 429",
-            metrics.jira_throttled.clone(),
-        );
-        r.register(
-            "users",
-            "Human users on the site",
-            metrics.users_total.clone(),
-        );
-        r.register(
-            "users_synced",
-            "Users in the inventory",
-            metrics.users_synced.clone(),
-        );
-        r.register(
-            "users_active",
-            "Users active in the usage window",
-            metrics.users_active.clone(),
-        );
-        r.register(
-            "daily_active_users",
-            "Users active on the last complete UTC day of the window",
-            metrics.daily_active_users.clone(),
-        );
-        r.register(
-            "last_successful_sync_timestamp_seconds",
-            "Unix time of the last successful sync",
-            metrics.last_successful_sync.clone(),
-        );
-        r.register(
-            "sync_interval_seconds",
-            "The sync interval of the connection",
-            metrics.sync_interval.clone(),
-        );
-        r.register(
-            "license_seats",
-            "License size per product (no series when unlimited)",
-            metrics.license_seats.clone(),
-        );
-        r.register(
-            "license_seats_remaining",
-            "Free seats per product, Jira's count (no series when unlimited)",
-            metrics.license_remaining.clone(),
-        );
-        r.register(
-            "license_unlimited",
-            "1 when the product has no seat limit",
-            metrics.license_unlimited.clone(),
-        );
-        r.register(
-            "license_used",
-            "License holders per product",
-            metrics.license_used.clone(),
-        );
-        r.register(
-            "license_active_holders",
-            "License holders active in the window",
-            metrics.license_active.clone(),
-        );
-        r.register(
-            "license_inactive_holders",
-            "License holders not active in the window",
-            metrics.license_inactive.clone(),
-        );
-        r.register(
-            "connection_ready",
-            "1 when the connection is Ready",
-            metrics.connection_ready.clone(),
-        );
-        r.register(
-            "actions",
-            "Actions finished or retried",
-            metrics.actions.clone(),
-        );
-        r.register(
-            "policy_reclaimable_seats",
-            "Seats held by a license policy's candidates",
-            metrics.policy_reclaimable_seats.clone(),
-        );
-        r.register(
-            "policy_monthly_savings",
-            "Monthly savings of reclaiming a license policy's candidates, at its seat price",
-            metrics.policy_monthly_savings.clone(),
-        );
-        Self {
-            registry,
-            ..metrics
-        }
-    }
+families! {
+    /// Reconciles run, by controller.
+    reconciles: Family<ControllerLabels, Counter> = Family::default(), "reconciles", "Reconciles run";
+    /// Reconciles that ended in an error, by controller and reason.
+    reconcile_errors: Family<ErrorLabels, Counter> = Family::default(),
+        "reconcile_errors", "Reconciles that failed";
+    /// Duration of reconciles, by controller.
+    reconcile_duration: Family<ControllerLabels, Histogram> =
+        Family::new_with_constructor(duration_buckets),
+        "reconcile_duration_seconds", "Duration of reconciles";
+    /// Requests sent to Jira and the Admin API, by endpoint and status.
+    jira_requests: Family<RequestLabels, Counter> = Family::default(),
+        "jira_requests", "Requests sent to Jira";
+    /// Requests answered 429 and retried later, per connection.
+    jira_throttled: Family<ConnectionLabels, Counter> = Family::default(),
+        "jira_throttled", "Jira requests answered 429";
+    /// Human users on the site, per connection.
+    users_total: Family<ConnectionLabels, Gauge> = Family::default(),
+        "users", "Human users on the site", forget connection;
+    /// Synced users (visible email), per connection.
+    users_synced: Family<ConnectionLabels, Gauge> = Family::default(),
+        "users_synced", "Users in the inventory", forget connection;
+    /// Users active on at least one day of the window, per connection.
+    users_active: Family<ConnectionLabels, Gauge> = Family::default(),
+        "users_active", "Users active in the usage window", forget connection;
+    /// Users active on the last complete UTC day of the window, per connection.
+    daily_active_users: Family<ConnectionLabels, Gauge> = Family::default(),
+        "daily_active_users", "Users active on the last complete UTC day of the window",
+        forget connection;
+    /// Unix time of the last successful sync, per connection.
+    last_successful_sync: Family<ConnectionLabels, Gauge> = Family::default(),
+        "last_successful_sync_timestamp_seconds", "Unix time of the last successful sync",
+        forget connection;
+    /// The sync interval of the spec in seconds, per connection.
+    sync_interval: Family<ConnectionLabels, Gauge> = Family::default(),
+        "sync_interval_seconds", "The sync interval of the connection", forget connection;
+    /// License size per product; no series for an unlimited product.
+    license_seats: Family<ProductLabels, Gauge> = Family::default(),
+        "license_seats", "License size per product (no series when unlimited)", forget product;
+    /// Jira's count of free seats per product; no series for an unlimited product.
+    license_remaining: Family<ProductLabels, Gauge> = Family::default(),
+        "license_seats_remaining", "Free seats per product, Jira's count (no series when unlimited)",
+        forget product;
+    /// 1 for an unlimited product, 0 for a product with a seat count.
+    license_unlimited: Family<ProductLabels, Gauge> = Family::default(),
+        "license_unlimited", "1 when the product has no seat limit", forget product;
+    /// License holders per product.
+    license_used: Family<ProductLabels, Gauge> = Family::default(),
+        "license_used", "License holders per product", forget product;
+    /// License holders active in the window, per product.
+    license_active: Family<ProductLabels, Gauge> = Family::default(),
+        "license_active_holders", "License holders active in the window", forget product;
+    /// License holders not active in the window, per product.
+    license_inactive: Family<ProductLabels, Gauge> = Family::default(),
+        "license_inactive_holders", "License holders not active in the window", forget product;
+    /// Connections whose Ready condition is True (1) or not (0).
+    connection_ready: Family<ConnectionLabels, Gauge> = Family::default(),
+        "connection_ready", "1 when the connection is Ready", forget connection;
+    /// Actions finished or retried, by kind and outcome.
+    actions: Family<ActionLabels, Counter> = Family::default(),
+        "actions", "Actions finished or retried";
+    /// Seats a license policy's candidates hold, per product.
+    policy_reclaimable_seats: Family<PolicyLabels, Gauge> = Family::default(),
+        "policy_reclaimable_seats", "Seats held by a license policy's candidates";
+    /// Monthly savings of reclaiming them, per product and currency.
+    policy_monthly_savings: Family<SavingsLabels, Gauge<f64, AtomicU64>> = Family::default(),
+        "policy_monthly_savings",
+        "Monthly savings of reclaiming a license policy's candidates, at its seat price";
 }
 
 impl Metrics {

@@ -141,15 +141,7 @@ pub fn record(
 /// Removes every series of connection `c`; `last` is its last status (for its products).
 pub fn forget(m: &Metrics, c: &Connection<'_>, last: Option<&JiraConnectionStatus>) {
     let labels = c.labels();
-    for family in [
-        &m.users_total,
-        &m.users_synced,
-        &m.users_active,
-        &m.daily_active_users,
-        &m.connection_ready,
-        &m.last_successful_sync,
-        &m.sync_interval,
-    ] {
+    for family in m.per_connection().connection {
         family.remove(&labels);
     }
     for license in last.iter().flat_map(|s| &s.licenses) {
@@ -159,14 +151,7 @@ pub fn forget(m: &Metrics, c: &Connection<'_>, last: Option<&JiraConnectionStatu
 
 fn forget_product(m: &Metrics, c: &Connection<'_>, product: &str) {
     let labels = c.product(product);
-    for family in [
-        &m.license_seats,
-        &m.license_remaining,
-        &m.license_unlimited,
-        &m.license_used,
-        &m.license_active,
-        &m.license_inactive,
-    ] {
+    for family in m.per_connection().product {
         family.remove(&labels);
     }
 }
