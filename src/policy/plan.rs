@@ -264,5 +264,4 @@ pub fn plan_id(reclaims: &[Reclaim]) -> String {
 }
 
 #[cfg(test)]
-#[path = "plan_tests.rs"]
 mod tests;

@@ -107,5 +107,4 @@ pub fn summary_action_name(policy: &str, plan_id: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "run_tests.rs"]
 mod tests;
