@@ -7,11 +7,14 @@ use jira_cloud_operator::{
     api::{Capability, CapabilityState, JiraConnection},
     controller::capabilities,
 };
-use jira_sim::SimConfig;
+use jira_sim::openapi::Spec;
+use jira_sim::routes::{SpecDoc, route_of};
 use jira_sim::scenario::{ApiTokenSpec, GroupSpec, OAuthClientSpec, UserSpec, default_scenario};
+use jira_sim::{SimConfig, SimHandle};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, PostParams};
 use serde_json::json;
+use std::collections::BTreeSet;
 use std::time::Duration;
 use testkit::{
     Harness,
@@ -86,6 +89,94 @@ fn scenario() -> jira_sim::scenario::Scenario {
         ],
     });
     sc
+}
+
+/// Routes the operator calls that the official documents do not describe, and why they are called.
+const NOT_IN_THE_SPEC: &[(&str, &str, &str)] = &[
+    (
+        "GET",
+        "/_edge/tenant_info",
+        "the site's cloud id, read to check the site is a Jira Cloud site (no public document)",
+    ),
+    (
+        "POST",
+        "/oauth/token",
+        "the OAuth 2.0 token endpoint of a service account (auth.atlassian.com, not the platform API)",
+    ),
+    (
+        "GET",
+        "/oauth/token/accessible-resources",
+        "the sites a service account's token reaches and its scopes (api.atlassian.com, not the platform API)",
+    ),
+    (
+        "GET",
+        "/admin/v2/orgs/{orgId}/directories",
+        "Admin API v2 (centralized user management): newer than the stored admin-organization.json, known from \
+         Atlassian's client models",
+    ),
+    (
+        "POST",
+        "/admin/v2/orgs/{orgId}/directories/{directoryId}/users/search",
+        "Admin API v2 users with their product access: newer than the stored admin-organization.json, known \
+         from Atlassian's client models",
+    ),
+    (
+        "GET",
+        "/admin/v2/orgs/{orgId}/directories/{directoryId}/users/{accountId}/role-assignments",
+        "Admin API v2 roles of a user: newer than the stored admin-organization.json, known from Atlassian's \
+         client models",
+    ),
+];
+
+/// Every request the simulator received is a declared operation of the official OpenAPI documents, sending only
+/// query parameters the operation declares; or one of [`NOT_IN_THE_SPEC`]. Returns the operations seen.
+fn requests_are_official_operations(sim: &SimHandle) -> BTreeSet<String> {
+    let jira = Spec::load(SpecDoc::Jira);
+    let admin = Spec::load(SpecDoc::Admin);
+    let mut seen = BTreeSet::new();
+    let mut failures = Vec::new();
+    let received = sim.received_requests();
+    assert!(!received.is_empty(), "the simulator received nothing");
+    for r in received {
+        let what = format!("{} {}", r.method, r.path);
+        let Some(route) = route_of(&r.method, &r.path) else {
+            failures.push(format!("{what}: no route of the simulator"));
+            continue;
+        };
+        seen.insert(format!("{} {}", route.method, route.path));
+        let Some((doc, path)) = route.spec else {
+            if !NOT_IN_THE_SPEC
+                .iter()
+                .any(|(m, p, _)| *m == route.method && *p == route.path)
+            {
+                failures.push(format!(
+                    "{what}: {} is in no official document and not a known exception",
+                    route.path
+                ));
+            }
+            continue;
+        };
+        let spec = if doc == SpecDoc::Jira { &jira } else { &admin };
+        if spec.operation(path, &r.method).is_none() {
+            failures.push(format!(
+                "{what}: {} {path} is not an operation of the spec",
+                r.method
+            ));
+            continue;
+        }
+        let declared = spec.query_params(path, &r.method);
+        let query = r.path.split_once('?').map_or("", |(_, q)| q);
+        for (name, _) in url::form_urlencoded::parse(query.as_bytes()) {
+            if !declared.contains(name.as_ref()) {
+                failures.push(format!(
+                    "{what}: query parameter {name:?} is not declared by {} {path} ({declared:?})",
+                    r.method
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    seen
 }
 
 /// How many times a Normal Event with `reason` was published about `name` (a repeat is a series).
@@ -370,6 +461,16 @@ async fn each_missing_permission_shows_its_fix_and_stops_only_its_actions() {
     }
     assert_eq!(count_events(&h, "nodelete", capabilities::CHANGED).await, 2);
     operator.stop().await;
+    let seen = requests_are_official_operations(&h.sim);
+    for op in [
+        "GET /rest/api/3/mypermissions",
+        "GET /rest/api/3/group/bulk",
+        "POST /rest/api/3/issue",
+        "POST /rest/api/3/group/user",
+        "DELETE /rest/api/3/issue/{issueIdOrKey}",
+    ] {
+        assert!(seen.contains(op), "{op} was not called: {seen:?}");
+    }
 }
 
 #[tokio::test]
@@ -430,4 +531,6 @@ async fn a_service_account_token_without_the_write_scope_cannot_change_issues() 
     .await;
     succeeds(&h, "sa-add").await;
     operator.stop().await;
+    let seen = requests_are_official_operations(&h.sim);
+    assert!(seen.contains("POST /oauth/token"), "{seen:?}");
 }

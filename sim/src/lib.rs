@@ -20,6 +20,7 @@ mod handlers;
 mod host;
 pub(crate) mod index_lag;
 pub mod jql;
+pub mod openapi;
 mod paging;
 pub mod permission_catalog;
 pub mod permissions;

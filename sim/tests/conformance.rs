@@ -8,131 +8,52 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use common::*;
-use jira_sim::routes::{Mount, ROUTES, RouteSpec, SpecDoc};
+use jira_sim::openapi::{Spec, denull};
+use jira_sim::routes::{Mount, ROUTES, RouteSpec, SpecDoc, route_of};
 use serde_json::{Value, json};
 
-fn spec_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/openapi");
-    assert!(
-        dir.join("jira-platform-v3.json").is_file()
-            && dir.join("admin-organization.json").is_file(),
-        "the official OpenAPI documents are missing: expected jira-platform-v3.json and admin-organization.json \
-         in {} (the shared reference folder beside the repository)",
-        dir.display()
-    );
-    dir
-}
-
-fn load(name: &str) -> Value {
-    let text = std::fs::read_to_string(spec_dir().join(name)).expect("readable spec");
-    serde_json::from_str(&text).expect("spec is JSON")
-}
-
-/// OpenAPI 3.0 → JSON Schema: `nullable: true` becomes a `null` alternative.
-fn denull(v: &mut Value) {
-    match v {
-        Value::Array(items) => items.iter_mut().for_each(denull),
-        Value::Object(m) => {
-            m.values_mut().for_each(denull);
-            if m.remove("nullable") == Some(Value::Bool(true)) {
-                if let Some(Value::String(t)) = m.get("type").cloned() {
-                    m.insert("type".into(), json!([t, "null"]));
-                    if let Some(Value::Array(e)) = m.get_mut("enum") {
-                        e.push(Value::Null);
-                    }
-                } else {
-                    let inner = Value::Object(std::mem::take(m));
-                    m.insert("anyOf".into(), json!([inner, {"type": "null"}]));
-                }
-            }
+/// Validates `body` against `schema`, whose references point into the document's components.
+fn validate(spec: &Spec, schema: &Value, body: &Value, what: &str) -> Result<(), String> {
+    let mut root = schema.clone();
+    denull(&mut root);
+    let root = match root {
+        Value::Object(mut m) => {
+            m.insert("components".into(), spec.components.clone());
+            Value::Object(m)
         }
-        _ => {}
+        other => other,
+    };
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .should_validate_formats(false)
+        .build(&root)
+        .unwrap_or_else(|e| panic!("{what}: schema does not compile: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .take(5)
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what}: body does not match the schema:\n{}\nbody: {body}",
+            errors.join("\n")
+        ))
     }
 }
 
-struct Spec {
-    doc: Value,
-    components: Value,
-}
-
-impl Spec {
-    fn new(name: &str) -> Spec {
-        let doc = load(name);
-        let mut components = doc["components"].clone();
-        denull(&mut components);
-        Spec { doc, components }
-    }
-
-    fn op(&self, path: &str, method: &str) -> &Value {
-        let op = &self.doc["paths"][path][method.to_lowercase()];
-        assert!(
-            op.is_object(),
-            "operation {method} {path} is not in the spec"
-        );
-        op
-    }
-
-    fn validate(&self, schema: &Value, body: &Value, what: &str) -> Result<(), String> {
-        let mut root = schema.clone();
-        denull(&mut root);
-        let root = match root {
-            Value::Object(mut m) => {
-                m.insert("components".into(), self.components.clone());
-                Value::Object(m)
-            }
-            other => other,
-        };
-        let validator = jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft4)
-            .should_validate_formats(false)
-            .build(&root)
-            .unwrap_or_else(|e| panic!("{what}: schema does not compile: {e}"));
-        let errors: Vec<String> = validator
-            .iter_errors(body)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .take(5)
-            .collect();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{what}: body does not match the schema:\n{}\nbody: {body}",
-                errors.join("\n")
-            ))
-        }
-    }
-
-    /// The JSON schema of a response, if the spec gives one.
-    fn response_schema(&self, path: &str, method: &str, status: u16) -> Option<Value> {
-        let responses = &self.op(path, method)["responses"];
-        let r = responses
-            .get(status.to_string())
-            .or_else(|| responses.get("default"))?;
-        r["content"]["application/json"]["schema"]
-            .as_object()
-            .map(|s| Value::Object(s.clone()))
-    }
-
-    fn query_params(&self, path: &str, method: &str) -> BTreeSet<String> {
-        let mut all: Vec<&Value> = Vec::new();
-        if let Some(Value::Array(p)) = self.doc["paths"][path].get("parameters") {
-            all.extend(p);
-        }
-        if let Some(Value::Array(p)) = self.op(path, method).get("parameters") {
-            all.extend(p);
-        }
-        all.iter()
-            .map(|p| match p.get("$ref").and_then(Value::as_str) {
-                Some(r) => &self.doc["components"]["parameters"][r.rsplit('/').next().unwrap()],
-                None => p,
-            })
-            .filter(|p| p["in"] == "query")
-            .filter_map(|p| p["name"].as_str().map(str::to_string))
-            .collect()
-    }
+/// The JSON schema of a response, if the spec gives one.
+fn response_schema(spec: &Spec, path: &str, method: &str, status: u16) -> Option<Value> {
+    let responses = &spec.op(path, method)["responses"];
+    let r = responses
+        .get(status.to_string())
+        .or_else(|| responses.get("default"))?;
+    r["content"]["application/json"]["schema"]
+        .as_object()
+        .map(|s| Value::Object(s.clone()))
 }
 
 /// How a case's body is checked.
@@ -346,8 +267,8 @@ fn cases() -> Vec<Case> {
 
 #[tokio::test]
 async fn every_route_conforms_to_the_official_openapi_documents() {
-    let jira = Spec::new("jira-platform-v3.json");
-    let admin = Spec::new("admin-organization.json");
+    let jira = Spec::load(SpecDoc::Jira);
+    let admin = Spec::load(SpecDoc::Admin);
     let sim = start().await;
     let token = sim.oauth_token().await;
     // Read-only Jira calls run a second time through the gateway prefix with the same credential.
@@ -386,6 +307,20 @@ async fn every_route_conforms_to_the_official_openapi_documents() {
         unknown.is_empty(),
         "cases for routes the table does not have: {unknown:?}"
     );
+    // A request as sent (query string, gateway prefix) is traced back to its row.
+    for c in &all {
+        let url = if c.gateway {
+            format!("/ex/jira/{CLOUD}{}", c.url)
+        } else {
+            c.url.clone()
+        };
+        assert_eq!(
+            route_of(c.method, &url).map(|r| r.path),
+            Some(c.template),
+            "{} {url}",
+            c.method
+        );
+    }
 
     // Query parameters the simulator reads exist in the spec of the operation.
     for r in ROUTES {
@@ -444,17 +379,18 @@ async fn every_route_conforms_to_the_official_openapi_documents() {
             Check::Empty => Err(format!("{what}: expected no body, got {}", r.text)),
             Check::Contains(t) if r.text.contains(t) => Ok(()),
             Check::Contains(_) => Err(format!("{what}: unexpected page {}", r.text)),
-            Check::Hand(schema) => jira.validate(schema, &r.json(), &what),
+            Check::Hand(schema) => validate(&jira, schema, &r.json(), &what),
             Check::Spec => {
                 let (doc, path) = route
                     .spec
                     .unwrap_or_else(|| panic!("{what}: route has no spec entry; use a hand check"));
                 let spec = if doc == SpecDoc::Jira { &jira } else { &admin };
-                match spec.response_schema(path, c.method, r.status) {
-                    Some(schema) => spec.validate(&schema, &r.json(), &what),
+                match response_schema(spec, path, c.method, r.status) {
+                    Some(schema) => validate(spec, &schema, &r.json(), &what),
                     None if r.status >= 400 && doc == SpecDoc::Jira => {
                         // The spec documents this error status without a body schema: Jira's ErrorCollection.
-                        jira.validate(
+                        validate(
+                            &jira,
                             &json!({"$ref": "#/components/schemas/ErrorCollection"}),
                             &r.json(),
                             &what,
@@ -502,13 +438,4 @@ async fn every_route_conforms_to_the_official_openapi_documents() {
     }
     assert_eq!(stats.count("GET", "unmatched"), 0);
     sim.handle.shutdown().await;
-}
-
-#[test]
-fn denull_turns_nullable_into_null_alternatives() {
-    let mut v =
-        json!({"a": {"type": "string", "nullable": true}, "b": {"$ref": "#/x", "nullable": true}});
-    denull(&mut v);
-    assert_eq!(v["a"]["type"], json!(["string", "null"]));
-    assert_eq!(v["b"]["anyOf"][1], json!({"type": "null"}));
 }

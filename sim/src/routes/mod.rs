@@ -109,6 +109,31 @@ const ISSUE: &str = "/rest/api/3/issue/{issueIdOrKey}";
 /// The gateway prefix (`api.atlassian.com/ex/jira/{cloudId}`) in router syntax.
 pub const GATEWAY_PREFIX: &str = "/ex/jira/{cloudId}";
 
+/// The route of the table a request reaches: `path` as sent (a query string is ignored), on its host or, for a
+/// Jira REST route, under the gateway prefix. A literal segment wins over a template one (as in the router).
+pub fn route_of(method: &str, path: &str) -> Option<&'static RouteSpec> {
+    let path = path.split('?').next().unwrap_or_default();
+    let segments: Vec<&str> = path.split('/').collect();
+    let (segments, gateway) = match segments.as_slice() {
+        ["", "ex", "jira", _, rest @ ..] => ([&[""][..], rest].concat(), true),
+        _ => (segments, false),
+    };
+    ROUTES
+        .iter()
+        .filter(|r| r.method == method && (!gateway || r.mount == Mount::Rest))
+        .filter_map(|r| {
+            let template: Vec<&str> = r.path.split('/').collect();
+            let matches = template.len() == segments.len()
+                && template
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t.starts_with('{') || t == s);
+            matches.then(|| (template.iter().filter(|t| !t.starts_with('{')).count(), r))
+        })
+        .max_by_key(|(literal, _)| *literal)
+        .map(|(_, r)| r)
+}
+
 /// Every route the simulator serves; the router is built from this table.
 #[rustfmt::skip]
 pub const ROUTES: &[RouteSpec] = &[
