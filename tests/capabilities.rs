@@ -534,3 +534,71 @@ async fn a_service_account_token_without_the_write_scope_cannot_change_issues() 
     let seen = requests_are_official_operations(&h.sim);
     assert!(seen.contains("POST /oauth/token"), "{seen:?}");
 }
+
+#[tokio::test]
+async fn a_grant_given_in_jira_shows_at_the_next_check_without_a_new_secret() {
+    let h = Harness::with_acme(
+        "capabilities-grant",
+        SimConfig {
+            scenario: scenario(),
+            ..SimConfig::default()
+        },
+    )
+    .await;
+    let operator = h.start(h.action_settings());
+    connect(&h, "noadmin", false).await;
+    let (caps, _) = capabilities_of(&h, "noadmin").await;
+    assert_eq!(
+        state_of(&caps, "manageGroupMembership").state,
+        CapabilityState::Unavailable,
+        "{caps:#?}"
+    );
+    h.create_on(
+        "before-grant",
+        "noadmin",
+        json!({"addUserToGroup": {"user": {"accountId": NOAH}, "group": "jira-testers"}}),
+    )
+    .await;
+    not_permitted(&h, "before-grant", "site-admins").await;
+
+    // An admin adds the account to site-admins in Jira; the Secret stays as it is.
+    h.sim.with_state(|st| {
+        let group = st
+            .group_ref(None, Some("site-admins"))
+            .expect("site-admins");
+        let account = st.user_ref("noadmin@example.com").expect("the account");
+        assert!(st.add_member(group, account));
+    });
+    h.request_sync("noadmin", "after-grant").await;
+    let granted = h
+        .wait_connection("noadmin", "manageGroupMembership available", |c| {
+            c.status.as_ref().is_some_and(|s| {
+                s.capabilities.iter().any(|c| {
+                    c.name == "manageGroupMembership" && c.state == CapabilityState::Available
+                })
+            })
+        })
+        .await;
+    let caps = granted.status.unwrap().capabilities;
+    assert_eq!(
+        state_of(&caps, "deleteUsers").state,
+        CapabilityState::Available
+    );
+    for _ in 0..600 {
+        if count_events(&h, "noadmin", capabilities::CHANGED).await == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(count_events(&h, "noadmin", capabilities::CHANGED).await, 2);
+
+    h.create_on(
+        "after-grant",
+        "noadmin",
+        json!({"addUserToGroup": {"user": {"accountId": NOAH}, "group": "jira-testers"}}),
+    )
+    .await;
+    succeeds(&h, "after-grant").await;
+    assert!(groups_of(&h.sim, NOAH).contains(&"jira-testers".to_string()));
+    operator.stop().await;
+}

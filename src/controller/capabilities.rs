@@ -277,7 +277,9 @@ fn site_admin(grants: &Grants) -> Verdict {
         );
     }
     let is = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
-    match (&grants.groups, &grants.site_admin_groups) {
+    // Every site has a group that grants site-admin access: an empty listing says nothing.
+    let site_admin_groups = grants.site_admin_groups.as_ref().filter(|g| !g.is_empty());
+    match (&grants.groups, site_admin_groups) {
         (Some(mine), Some(admin)) => match mine.iter().find(|g| admin.iter().any(|a| is(a, g))) {
             Some(group) => (
                 CapabilityState::Available,
@@ -398,6 +400,21 @@ mod tests {
         // Without Browse users and groups the access groups cannot be listed, but no site admin lacks it.
         let g = without("USER_PICKER");
         assert_eq!(state(&g, DELETE_USERS), CapabilityState::Unavailable);
+    }
+
+    #[test]
+    fn an_empty_listing_of_site_admin_groups_is_unknown_not_unavailable() {
+        let mut g = everything();
+        g.site_admin_groups = Some(vec![]);
+        g.groups = Some(vec!["jira-admins".into()]);
+        for name in [MANAGE_GROUP_MEMBERSHIP, DELETE_USERS] {
+            let c = evaluate(name, &g, "");
+            assert_eq!(c.state, CapabilityState::Unknown, "{c:?}");
+            assert!(c.fix.is_none(), "{c:?}");
+        }
+        // Membership of site-admins still tells.
+        g.groups = Some(vec!["site-admins".into()]);
+        assert_eq!(state(&g, DELETE_USERS), CapabilityState::Available);
     }
 
     #[test]

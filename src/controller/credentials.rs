@@ -269,8 +269,10 @@ pub async fn load_config(
 struct Entry {
     fingerprint: [u8; 32],
     client: JiraClient,
-    /// What the account was found to hold when the client connected.
+    /// What the account was last found to hold.
     grants: Grants,
+    /// The grants were read when the client connected and no check has used them yet.
+    fresh: bool,
     /// The client's counters when they were last added to the metrics.
     reported: RequestStats,
 }
@@ -379,6 +381,7 @@ impl ClientCache {
             fingerprint,
             client: client.clone(),
             grants,
+            fresh: true,
             reported: RequestStats::default(),
         };
         let mut entries = self.entries.lock().expect("not poisoned");
@@ -395,7 +398,35 @@ impl ClientCache {
         entries.get(&key).map(|entry| entry.fingerprint)
     }
 
-    /// What the account of a connection's current client was found to hold when it connected.
+    /// What the account of the connection's client holds, read again unless the client has just connected (which
+    /// read it): a permission or group granted or taken away in Jira since the last check shows now, not only
+    /// when the Secret changes. Within the connect deadline; what does not answer in time stays unknown. `None`
+    /// without a client.
+    pub async fn check_grants(&self, ctx: &Context, namespace: &str, name: &str) -> Option<Grants> {
+        let key = (namespace.to_string(), name.to_string());
+        let (client, fingerprint) = {
+            let mut entries = self.entries.lock().expect("not poisoned");
+            let entry = entries.get_mut(&key)?;
+            if std::mem::take(&mut entry.fresh) {
+                return Some(entry.grants.clone());
+            }
+            (entry.client.clone(), entry.fingerprint)
+        };
+        let grants = tokio::time::timeout(ctx.settings.connect_timeout, client.read_grants())
+            .await
+            .unwrap_or_default();
+        let mut entries = self.entries.lock().expect("not poisoned");
+        // A client made meanwhile (new Secret) keeps the grants its own account was found to hold.
+        if let Some(entry) = entries
+            .get_mut(&key)
+            .filter(|e| e.fingerprint == fingerprint)
+        {
+            entry.grants = grants.clone();
+        }
+        Some(grants)
+    }
+
+    /// What the account of a connection's current client was last found to hold.
     pub fn grants(&self, namespace: &str, name: &str) -> Option<Grants> {
         let key = (namespace.to_string(), name.to_string());
         self.entries

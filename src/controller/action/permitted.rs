@@ -1,6 +1,6 @@
 //! Before an action acts: is its capability available in its own context? Project permissions are read for the
 //! action's project (`createIssue`) or issue (`deleteIssue`); group changes and user deletions rest on what the
-//! connection's account was found to hold when it connected. Only an unavailable capability stops the action
+//! connection's account was found to hold at the connection's last check. Only an unavailable capability stops the action
 //! (`NotPermitted`, with the fix); an unknown one (Jira did not say, the project or issue is not found) tries.
 
 use crate::{

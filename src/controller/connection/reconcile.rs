@@ -104,7 +104,11 @@ impl Reconcile<'_> {
         {
             Ok(client) => {
                 conditions::credentials_valid(st, client.site_info(), self.generation, Utc::now());
-                if let Some(grants) = self.ctx().clients.grants(&self.key.0, &self.key.1) {
+                let clients = &self.ctx().clients;
+                if let Some(grants) = clients
+                    .check_grants(self.ctx(), &self.key.0, &self.key.1)
+                    .await
+                {
                     capabilities::record(st, &grants);
                 }
                 Ok(client)
