@@ -10,7 +10,7 @@ use jira_cloud_operator::{
 use jira_sim::openapi::Spec;
 use jira_sim::routes::{SpecDoc, route_of};
 use jira_sim::scenario::{ApiTokenSpec, GroupSpec, OAuthClientSpec, UserSpec, default_scenario};
-use jira_sim::{SimConfig, SimHandle};
+use jira_sim::{Faults, ServerErrorFault, SimConfig, SimHandle};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, PostParams};
 use serde_json::json;
@@ -600,5 +600,51 @@ async fn a_grant_given_in_jira_shows_at_the_next_check_without_a_new_secret() {
     .await;
     succeeds(&h, "after-grant").await;
     assert!(groups_of(&h.sim, NOAH).contains(&"jira-testers".to_string()));
+    operator.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_capability_still_tries() {
+    let h = Harness::with_acme(
+        "capabilities-unknown",
+        SimConfig {
+            scenario: scenario(),
+            ..SimConfig::default()
+        },
+    )
+    .await;
+    // Jira cannot answer which permissions the account holds, for the connection nor for the action.
+    h.sim.set_faults(Faults {
+        server_error: Some(ServerErrorFault {
+            status: 503,
+            every_nth: Some(1),
+            ..ServerErrorFault::default()
+        }),
+        routes: vec!["/rest/api/3/mypermissions".into()],
+        ..Faults::default()
+    });
+    let operator = h.start(h.action_settings());
+    connect(&h, "full", false).await;
+    let (caps, _) = capabilities_of(&h, "full").await;
+    let create = state_of(&caps, "createIssues");
+    assert_eq!(create.state, CapabilityState::Unknown, "{caps:#?}");
+    assert!(create.fix.is_none(), "{create:?}");
+
+    h.create_on(
+        "unknown-create",
+        "full",
+        json!({"createIssue": {"project": "OPS", "issueType": "Task", "summary": "Tried anyway"}}),
+    )
+    .await;
+    let created = succeeds(&h, "unknown-create").await;
+    assert!(attempts(&created) > 0, "the action tried");
+    assert_eq!(h.marked_issues(&created).len(), 1, "the issue was created");
+    let asked = h
+        .sim
+        .received_requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/mypermissions") && r.path.contains("projectKey=OPS"))
+        .count();
+    assert!(asked > 0, "the action asked in its own project first");
     operator.stop().await;
 }
