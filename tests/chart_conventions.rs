@@ -183,6 +183,55 @@ fn the_disruption_budget_never_blocks_a_drain_at_one_replica() {
         blocking.contains("must be below replicaCount"),
         "{blocking}"
     );
+    // Every other budget that would let no pod go at one replica fails too, naming what to change.
+    for (value, says) in [
+        ("maxUnavailable=0", "maxUnavailable (0) must be at least 1"),
+        ("maxUnavailable=0%", "maxUnavailable (0%) must be above 0%"),
+        (
+            "minAvailable=100%",
+            "minAvailable (100% of 1, rounded up: 1) must be below replicaCount (1)",
+        ),
+        (
+            "minAvailable=1%",
+            "minAvailable (1% of 1, rounded up: 1) must be below replicaCount (1)",
+        ),
+        ("maxUnavailable=none", "does not match pattern"),
+    ] {
+        let set = format!("podDisruptionBudget.{value}");
+        let error = render_error(&["--set", "podDisruptionBudget.enabled=true", "--set", &set])
+            .unwrap_or_else(|| panic!("{value} renders a budget that blocks a drain"));
+        assert!(error.contains(says), "{value}: {error}");
+    }
+    // A budget that lets one pod go renders: a percentage is rounded up as Kubernetes does.
+    for (replicas, value, field, rendered) in [
+        ("1", "maxUnavailable=1%", "maxUnavailable", json!("1%")),
+        ("1", "minAvailable=0%", "minAvailable", json!("0%")),
+        ("2", "minAvailable=50%", "minAvailable", json!("50%")),
+    ] {
+        let set = format!("podDisruptionBudget.{value}");
+        let replicas = format!("replicaCount={replicas}");
+        let args = [
+            "--set",
+            replicas.as_str(),
+            "--set",
+            "podDisruptionBudget.enabled=true",
+            "--set",
+            set.as_str(),
+        ];
+        let objects = self::objects(&helm_template("jco", "jira-operator", &args));
+        let pdb = find(&objects, "PodDisruptionBudget", "jco-jira-cloud-operator");
+        assert_eq!(pdb["spec"][field], rendered, "{value}");
+    }
+    let half_of_two = render_error(&[
+        "--set",
+        "replicaCount=2",
+        "--set",
+        "podDisruptionBudget.enabled=true",
+        "--set",
+        "podDisruptionBudget.minAvailable=51%",
+    ])
+    .expect("51% of 2 rounds up to 2");
+    assert!(half_of_two.contains("rounded up: 2"), "{half_of_two}");
     let ha = self::objects(&helm_template(
         "jco",
         "jira-operator",
