@@ -259,7 +259,7 @@ if [ -n "$plan" ]; then
   step "jira-cloud-operator report -n $ns acme --inactive-days 14 --seat-price jira-software=8.60   (after)"
   report
 else
-  info "no plan: every inactive holder is excluded or unknown yet (see the README)"
+  fail "the license policy has no plan: its conditions above say why (every inactive holder excluded or unknown yet?)"
 fi
 
 cat <<EOF
