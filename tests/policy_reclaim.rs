@@ -384,9 +384,10 @@ async fn an_approved_plan_removes_exactly_its_users_from_the_products_groups() {
 async fn an_automatic_run_is_capped_and_a_deleted_policy_leaves_no_half_reclaimed_user() {
     let w = World::start("policy-delete", SITE, HISTORY_DAYS).await;
     w.protect("finn@example.com").await;
-    // Jira answers slowly, so that the deletion comes while the run's actions are in flight.
+    // Removing a member is slow, so that the deletion comes while one of the run's actions is in flight.
     w.sim.set_faults(jira_sim::Faults {
-        latency_ms: 300,
+        latency_ms: 3000,
+        routes: vec!["/rest/api/3/group/user".into()],
         ..jira_sim::Faults::default()
     });
     w.policy(
@@ -405,11 +406,34 @@ async fn an_automatic_run_is_capped_and_a_deleted_policy_leaves_no_half_reclaime
     let run = p.status.as_ref().unwrap().last_run.clone().unwrap();
     assert_eq!(run.reclaimed, 2, "maxReclaimsPerRun");
     assert_eq!(run.actions.len(), 3, "Ben's two groups and Jay's one");
+    let running = |a: &jira_cloud_operator::api::JiraAction| {
+        testkit::status::attempts(a) > 0
+            && !jira_cloud_operator::controller::action::status::is_finished(a.status.as_ref())
+    };
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while !w.actions().await.iter().any(running) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no action of the run ever started"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     w.policies()
         .delete("reclaim", &Default::default())
         .await
         .expect("delete the policy");
-    let deadline = std::time::Instant::now() + DEADLINE;
+    // The policy stays, being deleted, while a started action runs.
+    let held = w
+        .policies()
+        .get_opt("reclaim")
+        .await
+        .unwrap()
+        .expect("the policy waits for its running actions");
+    assert!(held.metadata.deletion_timestamp.is_some());
+    assert!(
+        w.actions().await.iter().any(running),
+        "an action still runs while the policy is held"
+    );
     while w.policies().get_opt("reclaim").await.unwrap().is_some() {
         assert!(
             std::time::Instant::now() < deadline,
@@ -417,11 +441,21 @@ async fn an_automatic_run_is_capped_and_a_deleted_policy_leaves_no_half_reclaime
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    // No half state: each user lost all of the product's groups the plan named, or none.
+    // No half state: each user lost all of the product's groups the plan named, or none; and the user whose
+    // action had started lost them all.
     let ben = w.groups_of("ben@example.com");
     assert!(
         ben.is_empty() || ben == strings(&["jira-software-users", "jira-testers"]),
         "{ben:?}"
+    );
+    let jay = w.groups_of("jay@example.com");
+    assert!(
+        jay.is_empty() || jay == strings(&["jira-software-users"]),
+        "{jay:?}"
+    );
+    assert!(
+        ben.is_empty() || jay.is_empty(),
+        "a started action runs to its end: ben {ben:?}, jay {jay:?}"
     );
     // Nothing of the policy runs on: every action left has ended.
     for a in w.actions().await {
