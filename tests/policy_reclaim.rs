@@ -16,7 +16,7 @@ use std::time::Duration;
 use testkit::{
     connection::{wait_event, wait_warning},
     policy::World,
-    wait::DEADLINE,
+    wait::{DEADLINE, wait_for_object},
 };
 
 /// Days before today of each user's last write; who is excluded and why is said per user. Inactivity is
@@ -568,5 +568,53 @@ async fn a_policy_that_cannot_be_evaluated_says_why() {
         ready(p).is_some_and(|r| r.1 == "Evaluated")
     })
     .await;
+    w.stop().await;
+}
+
+/// With an organization the operator knows who administers the site: a site admin who never used Jira Software is
+/// excluded by default and a candidate once the policy includes admins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_are_excluded_unless_the_policy_includes_them() {
+    let site = SITE.replace(
+        "  # No license at the first sync",
+        "  # A site admin who never used Jira Software.\n  - {account_id: 5b10a2844c20165700ede013, name: Lou, \
+         email: lou@example.com, groups: [site-admins, jira-software-users]}\n  # No license at the first sync",
+    );
+    let w = World::start_with_organization("policy-admins", &site, HISTORY_DAYS).await;
+    w.policy(
+        "reclaim",
+        "products: [jira-software], inactiveDays: 14, graceDays: 0",
+    )
+    .await;
+    let p = w.evaluated("reclaim").await;
+    let excluded = candidates(&p);
+    assert!(
+        !excluded.contains(&"lou@example.com".to_string()),
+        "a site admin is no candidate by default: {excluded:?}"
+    );
+    assert!(
+        excluded.contains(&"ben@example.com".to_string()),
+        "the others stay candidates: {excluded:?}"
+    );
+    w.patch_policy(
+        "reclaim",
+        serde_json::json!({"exclude": {"includeAdmins": true}}),
+    )
+    .await;
+    let lou = "lou@example.com".to_string();
+    let p = wait_for_object(&w.policies(), "reclaim", "a plan with the admin", |p| {
+        p.status.is_some() && candidates(p).contains(&lou)
+    })
+    .await;
+    let included = candidates(&p);
+    assert!(
+        !included.contains(&"admin@example.com".to_string()),
+        "the connection's own account never: {included:?}"
+    );
+    assert_eq!(
+        included.len(),
+        excluded.len() + 1,
+        "including admins adds exactly the admin: {excluded:?} then {included:?}"
+    );
     w.stop().await;
 }

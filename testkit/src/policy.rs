@@ -33,6 +33,16 @@ impl World {
     /// observed history starts `history_days` days ago (its first sync, as the test sets it), starts the
     /// operator and waits for the first sync.
     pub async fn start(prefix: &str, scenario: &str, history_days: i64) -> World {
+        World::begin(prefix, scenario, history_days, false).await
+    }
+
+    /// [`World::start`] with the site's organization configured (the Admin API key in a Secret), so that the
+    /// users' roles and the Admin API's last-active dates are known.
+    pub async fn start_with_organization(prefix: &str, scenario: &str, history_days: i64) -> World {
+        World::begin(prefix, scenario, history_days, true).await
+    }
+
+    async fn begin(prefix: &str, scenario: &str, history_days: i64, organization: bool) -> World {
         crate::plane::audit::install_trace_log();
         let scenario = Scenario::from_yaml(scenario).expect("a valid scenario");
         let sim = jira_sim::start(SimConfig {
@@ -53,13 +63,18 @@ impl World {
             ],
         )
         .await;
-        cs::create_connection(
-            &client,
-            &namespace,
-            CONNECTION,
-            cs::basic_spec(&sim.url(), "jira-basic"),
-        )
-        .await;
+        let mut spec = cs::basic_spec(&sim.url(), "jira-basic");
+        if organization {
+            cs::put_secret(
+                &client,
+                &namespace,
+                "atlassian-admin",
+                &[("apiKey", "sim-admin-key")],
+            )
+            .await;
+            spec = cs::with_organization(spec, &sim.org_id(), "atlassian-admin");
+        }
+        cs::create_connection(&client, &namespace, CONNECTION, spec).await;
         // The history the operator observed starts one usage window before its first sync: set the first
         // sync in the past, as if the operator had been running since then.
         let first = chrono::Utc::now() - chrono::Duration::days(history_days);
