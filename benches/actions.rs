@@ -12,7 +12,7 @@
 
 use futures::StreamExt;
 use jira_cloud_operator::api::{JiraAction, JiraActionStatus};
-use jira_cloud_operator::controller::action::status;
+use jira_cloud_operator::controller::action::lifecycle;
 use jira_sim::SimConfig;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::jiff::Timestamp;
@@ -65,7 +65,8 @@ async fn rate<Fut: Future<Output = ()>>(
 }
 
 fn attempt_patch(action: &JiraAction, apply: bool) -> serde_json::Value {
-    let started = status::attempt_started(&JiraActionStatus::default(), Some(1), Timestamp::now());
+    let started =
+        lifecycle::attempt_started(&JiraActionStatus::default(), Some(1), Timestamp::now());
     let mut patch = json!({
         "metadata": {"name": action.name_any(), "resourceVersion": action.resource_version()},
         "status": started,
@@ -150,7 +151,7 @@ async fn probes() {
         async move {
             let event = Event {
                 type_: EventType::Normal,
-                reason: status::EXECUTED.into(),
+                reason: lifecycle::EXECUTED.into(),
                 note: Some(format!("Created ENG-{i}")),
                 action: "Execute".into(),
                 secondary: None,

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use testkit::{
     Harness,
     burst::{burst, percentile},
-    status::succeeded,
+    observed::succeeded,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

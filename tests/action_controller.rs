@@ -12,8 +12,8 @@ use serde_json::json;
 use std::time::Duration;
 use testkit::{
     Harness,
+    observed::{attempts, counter, groups_of, message, phase, succeeded},
     sim::{ADMIN, VIEWER},
-    status::{attempts, counter, groups_of, message, phase, succeeded},
     tools::kubectl,
 };
 

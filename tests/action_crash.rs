@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::os::unix::process::ExitStatusExt;
 use testkit::{
     Harness, Launch, OperatorProcess,
-    status::{attempts, groups_of, phase, succeeded},
+    observed::{attempts, groups_of, phase, succeeded},
 };
 
 const MIA: &str = "5b10a2844c20165700ede003";
@@ -115,7 +115,7 @@ async fn delete_issue_survives_a_crash_with_one_deletion() {
     assert!(h.sim.with_state(|st| st.issue_ref("ENG-3").is_none()));
     assert_eq!(succeeded(&done).1, "AlreadyDone");
     assert_eq!(
-        testkit::status::message(&done),
+        testkit::observed::message(&done),
         "ENG-3 is gone: an earlier attempt of this action, whose outcome was not recorded, deleted it"
     );
     let stats = h.sim.stats();

@@ -254,7 +254,7 @@ async fn specs_at_the_crd_bounds_never_panic_a_reconcile() {
             || async {
                 match api.get_opt(name).await {
                     Ok(None) => Some(()),
-                    Ok(Some(a)) => jira_cloud_operator::controller::action::status::is_finished(
+                    Ok(Some(a)) => jira_cloud_operator::controller::action::lifecycle::is_finished(
                         a.status.as_ref(),
                     )
                     .then_some(()),

@@ -11,7 +11,7 @@ use jira_cloud_operator::api::{ActionPhase, JiraConnection, find_condition};
 use jira_sim::SimConfig;
 use serde_json::json;
 use std::time::Duration;
-use testkit::{Harness, status::sample_sum};
+use testkit::{Harness, observed::sample_sum};
 
 /// True when a condition of the connection is False with `reason`.
 fn failed_with(c: &JiraConnection, reason: &str) -> bool {

@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 use testkit::{
     Harness,
-    status::{attempts, groups_of, message, phase},
+    observed::{attempts, groups_of, message, phase},
 };
 
 const ORG: &str = "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f";

@@ -9,9 +9,9 @@ use std::time::Duration;
 use testkit::{
     InProcess,
     connection::*,
+    observed::{condition_message, has},
     settings,
     sim::handwritten,
-    status::{condition_message, has},
 };
 
 const ADMIN: &str = "admin@example.com";

@@ -12,9 +12,9 @@ use std::{
 use testkit::{
     InProcess,
     connection::*,
+    observed::has,
     settings,
     sim::{classic_admin, full_sync},
-    status::has,
 };
 
 const USERS: usize = 5000;

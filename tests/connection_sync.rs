@@ -10,9 +10,9 @@ use std::time::Duration;
 use testkit::{
     InProcess,
     connection::*,
+    observed::has,
     settings,
     sim::{days_ago, handwritten},
-    status::has,
     tools::kubectl,
 };
 

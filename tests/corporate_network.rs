@@ -15,7 +15,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 use testkit::{
-    Launch, OperatorProcess, objects::create_acme_connection, status::connection_ready,
+    Launch, OperatorProcess, objects::create_acme_connection, observed::connection_ready,
     wait::wait_for_object,
 };
 use tokio::{

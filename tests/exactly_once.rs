@@ -168,7 +168,7 @@ async fn half_of_all_mutating_answers_lost_still_makes_every_change_once() {
     let operator = w.start(settings(&w));
     w.basic_connection("acme").await;
     w.wait_connection("acme", "credentials valid", |c| {
-        testkit::status::condition(c, "CredentialsValid").is_some_and(|(s, _)| s == "True")
+        testkit::observed::condition(c, "CredentialsValid").is_some_and(|(s, _)| s == "True")
     })
     .await;
     w.sim.reset_stats();

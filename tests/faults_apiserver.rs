@@ -15,7 +15,7 @@ use serde_json::json;
 use std::time::Duration;
 use testkit::{
     Harness,
-    status::{condition, figures},
+    observed::{condition, figures},
 };
 
 fn exactly_once(w: &Harness, done: &[JiraAction]) {

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use testkit::{
     Harness,
-    status::{condition, figures},
+    observed::{condition, figures},
 };
 
 const BASIC: &str = "acme";

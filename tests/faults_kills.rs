@@ -15,7 +15,7 @@ use serde_json::json;
 use std::{collections::BTreeMap, time::Duration};
 use testkit::{
     Harness, Launch, OperatorProcess, Rng,
-    status::{condition, figures},
+    observed::{condition, figures},
 };
 
 const KILLS: usize = 24;

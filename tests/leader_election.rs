@@ -8,7 +8,7 @@
 
 use jira_cloud_operator::{
     api::{JiraAction, JiraConnection},
-    controller::action::status::marker_of,
+    controller::action::lifecycle::marker_of,
 };
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use kube::{Api, ResourceExt};
@@ -16,7 +16,7 @@ use std::{path::Path, time::Instant};
 use testkit::{
     OperatorProcess,
     objects::{create_acme_connection, create_issue_action},
-    status::{action_succeeded, connection_ready, sample_sum},
+    observed::{action_succeeded, connection_ready, sample_sum},
     tools::{apply, helm_template, kubectl},
     wait::wait_for_object,
 };

@@ -407,8 +407,8 @@ async fn an_automatic_run_is_capped_and_a_deleted_policy_leaves_no_half_reclaime
     assert_eq!(run.reclaimed, 2, "maxReclaimsPerRun");
     assert_eq!(run.actions.len(), 3, "Ben's two groups and Jay's one");
     let running = |a: &jira_cloud_operator::api::JiraAction| {
-        testkit::status::attempts(a) > 0
-            && !jira_cloud_operator::controller::action::status::is_finished(a.status.as_ref())
+        testkit::observed::attempts(a) > 0
+            && !jira_cloud_operator::controller::action::lifecycle::is_finished(a.status.as_ref())
     };
     let deadline = std::time::Instant::now() + DEADLINE;
     while !w.actions().await.iter().any(running) {
@@ -460,7 +460,7 @@ async fn an_automatic_run_is_capped_and_a_deleted_policy_leaves_no_half_reclaime
     // Nothing of the policy runs on: every action left has ended.
     for a in w.actions().await {
         assert!(
-            jira_cloud_operator::controller::action::status::is_finished(a.status.as_ref()),
+            jira_cloud_operator::controller::action::lifecycle::is_finished(a.status.as_ref()),
             "{} still runs",
             kube::ResourceExt::name_any(&a)
         );

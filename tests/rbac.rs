@@ -10,7 +10,7 @@
 
 use jira_cloud_operator::{
     api::{JiraAction, JiraConnection, JiraUser},
-    controller::action::status::marker_of,
+    controller::action::lifecycle::marker_of,
 };
 use k8s_openapi::{
     api::{core::v1::Secret, events::v1::Event, rbac::v1::RoleBinding},
@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use testkit::{
     OperatorProcess,
     objects::{create_acme_connection, create_issue_action},
-    status::{action_succeeded, connection_ready},
+    observed::{action_succeeded, connection_ready},
     tools::{apply, helm_template},
     wait::{DEADLINE, wait_for_object},
 };

@@ -21,7 +21,7 @@ use std::time::Duration;
 use testkit::{
     Harness, Launch, OperatorProcess,
     leak::{Finder, b64, credential_patterns, forms},
-    status::condition,
+    observed::condition,
 };
 
 const EMAIL: &str = "admin@example.com";

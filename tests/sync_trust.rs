@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use std::{collections::BTreeMap, time::Duration};
 use testkit::{
     Harness,
-    status::{condition, condition_message, figures},
+    observed::{condition, condition_message, figures},
 };
 
 /// accountId -> role of every JiraUser of `connection`.

@@ -10,7 +10,7 @@ use serde_json::json;
 use std::time::Duration;
 use testkit::{
     Harness,
-    status::{condition, condition_message, figures},
+    observed::{condition, condition_message, figures},
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,9 +18,9 @@ use std::process::{Command, Output};
 use testkit::{
     InProcess,
     connection::*,
+    observed::has,
     settings,
     sim::{self, handwritten},
-    status::has,
 };
 
 fn status_of<'a>(users: &'a [JiraUser], account_id: &str) -> &'a JiraUserStatus {

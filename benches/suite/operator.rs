@@ -120,7 +120,7 @@ async fn wait_synced(api: &Api<JiraConnection>, request: Option<&str>) -> JiraCo
     loop {
         let c = api.get("bench").await.expect("get the connection");
         let status = c.status.as_ref();
-        if testkit::status::connection_ready(&c)
+        if testkit::observed::connection_ready(&c)
             && status.is_some_and(|s| s.last_sync_stats.is_some())
             && status.and_then(|s| s.last_sync_request.as_deref()) == request
         {

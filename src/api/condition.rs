@@ -20,7 +20,7 @@ pub fn conditions_schema(generator: &mut SchemaGenerator) -> Schema {
 }
 
 /// Condition status values.
-pub mod status {
+pub mod condition_status {
     /// The condition holds.
     pub const TRUE: &str = "True";
     /// The condition does not hold.

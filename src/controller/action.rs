@@ -9,7 +9,7 @@
 //!    on the resourceVersion the decision was based on, so a stale cache never starts a second attempt of a
 //!    finished action. Jira is called only once that write succeeded. An attempt another instance recorded is
 //!    taken over only when that instance no longer holds the leader Lease.
-//! 4. Every call is idempotent against Jira itself: a created issue carries the label [`status::marker_label`]
+//! 4. Every call is idempotent against Jira itself: a created issue carries the label [`lifecycle::marker_label`]
 //!    of the action's namespace, name and spec, and every attempt looks for it first; adding a member already in
 //!    the group and removing a non-member succeed as `AlreadyDone`. Changes are never resent blindly: a change
 //!    whose answer was lost leaves the attempt recorded with `outcomeUnknownSince` (reason `OutcomeUnknown`,
@@ -38,9 +38,9 @@
 mod attempt;
 mod create_outcome;
 mod exec;
+pub mod lifecycle;
 mod permitted;
 mod shared;
-pub mod status;
 mod writes;
 
 use super::{
@@ -184,7 +184,7 @@ async fn run_scope(
             .filter(|a| {
                 a.namespace() == namespace
                     && a.spec.connection_ref.name == name
-                    && !status::is_finished(a.status.as_ref())
+                    && !lifecycle::is_finished(a.status.as_ref())
             })
             .map(|a| ObjectRef::from_obj(&*a))
             .collect::<Vec<_>>()
@@ -224,7 +224,7 @@ async fn run_scope(
 }
 
 async fn reconcile(action: Arc<JiraAction>, shared: Arc<Shared>) -> Result<Action, Error> {
-    if status::is_finished(action.status.as_ref())
+    if lifecycle::is_finished(action.status.as_ref())
         && action.spec.ttl_seconds_after_finished.is_none()
     {
         return Box::pin(reconcile_now(action, &shared)).await;
@@ -283,8 +283,8 @@ async fn reconcile_now(action: Arc<JiraAction>, shared: &Shared) -> Result<Actio
                 &shared.ctx,
                 action.as_ref(),
                 &conditions,
-                status::SUCCEEDED,
-                crate::api::status::UNKNOWN,
+                lifecycle::SUCCEEDED,
+                crate::api::condition_status::UNKNOWN,
                 &panic,
             )
             .await;

@@ -9,8 +9,8 @@ use super::figures;
 use crate::error::Failure;
 use crate::{
     api::{
-        JiraConnectionStatus, SiteStatus, SyncStats, condition, find_condition, set_condition,
-        status,
+        JiraConnectionStatus, SiteStatus, SyncStats, condition, condition_status, find_condition,
+        set_condition,
     },
     jira::SiteInfo,
     sync::{Inventory, SyncStats as EngineStats},
@@ -54,7 +54,7 @@ pub fn instant(t: &Time) -> DateTime<Utc> {
 }
 
 fn is_true(st: &JiraConnectionStatus, type_: &str) -> bool {
-    find_condition(&st.conditions, type_).is_some_and(|c| c.status == status::TRUE)
+    find_condition(&st.conditions, type_).is_some_and(|c| c.status == condition_status::TRUE)
 }
 
 /// The status to start from: the previous one, with every condition `Unknown` on the first visit.
@@ -68,7 +68,7 @@ pub fn begin(
         if find_condition(&st.conditions, type_).is_none() {
             st.conditions.push(condition(
                 type_,
-                status::UNKNOWN,
+                condition_status::UNKNOWN,
                 reason::RECONCILING,
                 "The operator has not checked this connection yet",
                 generation,
@@ -99,7 +99,7 @@ pub fn credentials_valid(
         &mut st.conditions,
         condition(
             CREDENTIALS_VALID,
-            status::TRUE,
+            condition_status::TRUE,
             reason::AUTHENTICATED,
             message,
             generation,
@@ -121,9 +121,9 @@ pub fn credentials_failed(
     now: DateTime<Utc>,
 ) {
     let value = if failure.transient {
-        status::UNKNOWN
+        condition_status::UNKNOWN
     } else {
-        status::FALSE
+        condition_status::FALSE
     };
     set_condition(
         &mut st.conditions,
@@ -159,7 +159,7 @@ pub fn sync_failed(
         &mut st.conditions,
         condition(
             SYNCED,
-            status::FALSE,
+            condition_status::FALSE,
             failure.reason,
             message,
             generation,
@@ -201,7 +201,7 @@ pub fn sync_succeeded(
         &mut st.conditions,
         condition(
             SYNCED,
-            status::TRUE,
+            condition_status::TRUE,
             reason::COMPLETE,
             message,
             generation,
@@ -221,7 +221,7 @@ pub fn sync_succeeded(
         api_requests: stats.api_requests,
         throttled: stats.throttled,
     });
-    super::history::continue_history(st, inventory.usage.from);
+    super::activity_history::continue_history(st, inventory.usage.from);
     st.last_sync_time = Some(time(now));
     st.first_sync_time.get_or_insert_with(|| time(now));
     st.next_sync_time = Some(time(next));
@@ -236,7 +236,7 @@ pub fn suspended(st: &mut JiraConnectionStatus, generation: Option<i64>, now: Da
         &mut st.conditions,
         condition(
             SYNCED,
-            status::FALSE,
+            condition_status::FALSE,
             reason::SUSPENDED,
             "Syncing is suspended (spec.sync.suspend is true); set it to false to resume. The figures are those of \
              the last successful sync",
@@ -258,19 +258,19 @@ pub fn summarize(st: &mut JiraConnectionStatus, generation: Option<i64>, now: Da
             .find(|c| c.status == s)
             .map(|c| (c.reason.clone(), c.message.clone()))
     };
-    let (value, reason, message) = if let Some((r, m)) = with(status::FALSE) {
-        (status::FALSE, r, m)
-    } else if let Some((r, m)) = with(status::UNKNOWN) {
-        (status::UNKNOWN, r, m)
+    let (value, reason, message) = if let Some((r, m)) = with(condition_status::FALSE) {
+        (condition_status::FALSE, r, m)
+    } else if let Some((r, m)) = with(condition_status::UNKNOWN) {
+        (condition_status::UNKNOWN, r, m)
     } else if creds.is_none() || synced.is_none() {
         (
-            status::UNKNOWN,
+            condition_status::UNKNOWN,
             reason::RECONCILING.to_string(),
             "The operator has not checked this connection yet".to_string(),
         )
     } else {
         (
-            status::TRUE,
+            condition_status::TRUE,
             reason::SYNCED.to_string(),
             "The credentials are valid and the last sync is complete".to_string(),
         )

@@ -2,6 +2,7 @@
 //! (exactly-once changes in Jira) and `JiraLicensePolicy` (license reclamation), sharing one [`Context`].
 
 pub mod action;
+mod activity_history;
 pub mod capabilities;
 pub mod conditions;
 pub mod connection;
@@ -9,7 +10,6 @@ pub mod context;
 pub mod credentials;
 pub mod figures;
 pub mod gauges;
-mod history;
 pub mod inventory;
 pub mod organization;
 pub mod panics;

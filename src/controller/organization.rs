@@ -6,7 +6,10 @@
 use super::conditions::time;
 use crate::error::Failure;
 use crate::{
-    api::{JiraConnectionStatus, RoleCounts, condition, find_condition, set_condition, status},
+    api::{
+        JiraConnectionStatus, RoleCounts, condition, condition_status, find_condition,
+        set_condition,
+    },
     sync::{OrganizationOutcome, RoleCounts as EngineRoles},
 };
 use chrono::{DateTime, Utc};
@@ -26,7 +29,7 @@ pub fn retry_due(
     current: Option<&[u8; 32]>,
 ) -> bool {
     let failed = find_condition(&st.conditions, ORGANIZATION_SYNCED)
-        .is_some_and(|c| c.status == status::FALSE);
+        .is_some_and(|c| c.status == condition_status::FALSE);
     failed && (failed_with.is_none() || failed_with != current)
 }
 
@@ -61,7 +64,7 @@ pub fn record(
                 &mut st.conditions,
                 condition(
                     ORGANIZATION_SYNCED,
-                    status::TRUE,
+                    condition_status::TRUE,
                     COMPLETE,
                     format!(
                         "The Admin API gave the roles: {} organization admins, {} site admins, {} product admins, \
@@ -89,7 +92,7 @@ pub fn record(
                 &mut st.conditions,
                 condition(
                     ORGANIZATION_SYNCED,
-                    status::FALSE,
+                    condition_status::FALSE,
                     failure.reason,
                     message.clone(),
                     generation,

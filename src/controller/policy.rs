@@ -9,13 +9,13 @@ mod cleanup;
 pub mod execute;
 mod gauges;
 mod inputs;
-mod state;
+mod policy_status;
 
 use super::{
     Context,
     wiring::{self, Backoff, Retries},
 };
-use crate::api::{JiraAction, JiraConnection, JiraLicensePolicy, status as cs};
+use crate::api::{JiraAction, JiraConnection, JiraLicensePolicy, condition_status};
 use crate::controller::{conditions::time, schedule::parse_interval};
 use crate::error::Classify;
 use crate::policy::{self, Decision};
@@ -179,8 +179,8 @@ async fn reconcile(policy: Arc<JiraLicensePolicy>, shared: Arc<Shared>) -> Resul
                 &shared.ctx,
                 policy.as_ref(),
                 &conditions,
-                state::READY,
-                cs::FALSE,
+                policy_status::READY,
+                condition_status::FALSE,
                 &panic,
             )
             .await;
@@ -285,7 +285,7 @@ async fn reconcile_now(policy: &JiraLicensePolicy, shared: &Shared) -> Result<Ac
     let loaded = match inputs::load(&ctx.client, policy, now, cached).await? {
         Ok(loaded) => loaded,
         Err(why) => {
-            if state::not_ready(&mut st, &why, generation, time(now)) {
+            if policy_status::not_ready(&mut st, &why, generation, time(now)) {
                 publish(
                     ctx,
                     policy,
@@ -306,7 +306,7 @@ async fn reconcile_now(policy: &JiraLicensePolicy, shared: &Shared) -> Result<Ac
         .insert(key, loaded.clone());
     let rules = inputs::rules(policy);
     let eval = policy::evaluate(&loaded.holders, &loaded.site, &rules);
-    if let Some(id) = state::evaluated(&mut st, &eval, &loaded, generation, time(now)) {
+    if let Some(id) = policy_status::evaluated(&mut st, &eval, &loaded, generation, time(now)) {
         let note = match &st.plan {
             Some(plan) => format!(
                 "New plan {id}: {} licenses of {} candidates; set spec.approvedPlan to {id} to execute it",
@@ -371,13 +371,20 @@ async fn reconcile_now(policy: &JiraLicensePolicy, shared: &Shared) -> Result<Ac
                 ),
                 _ => ("Idle", "no plan to execute".to_string()),
             };
-            state::execution(&mut st, cs::FALSE, reason, message, generation, t);
+            policy_status::execution(
+                &mut st,
+                condition_status::FALSE,
+                reason,
+                message,
+                generation,
+                t,
+            );
         }
         Decision::RunInProgress => {
             requeue = Duration::from_secs(30);
-            state::execution(
+            policy_status::execution(
                 &mut st,
-                cs::TRUE,
+                condition_status::TRUE,
                 "Running",
                 "the last run's actions are running",
                 generation,
@@ -388,15 +395,22 @@ async fn reconcile_now(policy: &JiraLicensePolicy, shared: &Shared) -> Result<Ac
             let message = format!(
                 "spec.approvedPlan {id} is neither the current plan nor the one it replaced; approve status.plan.id"
             );
-            if state::execution(&mut st, cs::FALSE, "UnknownPlan", &message, generation, t) {
+            if policy_status::execution(
+                &mut st,
+                condition_status::FALSE,
+                "UnknownPlan",
+                &message,
+                generation,
+                t,
+            ) {
                 publish(ctx, policy, EventType::Warning, "UnknownPlan", message).await;
             }
         }
         Decision::Wait(left) => {
             requeue = left.max(Duration::from_secs(1));
-            state::execution(
+            policy_status::execution(
                 &mut st,
-                cs::FALSE,
+                condition_status::FALSE,
                 "WaitingForMinInterval",
                 format!(
                     "the next run may start in {}s (spec.minInterval)",
@@ -436,7 +450,14 @@ async fn reconcile_now(policy: &JiraLicensePolicy, shared: &Shared) -> Result<Ac
                 st.previous_plan = None;
             }
             st.last_run = Some(run);
-            state::execution(&mut st, cs::TRUE, "Running", &note, generation, t);
+            policy_status::execution(
+                &mut st,
+                condition_status::TRUE,
+                "Running",
+                &note,
+                generation,
+                t,
+            );
             publish(ctx, policy, EventType::Normal, "RunStarted", note).await;
             requeue = Duration::from_secs(30);
         }

@@ -2,7 +2,7 @@
 //! its jitter. Pure functions of the status, unit-tested.
 
 use super::conditions::{SYNCED, instant};
-use crate::api::{JiraConnectionStatus, find_condition, status};
+use crate::api::{JiraConnectionStatus, condition_status, find_condition};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
@@ -77,7 +77,7 @@ pub fn due(
         return Some(Due::NeverSynced);
     };
     let synced = find_condition(&st.conditions, SYNCED);
-    if synced.is_none_or(|c| c.status != status::TRUE) {
+    if synced.is_none_or(|c| c.status != condition_status::TRUE) {
         return Some(Due::Retry);
     }
     if synced.and_then(|c| c.observed_generation) != generation {

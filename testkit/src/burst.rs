@@ -2,7 +2,7 @@
 
 use crate::{
     harness::{Harness, action_object},
-    status::phase,
+    observed::phase,
 };
 use futures::{StreamExt, TryStreamExt};
 use jira_cloud_operator::api::{ActionPhase, JiraAction};

@@ -1,7 +1,7 @@
 //! JiraConnections of the connection controller tests: Secrets and specs, the sync-requested annotation, and
 //! polls of a connection's status, its JiraUsers and its Events.
 
-use crate::{status::has, wait::DEADLINE};
+use crate::{observed::has, wait::DEADLINE};
 use jira_cloud_operator::api::{
     ANNOTATION_SYNC_REQUESTED, BasicAuth, BasicAuthSecretRef, ConnectionAuth, JiraConnection,
     JiraConnectionSpec, JiraUser, LABEL_CONNECTION, Organization, OrganizationSecretRef,

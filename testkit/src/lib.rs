@@ -10,7 +10,7 @@
 //!   running in-process.
 //! - [`OperatorProcess`]: the operator binary as a process (with the crash hook's environment).
 //! - [`connection`]: the connection controller tests' specs, Secrets and polls by `(client, namespace)`.
-//! - [`status`]: conditions, phases and figures; [`wait`]: polling helpers.
+//! - [`observed`]: conditions, phases and figures; [`wait`]: polling helpers.
 //! - [`tools`]: helm and kubectl; [`leak`]: the credential finder; [`burst`], [`bench`]: what the benches
 //!   measure; [`rng`]: seeded randomness.
 //!
@@ -24,12 +24,12 @@ pub mod harness;
 mod in_process;
 pub mod leak;
 pub mod objects;
+pub mod observed;
 pub mod policy;
 pub mod process;
 pub mod rng;
 pub mod settings;
 pub mod sim;
-pub mod status;
 pub mod tools;
 pub mod wait;
 

@@ -5,7 +5,7 @@
 use super::shared::Shared;
 use super::writes::{connection_problem, expire, wait_for_connection, write_result, write_status};
 use super::{
-    BACKOFF, Error, FAULT_CRASH_AFTER_JIRA_CALL, create_outcome, exec, permitted, status, until,
+    BACKOFF, Error, FAULT_CRASH_AFTER_JIRA_CALL, create_outcome, exec, lifecycle, permitted, until,
 };
 use crate::api::{ActionPhase, JiraAction, JiraActionStatus, Operation, find_condition};
 use crate::error::Classify;
@@ -28,7 +28,7 @@ pub(super) async fn advance(
     let generation = action.meta().generation;
     let now = Timestamp::now();
 
-    if status::is_finished(Some(&prev)) {
+    if lifecycle::is_finished(Some(&prev)) {
         return expire(api, action, &prev, now).await;
     }
     if let Some(known) = shared.kept_outcome(action) {
@@ -50,10 +50,10 @@ pub(super) async fn advance(
     }
     let Some(kind) = action.spec.operation() else {
         let message = "the spec sets no action kind, or more than one";
-        let failed = status::failed(&prev, status::INVALID_SPEC, message, generation, now);
+        let failed = lifecycle::failed(&prev, lifecycle::INVALID_SPEC, message, generation, now);
         write_status(ctx, api, action, &failed, true).await?;
         shared
-            .publish(action, EventType::Warning, status::INVALID_SPEC, message)
+            .publish(action, EventType::Warning, lifecycle::INVALID_SPEC, message)
             .await;
         return Ok(Action::await_change());
     };
@@ -91,11 +91,16 @@ pub(super) async fn advance(
             "JiraConnection {connection_name} now points at the site with cloudId {cloud_id}, but this action's first \
              attempt acted on {pinned}; create a new JiraAction to act on the new site"
         );
-        let failed = status::failed(&prev, status::SITE_CHANGED, &message, generation, now);
+        let failed = lifecycle::failed(&prev, lifecycle::SITE_CHANGED, &message, generation, now);
         // Conditional: the decision rests on the cached status, which may lag a write that finished the action.
         write_status(ctx, api, action, &failed, true).await?;
         shared
-            .publish(action, EventType::Warning, status::SITE_CHANGED, &message)
+            .publish(
+                action,
+                EventType::Warning,
+                lifecycle::SITE_CHANGED,
+                &message,
+            )
             .await;
         return expire(api, action, &failed, now).await;
     }
@@ -107,7 +112,7 @@ pub(super) async fn advance(
         // Another instance recorded this attempt and still holds the Lease: it may be executing it.
         return Ok(Action::requeue(Duration::from_secs(5)));
     }
-    let marker = status::marker_of(action);
+    let marker = lifecycle::marker_of(action);
 
     // An attempt that was recorded and never resolved: its answer was lost, or the operator stopped during it.
     let mut prev = prev;
@@ -166,7 +171,7 @@ pub(super) async fn advance(
         .clients
         .grants(&connection.namespace().unwrap_or_default(), connection_name);
     if let Some(message) = permitted::refusal(&client, grants, &kind).await {
-        let failed = status::failed(&prev, status::NOT_PERMITTED, &message, generation, now);
+        let failed = lifecycle::failed(&prev, lifecycle::NOT_PERMITTED, &message, generation, now);
         // Conditional: the decision rests on the cached status, which may lag a write that finished the action.
         write_status(ctx, api, action, &failed, true).await?;
         let labels = crate::metrics::ActionLabels {
@@ -175,13 +180,18 @@ pub(super) async fn advance(
         };
         ctx.metrics.actions.get_or_create(&labels).inc();
         shared
-            .publish(action, EventType::Warning, status::NOT_PERMITTED, &message)
+            .publish(
+                action,
+                EventType::Warning,
+                lifecycle::NOT_PERMITTED,
+                &message,
+            )
             .await;
         return expire(api, action, &failed, now).await;
     }
 
     // The record of the attempt: must be stored before Jira is called.
-    let mut started = status::attempt_started(&prev, generation, now);
+    let mut started = lifecycle::attempt_started(&prev, generation, now);
     started.site_cloud_id = Some(cloud_id);
     started.attempt = Some(crate::api::AttemptRecord {
         holder: ctx.settings.identity.clone(),
@@ -238,14 +248,19 @@ async fn outcome_unknown(
     waiting: &str,
 ) -> Result<Action, Error> {
     let now = Timestamp::now();
-    let new = status::outcome_unknown(prev, since, waiting, action.meta().generation, now);
-    if status::differs(prev, &new) {
+    let new = lifecycle::outcome_unknown(prev, since, waiting, action.meta().generation, now);
+    if lifecycle::differs(prev, &new) {
         write_result(&shared.ctx, api, action, &new).await?;
-        let was_unknown = find_condition(&prev.conditions, status::SUCCEEDED)
-            .is_some_and(|c| c.reason == status::OUTCOME_UNKNOWN);
+        let was_unknown = find_condition(&prev.conditions, lifecycle::SUCCEEDED)
+            .is_some_and(|c| c.reason == lifecycle::OUTCOME_UNKNOWN);
         if !was_unknown {
             shared
-                .publish(action, EventType::Warning, status::OUTCOME_UNKNOWN, waiting)
+                .publish(
+                    action,
+                    EventType::Warning,
+                    lifecycle::OUTCOME_UNKNOWN,
+                    waiting,
+                )
                 .await;
         }
     }
@@ -284,7 +299,7 @@ async fn finish(
             if already_done && started.may_have_acted && !message.contains("earlier") {
                 message.push_str(" (an earlier attempt of this action, whose outcome was not recorded, may have done it)");
             }
-            let new = status::succeeded(started, result, &message, generation, now);
+            let new = lifecycle::succeeded(started, result, &message, generation, now);
             shared.keep_outcome(action, &new);
             write_result(ctx, api, action, &new).await?;
             shared.forget_outcome(action);
@@ -294,9 +309,9 @@ async fn finish(
                 "succeeded"
             });
             let reason = if already_done {
-                status::ALREADY_DONE
+                lifecycle::ALREADY_DONE
             } else {
-                status::EXECUTED
+                lifecycle::EXECUTED
             };
             tracing::info!(kind = kind.as_str(), reason, message = %message, "action succeeded");
             shared
@@ -320,7 +335,8 @@ async fn finish(
         }
         Err(e) if e.is_transient() => {
             let delay = BACKOFF.after(started.attempts);
-            let new = status::retrying(started, e.reason(), &e.to_string(), delay, generation, now);
+            let new =
+                lifecycle::retrying(started, e.reason(), &e.to_string(), delay, generation, now);
             write_result(ctx, api, action, &new).await?;
             count("retried");
             tracing::info!(kind = kind.as_str(), error = %e, retry_in = ?delay, "attempt failed, retrying");
@@ -333,7 +349,7 @@ async fn finish(
         Err(e) => {
             let message = e.to_string();
             let reason = e.reason();
-            let new = status::failed(started, reason, &message, generation, now);
+            let new = lifecycle::failed(started, reason, &message, generation, now);
             shared.keep_outcome(action, &new);
             write_result(ctx, api, action, &new).await?;
             shared.forget_outcome(action);

@@ -2,7 +2,7 @@
 //! record an outcome), its wait for a usable connection, and its deletion after `ttlSecondsAfterFinished`.
 
 use super::shared::Shared;
-use super::{CONNECTION_RECHECK, Error, status, until};
+use super::{CONNECTION_RECHECK, Error, lifecycle, until};
 use crate::api::{JiraAction, JiraActionStatus, JiraConnection, find_condition};
 use crate::controller::Context;
 use crate::controller::wiring;
@@ -31,7 +31,7 @@ pub(super) fn connection_problem(
         .as_ref()
         .and_then(|s| find_condition(&s.conditions, "CredentialsValid"));
     match credentials {
-        Some(c) if c.status == crate::api::status::TRUE => None,
+        Some(c) if c.status == crate::api::condition_status::TRUE => None,
         Some(c) => Some(format!(
             "the credentials of JiraConnection {name} are not valid ({}): {}",
             c.reason, c.message
@@ -50,17 +50,17 @@ pub(super) async fn wait_for_connection(
     problem: &str,
     now: Timestamp,
 ) -> Result<Action, Error> {
-    let new = status::waiting_for_connection(prev, problem, action.meta().generation, now);
-    if status::differs(prev, &new) {
+    let new = lifecycle::waiting_for_connection(prev, problem, action.meta().generation, now);
+    if lifecycle::differs(prev, &new) {
         write_status(&shared.ctx, api, action, &new, true).await?;
-        let was_waiting = find_condition(&prev.conditions, status::SUCCEEDED)
-            .is_some_and(|c| c.reason == status::CONNECTION_NOT_READY);
+        let was_waiting = find_condition(&prev.conditions, lifecycle::SUCCEEDED)
+            .is_some_and(|c| c.reason == lifecycle::CONNECTION_NOT_READY);
         if !was_waiting {
             shared
                 .publish(
                     action,
                     EventType::Normal,
-                    status::CONNECTION_NOT_READY,
+                    lifecycle::CONNECTION_NOT_READY,
                     problem,
                 )
                 .await;

@@ -119,7 +119,7 @@ fn first_visit_starts_unknown() {
         let c = cond(&st, t);
         assert_eq!(
             (c.status.as_str(), c.observed_generation),
-            (status::UNKNOWN, Some(3)),
+            (condition_status::UNKNOWN, Some(3)),
             "{t}"
         );
     }
@@ -185,7 +185,7 @@ fn a_failed_sync_keeps_the_figures() {
     let ready = cond(&st, READY);
     assert_eq!(
         (ready.status.as_str(), ready.reason.as_str()),
-        (status::FALSE, "JiraUnavailable")
+        (condition_status::FALSE, "JiraUnavailable")
     );
     assert!(
         ready.message.starts_with("JiraUnavailable happened"),
@@ -199,7 +199,7 @@ fn a_failed_sync_keeps_the_figures() {
     );
     assert_eq!(ready.last_transition_time, time(at(4)));
     // Credentials stay valid: the sync failed, not the login.
-    assert_eq!(cond(&st, CREDENTIALS_VALID).status, status::TRUE);
+    assert_eq!(cond(&st, CREDENTIALS_VALID).status, condition_status::TRUE);
     assert_eq!(
         due(&st, Some(1), None, Duration::from_secs(3600), at(4)),
         Some(Due::Retry)
@@ -248,16 +248,19 @@ fn refused_credentials_are_false_unreachable_jira_unknown() {
         at(4),
     );
     summarize(&mut st, Some(1), at(4));
-    assert_eq!(cond(&st, CREDENTIALS_VALID).status, status::FALSE);
+    assert_eq!(cond(&st, CREDENTIALS_VALID).status, condition_status::FALSE);
     assert_eq!(cond(&st, READY).reason, "InvalidCredentials");
     // The last sync is still good: not due before its time.
-    assert_eq!(cond(&st, SYNCED).status, status::TRUE);
+    assert_eq!(cond(&st, SYNCED).status, condition_status::TRUE);
 
     let mut st = begin(None, Some(1), at(1));
     credentials_failed(&mut st, &failure("JiraUnavailable", true), Some(1), at(1));
     summarize(&mut st, Some(1), at(1));
-    assert_eq!(cond(&st, CREDENTIALS_VALID).status, status::UNKNOWN);
-    assert_eq!(cond(&st, READY).status, status::UNKNOWN);
+    assert_eq!(
+        cond(&st, CREDENTIALS_VALID).status,
+        condition_status::UNKNOWN
+    );
+    assert_eq!(cond(&st, READY).status, condition_status::UNKNOWN);
     assert_eq!(cond(&st, READY).reason, "JiraUnavailable");
 }
 
@@ -273,7 +276,7 @@ fn a_false_condition_wins_over_an_unknown_one() {
         at(1),
     );
     summarize(&mut st, Some(1), at(1));
-    assert_eq!(cond(&st, READY).status, status::FALSE);
+    assert_eq!(cond(&st, READY).status, condition_status::FALSE);
 }
 
 #[test]

@@ -254,7 +254,7 @@ async fn reconcile(connection: Arc<JiraConnection>, state: Arc<State>) -> Result
                 connection.as_ref(),
                 &conditions,
                 conditions::READY,
-                crate::api::status::FALSE,
+                crate::api::condition_status::FALSE,
                 &panic,
             )
             .await;

@@ -51,8 +51,8 @@ impl Reconcile<'_> {
                 find_condition(&st.conditions, type_),
             );
             if let Some(after) = after
-                && after.status == crate::api::status::TRUE
-                && before.is_none_or(|b| b.status != crate::api::status::TRUE)
+                && after.status == crate::api::condition_status::TRUE
+                && before.is_none_or(|b| b.status != crate::api::condition_status::TRUE)
             {
                 self.publish(
                     EventType::Normal,

@@ -1,6 +1,6 @@
 //! The JiraUser one synced user should be: its name, labels, spec and status, a pure function of the record.
 
-use super::history;
+use super::remembered;
 use crate::{
     api::{
         JiraUserSpec, JiraUserStatus, LABEL_ACTIVE, LABEL_CONNECTION, LABEL_PRODUCT_PREFIX,
@@ -104,8 +104,8 @@ pub fn desired(connection: &str, record: &UserRecord) -> Desired {
             role: record.role.clone(),
             roles: record.roles.clone(),
             last_active_date: record.last_active_date.map(|d| d.to_string()),
-            first_seen_time: record.first_seen.map(history::time),
-            product_last_active: history::product_last_active(&record.product_last_active),
+            first_seen_time: record.first_seen.map(remembered::time),
+            product_last_active: remembered::product_last_active(&record.product_last_active),
             active_days: record.active_days,
             activity: UserActivity {
                 comments: small(record.activity.comments),

@@ -9,8 +9,8 @@
 mod desired;
 #[cfg(test)]
 mod fixtures;
-mod history;
 mod plan;
+mod remembered;
 
 pub use desired::{Desired, desired, object_name, product_label, selector};
 pub use plan::{Plan, Planner};
@@ -102,7 +102,7 @@ pub async fn write(
             ..o
         });
     let owner_uid = owner.as_ref().map(|o| o.uid.clone()).unwrap_or_default();
-    history::seen_at(records, chrono::Utc::now());
+    remembered::seen_at(records, chrono::Utc::now());
     let mut planner = Planner::new(&name, records, &owner_uid, keep_roles);
     for_each_page(&api, &name, |page| planner.page(page)).await?;
     let plan = planner.finish();

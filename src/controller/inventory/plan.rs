@@ -2,7 +2,7 @@
 //! synced users, made one listed page of existing objects at a time.
 
 use super::desired::{desired, is_managed_label, object_name};
-use super::history;
+use super::remembered;
 use crate::{api::JiraUser, sync::UserRecord};
 use kube::ResourceExt;
 use std::collections::HashMap;
@@ -97,7 +97,9 @@ impl<'a> Planner<'a> {
                 continue;
             };
             match current.status.as_ref() {
-                Some(previous) => history::carry(&mut self.records[i], previous, self.keep_roles),
+                Some(previous) => {
+                    remembered::carry(&mut self.records[i], previous, self.keep_roles)
+                }
                 None if self.keep_roles => self.records[i].role = None,
                 None => {}
             }

@@ -6,7 +6,7 @@
 
 use super::execute::actions_of;
 use crate::api::{JiraAction, JiraLicensePolicy};
-use crate::controller::action::status::is_finished;
+use crate::controller::action::lifecycle::is_finished;
 use kube::{
     Api, Client, ResourceExt,
     api::{DeleteParams, Preconditions},

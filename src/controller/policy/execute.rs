@@ -7,7 +7,7 @@ use crate::api::{
     ActionPhase, CreateIssue, GroupMembership, JiraAction, JiraActionSpec, JiraLicensePolicy,
     NotReclaimed, Plan, Reclaim, Run, UserReference,
 };
-use crate::controller::{action::status::is_finished, conditions::instant};
+use crate::controller::{action::lifecycle::is_finished, conditions::instant};
 use crate::policy::{action_name, summary_action_name};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use kube::{

@@ -257,7 +257,7 @@ impl Harness {
 
     /// Keys of the simulator's issues that carry the marker label of `action`.
     pub fn marked_issues(&self, action: &JiraAction) -> Vec<String> {
-        crate::status::marked_issues(&self.sim, action)
+        crate::observed::marked_issues(&self.sim, action)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::Harness;
 use crate::{
-    status::{condition, finished},
+    observed::{condition, finished},
     wait::{LIMIT, eventually},
 };
 use jira_cloud_operator::api::{JiraAction, JiraConnection};

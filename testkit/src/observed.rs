@@ -3,7 +3,7 @@
 
 use jira_cloud_operator::{
     api::{ActionPhase, JiraAction, JiraConnection, find_condition},
-    controller::action::status::marker_of,
+    controller::action::lifecycle::marker_of,
 };
 use jira_sim::SimHandle;
 use serde_json::{Value, json};

@@ -1,7 +1,9 @@
 //! The status of a license policy, computed from an evaluation (pure: no I/O).
 
 use super::inputs::{Loaded, NotReady};
-use crate::api::{JiraLicensePolicyStatus, condition, find_condition, set_condition, status as cs};
+use crate::api::{
+    JiraLicensePolicyStatus, condition, condition_status, find_condition, set_condition,
+};
 use crate::policy::Evaluation;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
@@ -23,7 +25,14 @@ pub fn not_ready(
     let before = find_condition(&st.conditions, READY).map(|c| c.reason.clone());
     set_condition(
         &mut st.conditions,
-        condition(READY, cs::FALSE, why.reason, &why.message, generation, now),
+        condition(
+            READY,
+            condition_status::FALSE,
+            why.reason,
+            &why.message,
+            generation,
+            now,
+        ),
     );
     before.as_deref() != Some(why.reason)
 }
@@ -62,7 +71,7 @@ pub fn evaluated(
         &mut st.conditions,
         condition(
             READY,
-            cs::TRUE,
+            condition_status::TRUE,
             "Evaluated",
             message,
             generation,
@@ -72,7 +81,7 @@ pub fn evaluated(
     let signal = if loaded.organization {
         condition(
             ACTIVITY_SIGNAL,
-            cs::TRUE,
+            condition_status::TRUE,
             "ReadsAndWrites",
             "the Admin API's last-active dates count reads too: a holder is inactive only when they agree",
             generation,
@@ -81,7 +90,7 @@ pub fn evaluated(
     } else {
         condition(
             ACTIVITY_SIGNAL,
-            cs::FALSE,
+            condition_status::FALSE,
             "WritesOnly",
             "without an organization on the connection only writes (comments, issue changes, worklogs) count as activity: people who only read look inactive",
             generation,

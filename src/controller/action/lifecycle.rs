@@ -3,7 +3,7 @@
 
 use crate::api::{
     ActionPhase, ActionResult, AttemptRecord, JiraActionSpec, JiraActionStatus, condition,
-    set_condition, status,
+    condition_status, set_condition,
 };
 use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
 use sha2::{Digest, Sha256};
@@ -73,10 +73,10 @@ fn finished_condition(
     now: Timestamp,
 ) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
     let (finished, reason) = match s.phase {
-        Some(ActionPhase::Succeeded) => (status::TRUE, "Succeeded"),
-        Some(ActionPhase::Failed) => (status::TRUE, "Failed"),
-        Some(ActionPhase::Running) => (status::FALSE, "Running"),
-        Some(ActionPhase::Pending) | None => (status::FALSE, "Pending"),
+        Some(ActionPhase::Succeeded) => (condition_status::TRUE, "Succeeded"),
+        Some(ActionPhase::Failed) => (condition_status::TRUE, "Failed"),
+        Some(ActionPhase::Running) => (condition_status::FALSE, "Running"),
+        Some(ActionPhase::Pending) | None => (condition_status::FALSE, "Pending"),
     };
     condition(FINISHED, finished, reason, message, generation, Time(now))
 }
@@ -121,7 +121,7 @@ pub fn waiting_for_connection(
     };
     with_condition(
         s,
-        status::UNKNOWN,
+        condition_status::UNKNOWN,
         CONNECTION_NOT_READY,
         message,
         generation,
@@ -146,7 +146,7 @@ pub fn attempt_started(
     };
     with_condition(
         s,
-        status::UNKNOWN,
+        condition_status::UNKNOWN,
         RUNNING,
         &format!("attempt {attempts} in progress"),
         generation,
@@ -175,7 +175,7 @@ pub fn succeeded(
         attempt: None,
         ..prev.clone()
     };
-    with_condition(s, status::TRUE, reason, message, generation, now)
+    with_condition(s, condition_status::TRUE, reason, message, generation, now)
 }
 
 /// Failed for good: `Failed`, `Succeeded=False` with the cause as reason.
@@ -193,7 +193,7 @@ pub fn failed(
         attempt: None,
         ..prev.clone()
     };
-    with_condition(s, status::FALSE, reason, message, generation, now)
+    with_condition(s, condition_status::FALSE, reason, message, generation, now)
 }
 
 /// A transient failure: back to `Pending`, `Succeeded=Unknown` with the error's reason, next attempt due at
@@ -218,7 +218,14 @@ pub fn retrying(
         attempt: None,
         ..prev.clone()
     };
-    with_condition(s, status::UNKNOWN, reason, &message, generation, now)
+    with_condition(
+        s,
+        condition_status::UNKNOWN,
+        reason,
+        &message,
+        generation,
+        now,
+    )
 }
 
 /// An attempt whose outcome is not known (its answer was lost, or the operator stopped during it): still
@@ -250,7 +257,7 @@ pub fn outcome_unknown(
     };
     with_condition(
         s,
-        status::UNKNOWN,
+        condition_status::UNKNOWN,
         OUTCOME_UNKNOWN,
         message,
         generation,
