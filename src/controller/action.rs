@@ -40,6 +40,7 @@ mod create_outcome;
 mod exec;
 pub mod lifecycle;
 mod permitted;
+mod reconcile;
 mod shared;
 mod writes;
 
@@ -49,7 +50,6 @@ use super::{
 };
 use crate::api::{JiraAction, JiraConnection};
 use crate::error::Classify;
-use attempt::advance;
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::jiff::Timestamp;
 use kube::{
@@ -62,6 +62,7 @@ use kube::{
         watcher,
     },
 };
+use reconcile::Reconcile;
 use shared::Shared;
 use std::{
     future::Future,
@@ -256,7 +257,7 @@ async fn reconcile_now(action: Arc<JiraAction>, shared: &Shared) -> Result<Actio
         let api: Api<JiraAction> = Api::namespaced(shared.ctx.client.clone(), &namespace);
         let mut current = action.clone();
         for _ in 0..3 {
-            match advance(shared, &api, &current).await {
+            match Reconcile::new(shared, &api, &current).run().await {
                 Err(Error::Stale) => match api.get_opt(&name).await? {
                     Some(fresh) => current = Arc::new(fresh),
                     None => return Ok(Action::await_change()),
