@@ -1,11 +1,9 @@
 //! Sites that misbehave: a site that redirects its clients, and a site that accepts requests and does
 //! not answer (a large `latency_ms`); what they received is on record.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use jira_sim::{Faults, RedirectFault};
 use serde_json::json;
 

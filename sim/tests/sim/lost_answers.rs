@@ -1,11 +1,9 @@
 //! Answers lost after processing: the mutation happens (issue created, member added, issue deleted),
 //! then the answer is dropped or arrives after the client gave up; reads are never affected.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use jira_sim::{AfterProcessingFault, Faults};
 use serde_json::{Value, json};
 

@@ -1,5 +1,4 @@
 //! Helpers shared by the integration tests: a simulator on loopback and a small HTTP client.
-#![allow(dead_code)] // each test binary uses a different subset
 
 use jira_sim::{SimConfig, SimHandle};
 use reqwest::header::HeaderMap;

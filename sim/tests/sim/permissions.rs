@@ -1,9 +1,7 @@
 //! `mypermissions` answers from the same permission model the routes enforce: global permissions from the
 //! account's groups, project permissions from each project's scheme.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use jira_sim::SimConfig;
 use jira_sim::scenario::default_scenario;
 use serde_json::{Value, json};

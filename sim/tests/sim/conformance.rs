@@ -5,11 +5,9 @@
 //! the control plane) get hand-written checks. The route table (`jira_sim::routes::ROUTES`), from which
 //! the router is built, must be covered entirely, and each call must reach its route template.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::common::*;
 use jira_sim::openapi::{Spec, denull};
 use jira_sim::routes::{Mount, ROUTES, RouteSpec, SpecDoc, route_of};
 use serde_json::{Value, json};

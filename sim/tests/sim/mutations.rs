@@ -1,8 +1,6 @@
 //! Mutations change the simulated state, with Jira's status codes and error bodies on each error path.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use jira_sim::SimConfig;
 use jira_sim::scenario::{AlreadyMember, default_scenario};
 use serde_json::{Value, json};

@@ -1,11 +1,9 @@
 //! Pagination edges of each paging style: bare arrays, PageBeans, legacy pages, tokens, time cursors,
 //! Admin cursors.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::common::*;
 use jira_sim::{GenerateOptions, SimConfig};
 use serde_json::{Value, json};
 

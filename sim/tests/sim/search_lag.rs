@@ -1,11 +1,9 @@
 //! A lagging search index: `search/jql` and `search/approximate-count` miss recent creates and still
 //! show recent deletes while `GET issue/{key}` is consistent; issue keys are sequential and never reused.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use jira_sim::Faults;
 use serde_json::{Value, json};
 

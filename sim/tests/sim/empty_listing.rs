@@ -1,8 +1,6 @@
 //! Implausible listings: users listings answer `200 []` after N calls (and always to anonymous callers).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use jira_sim::{EmptyListingFault, Faults};
 use serde_json::json;
 

@@ -1,9 +1,7 @@
 //! Fault injection: 429 (every Nth and token bucket per credential) with Jira's headers, 5xx, latency,
 //! dropped connections, Server disguise, route filters; counters by route and status.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use jira_sim::{DropFault, Faults, RateLimitFault, ServerErrorFault};
 use serde_json::json;
 

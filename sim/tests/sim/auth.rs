@@ -1,11 +1,9 @@
 //! Every authentication path: classic and scoped API tokens on both hosts, OAuth client credentials
 //! with expiring tokens, Admin API keys, missing scopes, anonymous callers, missing permissions.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use jira_sim::SimConfig;
 use jira_sim::scenario::{OAuthClientSpec, default_scenario};
 use serde_json::json;

@@ -1,9 +1,7 @@
 //! Hand-written scenario files give exact figures, and the binary serves them: the README's example
 //! is loaded as written, and `jira-sim --print-url` prints its URL and stops on SIGTERM.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use jira_sim::{Scenario, SimConfig};
 use serde_json::json;
 

@@ -1,11 +1,9 @@
 //! The figures of the default scenario documented in the README, read back through the API the way the
 //! operator reads them (so the documentation cannot drift from the data).
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 fn days_ago(jira_date: &str) -> i64 {

@@ -1,9 +1,7 @@
 //! What a site receives: the simulator records every request outside the control plane (method, path
 //! with query, Authorization and Host headers), also those a fault answers or drops.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use jira_sim::{DropFault, Faults, ReceivedRequest};
 use serde_json::json;
 
