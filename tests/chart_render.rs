@@ -250,7 +250,6 @@ fn defaults_are_cluster_wide_hardened_and_single_replica() {
             "jirausers",
             "get list watch create update patch delete deletecollection",
         ),
-        ("jiracloud.io", "jirausers/status", "get update patch"),
         ("", "secrets", "get"),
         ("events.k8s.io", "events", "create patch"),
     ]

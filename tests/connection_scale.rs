@@ -1,7 +1,7 @@
 //! A 5,000-user site through the JiraConnection controller: exact figures (user counts and license holders
 //! derived from the simulator's state, usage from an independent sync of the same site), one JiraUser per
-//! synced user with consistent labels, a small status, and a second sync of the unchanged site that writes no
-//! JiraUser. Prints the figures (durations, requests, writes); asserts no timing.
+//! synced user with consistent labels, written in one request each, a small status, and a second sync of the
+//! unchanged site that writes no JiraUser. Prints the figures (durations, requests, writes); asserts no timing.
 
 use jira_cloud_operator::api::{JiraConnection, UserCounts};
 use jira_sim::{GenerateOptions, SimHandle, scenario::AccountType};
@@ -11,6 +11,7 @@ use std::{
 };
 use testkit::{
     InProcess,
+    bench::procs::apiserver_writes,
     connection::*,
     observed::has,
     settings,
@@ -84,6 +85,15 @@ async fn five_thousand_users() {
         ],
     )
     .await;
+    // This test is alone in its binary, so the control plane's JiraUser writes are the operator's.
+    let jira_user_writes = || async {
+        let writes = apiserver_writes(&client).await;
+        (
+            writes.get("jirausers").copied().unwrap_or(0),
+            writes.get("jirausers/status").copied().unwrap_or(0),
+        )
+    };
+    let writes_before = jira_user_writes().await;
     let started = Instant::now();
     create_connection(&client, ns, "big", basic_spec(&sim.url(), "jira-basic")).await;
     let limit = Duration::from_secs(600);
@@ -131,6 +141,12 @@ async fn five_thousand_users() {
         u.len() == counts.synced as usize
     })
     .await;
+    let (objects, statuses) = jira_user_writes().await;
+    assert_eq!(
+        (objects - writes_before.0, statuses - writes_before.1),
+        (users.len() as u64, 0),
+        "one write per JiraUser on the first sync"
+    );
     let active = jira_users(&client, ns, "big", "jiracloud.io/active=true")
         .await
         .len();
@@ -187,6 +203,11 @@ async fn five_thousand_users() {
     );
     assert_eq!(after.len(), before.len());
     assert_eq!(written, 0, "an unchanged site writes no JiraUser");
+    assert_eq!(
+        jira_user_writes().await,
+        (objects, statuses),
+        "no JiraUser write at all on the unchanged re-sync"
+    );
     assert_eq!(c.status.as_ref().unwrap().users.as_ref(), Some(&counts));
 
     operator.stop().await;

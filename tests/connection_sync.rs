@@ -2,18 +2,28 @@
 //! simulator serving the hand-written scenario of `testkit/scenarios/handwritten.yaml`, whose figures are derived by
 //! hand in that file's comments: both authentication methods, the exact status of the contract, the JiraUser
 //! inventory and its labels, a second sync that writes no JiraUser, a user removed in Jira, the `Summary`
-//! inventory mode, garbage collection with the connection, and `kubectl wait`.
+//! inventory mode, garbage collection with the connection, `kubectl wait`, and an upgrade from the JiraUsers of
+//! the version whose JiraUser CRD had a status subresource.
 
-use jira_cloud_operator::api::{JiraConnection, JiraUser, RoleCounts, UserCounts};
-use kube::{Api, ResourceExt, api::DeleteParams};
-use std::time::Duration;
+use jira_cloud_operator::api::{JiraConnection, JiraUser, JiraUserStatus, RoleCounts, UserCounts};
+use k8s_openapi::{
+    api::core::v1::Namespace,
+    apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+};
+use kube::{
+    Api, CustomResourceExt, ResourceExt,
+    api::{DeleteParams, Patch, PatchParams, PostParams},
+};
+use std::{collections::BTreeMap, time::Duration};
 use testkit::{
-    InProcess,
+    Harness, InProcess,
+    bench::procs::apiserver_writes,
     connection::*,
     observed::has,
     settings,
     sim::{days_ago, handwritten},
     tools::kubectl,
+    wait::eventually,
 };
 
 /// `(seats, used, activeUsers, inactiveUsers)` of a product in the status.
@@ -521,4 +531,165 @@ async fn suspend_keeps_the_figures_and_resume_syncs() {
 
     operator.stop().await;
     sim.shutdown().await;
+}
+
+/// Writes `user` the way versions with a JiraUser status subresource did: the object in one apply, its status
+/// in another, both by the operator's field manager.
+async fn write_legacy(api: &Api<JiraUser>, user: &JiraUser) {
+    let params = PatchParams::apply("jira-cloud-operator").force();
+    let mut object = JiraUser::new(&user.name_any(), user.spec.clone());
+    object.metadata.labels = user.metadata.labels.clone();
+    object.metadata.owner_references = user.metadata.owner_references.clone();
+    api.patch(&user.name_any(), &params, &Patch::Apply(&object))
+        .await
+        .expect("apply the object");
+    let status = serde_json::json!({
+        "apiVersion": "jiracloud.io/v1alpha1",
+        "kind": "JiraUser",
+        "status": user.status,
+    });
+    api.patch_status(&user.name_any(), &params, &Patch::Apply(&status))
+        .await
+        .expect("apply the status");
+}
+
+/// Installs `crds` and waits until the JiraUser status subresource is served or gone, as `subresource` says.
+async fn install_jira_user_crd(
+    plane: &testkit::plane::ControlPlane,
+    client: &kube::Client,
+    crds: &[CustomResourceDefinition],
+    subresource: bool,
+) {
+    plane.install_crds(crds).await.expect("the CRDs");
+    eventually(
+        "the JiraUser status subresource to follow the CRD",
+        Duration::from_secs(30),
+        || async {
+            let resources = client
+                .list_api_group_resources("jiracloud.io/v1alpha1")
+                .await
+                .expect("discovery");
+            let served = resources
+                .resources
+                .iter()
+                .any(|r| r.name == "jirausers/status");
+            (served == subresource).then_some(())
+        },
+    )
+    .await;
+}
+
+/// An upgrade from the version whose JiraUser CRD had a status subresource: the JiraUsers it wrote (object and
+/// status in two applies) keep working. The first sync after the upgrade migrates each once (one write), and a
+/// status field the site no longer gives a user is removed, which a plain apply of the whole object cannot do
+/// while the subresource's managed-fields entry still owns it. The sync after that writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jira_users_written_with_the_status_subresource_keep_working_after_an_upgrade() {
+    // A dedicated control plane: the test changes the JiraUser CRD.
+    let plane = testkit::plane::ControlPlane::start(testkit::plane::Options {
+        controller_manager: false,
+        ..Default::default()
+    })
+    .await
+    .expect("a dedicated control plane");
+    let client = plane.client().await.expect("a client");
+    let current = jira_cloud_operator::api::crds();
+    let earlier: Vec<CustomResourceDefinition> = current
+        .iter()
+        .map(|crd| match crd.spec.names.kind.as_str() {
+            "JiraUser" => JiraUser::crd(),
+            _ => crd.clone(),
+        })
+        .collect();
+    install_jira_user_crd(&plane, &client, &current, false).await;
+    let namespace: Namespace =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "upgrade"}})).unwrap();
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &namespace)
+        .await
+        .expect("create the namespace");
+    let sim = jira_sim::start(jira_sim::SimConfig {
+        scenario: handwritten(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let h = Harness {
+        client: client.clone(),
+        namespace: "upgrade".into(),
+        sim: std::sync::Arc::new(sim),
+    };
+    let api: Api<JiraUser> = Api::namespaced(client.clone(), "upgrade");
+
+    // The reference: what a sync writes.
+    let operator = h.start(settings::connections(&h.sim.url(), &["upgrade"]));
+    h.basic_connection("acme").await;
+    h.request_sync("acme", "first").await;
+    h.synced_after("acme", "first").await;
+    operator.stop().await;
+    let reference = jira_users(&client, "upgrade", "acme", "").await;
+    assert_eq!(reference.len(), 6);
+
+    // The same JiraUsers as the earlier version wrote them, one of them with admin roles the site no longer
+    // gives its user.
+    let plain = reference
+        .iter()
+        .find(|u| u.status.as_ref().unwrap().roles.is_empty())
+        .expect("a user without admin roles")
+        .name_any();
+    api.delete_collection(&DeleteParams::default(), &Default::default())
+        .await
+        .unwrap();
+    install_jira_user_crd(&plane, &client, &earlier, true).await;
+    for user in &reference {
+        let mut user = user.clone();
+        if user.name_any() == plain {
+            let status = user.status.as_mut().unwrap();
+            status.role = Some("site-admin".into());
+            status.roles = vec!["site-admin".into()];
+        }
+        write_legacy(&api, &user).await;
+    }
+    let legacy = |u: &JiraUser| {
+        u.managed_fields()
+            .iter()
+            .any(|e| e.subresource.as_deref() == Some("status"))
+    };
+    assert!(
+        jira_users(&client, "upgrade", "acme", "")
+            .await
+            .iter()
+            .all(legacy)
+    );
+
+    // The upgrade: the current CRD and operator.
+    install_jira_user_crd(&plane, &client, &current, false).await;
+    let operator = h.start(settings::connections(&h.sim.url(), &["upgrade"]));
+    let before = apiserver_writes(&client).await;
+    h.request_sync("acme", "upgraded").await;
+    h.synced_after("acme", "upgraded").await;
+    let after = apiserver_writes(&client).await;
+    let writes = |b: &BTreeMap<String, u64>| b.get("jirausers").copied().unwrap_or(0);
+    assert_eq!(
+        writes(&after) - writes(&before),
+        7,
+        "one migration per JiraUser and one update of the user whose roles went away"
+    );
+    let upgraded = jira_users(&client, "upgrade", "acme", "").await;
+    assert!(!upgraded.iter().any(legacy), "every JiraUser is migrated");
+    let statuses = |users: &[JiraUser]| -> BTreeMap<String, JiraUserStatus> {
+        users
+            .iter()
+            .map(|u| (u.name_any(), u.status.clone().unwrap()))
+            .collect()
+    };
+    assert_eq!(statuses(&upgraded), statuses(&reference));
+    let roles = serde_json::to_value(&statuses(&upgraded)[&plain]).unwrap();
+    assert!(roles.get("roles").is_none(), "the roles went away: {roles}");
+
+    // Nothing left to migrate: the next sync writes nothing.
+    h.request_sync("acme", "again").await;
+    h.synced_after("acme", "again").await;
+    assert_eq!(writes(&apiserver_writes(&client).await), writes(&after));
+    operator.stop().await;
 }

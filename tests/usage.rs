@@ -156,7 +156,7 @@ async fn last_activity_first_seen_and_first_sync_survive_the_window_re_syncs_and
         .find(|u| u.spec.account_id == "u-admin")
         .unwrap()
         .name_any();
-    api.patch_status(
+    api.patch(
         &admin_name,
         &PatchParams::default(),
         &Patch::Merge(serde_json::json!({"status": {"lastActiveDate": long_ago}})),

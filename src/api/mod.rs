@@ -51,9 +51,20 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
     vec![
         JiraConnection::crd(),
         JiraAction::crd(),
-        JiraUser::crd(),
+        user_crd(),
         JiraLicensePolicy::crd(),
     ]
+}
+
+/// The JiraUser CRD without the status subresource that kube-derive adds to every type with a status: JiraUser
+/// is observed state the operator alone writes, so one write carries its whole record (objects written with the
+/// subresource are migrated by the inventory writer).
+fn user_crd() -> CustomResourceDefinition {
+    let mut crd = JiraUser::crd();
+    for version in &mut crd.spec.versions {
+        version.subresources = None;
+    }
+    crd
 }
 
 /// The CRDs as one multi-document YAML stream, exactly as committed under `crds/`.

@@ -104,7 +104,7 @@ impl World {
                 .is_some_and(|s| s.first_seen_time.is_some())
             {
                 users
-                    .patch_status(
+                    .patch(
                         &u.name_any(),
                         &PatchParams::default(),
                         &Patch::Merge(&first_seen),

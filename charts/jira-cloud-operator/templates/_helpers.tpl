@@ -101,9 +101,6 @@ The RBAC rules the operator needs in each watched namespace (or cluster-wide), a
 - apiGroups: ["jiracloud.io"]
   resources: ["jirausers"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
-- apiGroups: ["jiracloud.io"]
-  resources: ["jirausers/status"]
-  verbs: ["get", "update", "patch"]
 {{- if .Values.watchNamespaces }}
 # Secret changes are watched in the watched namespaces and take effect at once.
 - apiGroups: [""]

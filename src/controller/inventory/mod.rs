@@ -2,13 +2,15 @@
 //! selection, written only when something changed.
 //!
 //! The plan (what to create, update, delete) is a pure function of the synced users and the existing objects,
-//! made one listed page at a time ([`Planner`]); the writer applies it with server-side apply (object and status
-//! subresource separately), a bounded number of requests at a time. Objects are created with server-side apply too, so the operator's field
-//! manager owns every label it set and a later apply without a label removes it.
+//! made one listed page at a time ([`Planner`]); the writer applies it with server-side apply, a bounded number of
+//! requests at a time. JiraUser has no status subresource: one apply carries a user's labels, owner, spec and
+//! status, whether it creates the object or updates it. The operator's field manager owns every label and field it
+//! set, so a later apply without one removes it.
 
 mod desired;
 #[cfg(test)]
 mod fixtures;
+mod legacy;
 mod plan;
 mod remembered;
 
@@ -36,45 +38,58 @@ const LIST_PAGE: u32 = 500;
 pub struct WriteStats {
     /// JiraUsers created.
     pub created: usize,
-    /// JiraUsers updated (object, status or both).
+    /// JiraUsers updated.
     pub updated: usize,
     /// JiraUsers deleted.
     pub deleted: usize,
     /// JiraUsers left alone.
     pub unchanged: usize,
+    /// JiraUsers of an earlier version whose managed fields were migrated (once each; see [`legacy`]).
+    pub migrated: usize,
 }
 
 impl WriteStats {
     /// Number of objects written (created, updated or deleted).
     pub fn writes(&self) -> usize {
-        self.created + self.updated + self.deleted
+        self.created + self.updated + self.deleted + self.migrated
     }
 }
 
-/// Calls `each` with every page of the JiraUsers labelled with the connection, one page at a time.
-pub async fn for_each_page(
-    api: &Api<JiraUser>,
-    connection: &str,
-    mut each: impl FnMut(&[JiraUser]),
-) -> Result<(), kube::Error> {
-    let mut params = ListParams::default()
-        .labels(&selector(connection))
-        .limit(LIST_PAGE);
-    loop {
-        let page = api.list(&params).await?;
-        each(&page.items);
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(token) => params = params.continue_token(&token),
-            None => return Ok(()),
+/// The JiraUsers labelled with a connection, listed a page at a time.
+struct Pages<'a> {
+    api: &'a Api<JiraUser>,
+    params: Option<ListParams>,
+}
+
+impl<'a> Pages<'a> {
+    fn new(api: &'a Api<JiraUser>, connection: &str) -> Self {
+        let params = ListParams::default()
+            .labels(&selector(connection))
+            .limit(LIST_PAGE);
+        Pages {
+            api,
+            params: Some(params),
         }
     }
+
+    /// The next page, or `None` after the last one.
+    async fn next(&mut self) -> Result<Option<Vec<JiraUser>>, kube::Error> {
+        let Some(params) = self.params.take() else {
+            return Ok(None);
+        };
+        let page = self.api.list(&params).await?;
+        self.params = page
+            .metadata
+            .continue_
+            .filter(|c| !c.is_empty())
+            .map(|token| params.continue_token(&token));
+        Ok(Some(page.items))
+    }
 }
 
-/// One write: the object's labels, owner and spec, its status, both in that order (a creation), or a deletion.
+/// One write: a user's whole JiraUser (created or updated), or a deletion.
 enum Write {
-    Object(Desired),
-    Status(Desired),
-    Create(Desired),
+    Apply(Box<Desired>),
     Delete(String),
 }
 
@@ -103,27 +118,32 @@ pub async fn write(
         });
     let owner_uid = owner.as_ref().map(|o| o.uid.clone()).unwrap_or_default();
     remembered::seen_at(records, chrono::Utc::now());
+    let manager = &ctx.settings.field_manager;
     let mut planner = Planner::new(&name, records, &owner_uid, keep_roles);
-    for_each_page(&api, &name, |page| planner.page(page)).await?;
+    let mut pages = Pages::new(&api, &name);
+    let mut migrated = 0;
+    while let Some(page) = pages.next().await? {
+        migrated += legacy::migrate(&api, manager, &page, WRITE_CONCURRENCY).await?;
+        planner.page(&page);
+    }
     let plan = planner.finish();
     let stats = WriteStats {
         created: plan.create.len(),
-        updated: plan.updated(),
+        updated: plan.update.len(),
         deleted: plan.delete.len(),
         unchanged: plan.unchanged,
+        migrated,
     };
 
-    // A created object gets its status right after it exists; updates and deletions are independent. The
-    // stream computes each JiraUser when a write starts.
+    // The stream computes each JiraUser when its write starts.
     let of = |i: usize| desired(&name, &records[i]);
     let writes = plan
         .create
         .into_iter()
-        .map(|i| Write::Create(of(i)))
-        .chain(plan.update_object.into_iter().map(|i| Write::Object(of(i))))
-        .chain(plan.update_status.into_iter().map(|i| Write::Status(of(i))))
+        .chain(plan.update)
+        .map(|i| Write::Apply(Box::new(of(i))))
         .chain(plan.delete.into_iter().map(Write::Delete));
-    let params = PatchParams::apply(&ctx.settings.field_manager).force();
+    let params = PatchParams::apply(manager).force();
     stream::iter(writes)
         .map(|w| apply(&api, &params, owner.as_ref(), w))
         .buffer_unordered(WRITE_CONCURRENCY)
@@ -139,11 +159,18 @@ async fn apply(
     w: Write,
 ) -> Result<(), kube::Error> {
     match w {
-        Write::Object(d) => apply_object(api, params, owner, &d).await,
-        Write::Status(d) => apply_status(api, params, &d).await,
-        Write::Create(d) => {
-            apply_object(api, params, owner, &d).await?;
-            apply_status(api, params, &d).await
+        Write::Apply(d) => {
+            let d = *d;
+            let mut user = JiraUser::new(&d.name, d.spec);
+            user.metadata = ObjectMeta {
+                name: Some(d.name.clone()),
+                labels: Some(d.labels),
+                owner_references: owner.map(|o| vec![o.clone()]),
+                ..ObjectMeta::default()
+            };
+            user.status = Some(d.status);
+            api.patch(&d.name, params, &Patch::Apply(&user)).await?;
+            Ok(())
         }
         Write::Delete(name) => match api.delete(&name, &DeleteParams::background()).await {
             Ok(_) => Ok(()),
@@ -153,45 +180,16 @@ async fn apply(
     }
 }
 
-async fn apply_object(
-    api: &Api<JiraUser>,
-    params: &PatchParams,
-    owner: Option<&OwnerReference>,
-    d: &Desired,
-) -> Result<(), kube::Error> {
-    let mut user = JiraUser::new(&d.name, d.spec.clone());
-    user.metadata = ObjectMeta {
-        name: Some(d.name.clone()),
-        labels: Some(d.labels.clone()),
-        owner_references: owner.map(|o| vec![o.clone()]),
-        ..ObjectMeta::default()
-    };
-    api.patch(&d.name, params, &Patch::Apply(&user)).await?;
-    Ok(())
-}
-
-async fn apply_status(
-    api: &Api<JiraUser>,
-    params: &PatchParams,
-    d: &Desired,
-) -> Result<(), kube::Error> {
-    let body = serde_json::json!({
-        "apiVersion": JiraUser::api_version(&()),
-        "kind": JiraUser::kind(&()),
-        "status": d.status,
-    });
-    api.patch_status(&d.name, params, &Patch::Apply(&body))
-        .await?;
-    Ok(())
-}
-
 /// Deletes every JiraUser of the connection (inventory mode `Summary`). Returns how many there were.
 pub async fn clear(ctx: &Context, connection: &JiraConnection) -> Result<usize, kube::Error> {
     let namespace = connection.namespace().unwrap_or_default();
     let name = connection.name_any();
     let api: Api<JiraUser> = Api::namespaced(ctx.client.clone(), &namespace);
     let mut existing = 0;
-    for_each_page(&api, &name, |page| existing += page.len()).await?;
+    let mut pages = Pages::new(&api, &name);
+    while let Some(page) = pages.next().await? {
+        existing += page.len();
+    }
     if existing == 0 {
         return Ok(0);
     }

@@ -11,31 +11,14 @@ use std::collections::HashMap;
 /// records, so that a plan stays small at any size: [`desired`] computes a user's JiraUser when it is written.
 #[derive(Debug, Default, PartialEq)]
 pub struct Plan {
-    /// Users without an object, in record order: apply the object, then its status.
+    /// Users without an object, in record order.
     pub create: Vec<usize>,
-    /// Users whose object's labels, owner or spec differ, in record order.
-    pub update_object: Vec<usize>,
-    /// Users whose object's status differs, in record order.
-    pub update_status: Vec<usize>,
+    /// Users whose object's labels, owner, spec or status differ, in record order.
+    pub update: Vec<usize>,
     /// Objects of users no longer synced, sorted.
     pub delete: Vec<String>,
     /// Objects already as desired.
     pub unchanged: usize,
-}
-
-impl Plan {
-    /// Number of users whose object is updated (object, status or both).
-    pub fn updated(&self) -> usize {
-        let mut users: Vec<usize> = self
-            .update_object
-            .iter()
-            .chain(&self.update_status)
-            .copied()
-            .collect();
-        users.sort_unstable();
-        users.dedup();
-        users.len()
-    }
 }
 
 fn owned_by(user: &JiraUser, owner_uid: &str) -> bool {
@@ -105,17 +88,13 @@ impl<'a> Planner<'a> {
             }
             let d = desired(self.connection, &self.records[i]);
             let labels = current.labels().iter().filter(|(k, _)| is_managed_label(k));
-            let object_differs = !labels.eq(&d.labels)
+            let differs = !labels.eq(&d.labels)
                 || current.spec != d.spec
+                || current.status.as_ref() != Some(&d.status)
                 || !owned_by(current, self.owner_uid);
-            let status_differs = current.status.as_ref() != Some(&d.status);
-            if object_differs {
-                self.plan.update_object.push(i);
-            }
-            if status_differs {
-                self.plan.update_status.push(i);
-            }
-            if !object_differs && !status_differs {
+            if differs {
+                self.plan.update.push(i);
+            } else {
                 self.plan.unchanged += 1;
             }
         }
@@ -126,8 +105,7 @@ impl<'a> Planner<'a> {
         let mut plan = self.plan;
         plan.create = self.pending.into_values().collect();
         plan.create.sort_unstable();
-        plan.update_object.sort_unstable();
-        plan.update_status.sort_unstable();
+        plan.update.sort_unstable();
         plan.delete.sort();
         plan
     }
@@ -172,7 +150,7 @@ mod tests {
         assert_eq!(roles, vec![Some("org-admin"), Some("user"), None]);
         // Without keep_roles, the same records would take the roles away.
         let p = plan_pages(&records(&["a", "b"]), &[existing], "uid-1");
-        assert_eq!(p.update_status, vec![0, 1]);
+        assert_eq!(p.update, vec![0, 1]);
     }
 
     fn records(ids: &[&str]) -> Vec<UserRecord> {
@@ -222,8 +200,7 @@ mod tests {
         let wanted = records(&["a", "b", "c"]);
         let p = plan_pages(&wanted, &[], "uid-1");
         assert_eq!(p.create, vec![0, 1, 2]);
-        assert_eq!(p.updated(), 0);
-        assert!(p.delete.is_empty());
+        assert!(p.update.is_empty() && p.delete.is_empty());
         assert_eq!(
             plan_pages(&wanted, &[vec![]], "uid-1").create,
             vec![0, 1, 2]
@@ -250,9 +227,7 @@ mod tests {
         let p = plan_pages(&wanted, &[existing], "uid-1");
         assert_eq!(p.unchanged, 1);
         assert_eq!(ids(&wanted, &p.create), vec!["new"]);
-        assert_eq!(ids(&wanted, &p.update_object), vec!["b"]);
-        assert_eq!(ids(&wanted, &p.update_status), vec!["b", "c"]);
-        assert_eq!(p.updated(), 2, "b counts once");
+        assert_eq!(ids(&wanted, &p.update), vec!["b", "c"], "one write each");
         assert_eq!(p.delete, vec![object_name("acme", "gone")]);
     }
 
@@ -271,8 +246,7 @@ mod tests {
         ];
         let p = plan_pages(&wanted, &pages, "uid-1");
         assert_eq!(ids(&wanted, &p.create), vec!["new-1", "new-2"]);
-        assert_eq!(ids(&wanted, &p.update_object), vec!["d"]);
-        assert_eq!(ids(&wanted, &p.update_status), vec!["b"]);
+        assert_eq!(ids(&wanted, &p.update), vec!["b", "d"]);
         assert_eq!(p.unchanged, 2);
         let mut gone = vec![object_name("acme", "gone-1"), object_name("acme", "gone-2")];
         gone.sort();
@@ -297,7 +271,7 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(p.delete, names);
-        assert!(p.create.is_empty() && p.updated() == 0 && p.unchanged == 0);
+        assert!(p.create.is_empty() && p.update.is_empty() && p.unchanged == 0);
     }
 
     #[test]
@@ -310,13 +284,13 @@ mod tests {
             &[vec![existing[0].clone()], vec![existing[1].clone()]],
             "new-uid",
         );
-        assert_eq!(ids(&wanted, &p.update_object), vec!["a", "b"]);
-        assert!(p.update_status.is_empty() && p.create.is_empty() && p.delete.is_empty());
+        assert_eq!(ids(&wanted, &p.update), vec!["a", "b"]);
+        assert!(p.create.is_empty() && p.delete.is_empty());
         // A reference to the owner that is not the controller reference does not count either.
         let mut shared = stored(&desired("acme", &wanted[0]), "uid-1");
         shared.metadata.owner_references.as_mut().unwrap()[0].controller = None;
         let p = plan_pages(&wanted[..1], &[vec![shared]], "uid-1");
-        assert_eq!(p.update_object, vec![0]);
+        assert_eq!(p.update, vec![0]);
     }
 
     #[test]
@@ -330,7 +304,6 @@ mod tests {
             .unwrap()
             .insert(product_label("jira-servicedesk"), "true".into());
         let p = plan_pages(&wanted, &[existing], "uid-1");
-        assert_eq!(p.update_object, vec![0]);
-        assert!(p.update_status.is_empty());
+        assert_eq!(p.update, vec![0]);
     }
 }
