@@ -648,3 +648,59 @@ async fn an_unknown_capability_still_tries() {
     assert!(asked > 0, "the action asked in its own project first");
     operator.stop().await;
 }
+
+/// The capabilities are read when a client connects and before each sync, not at every reconcile: a reconcile
+/// between syncs (here a referenced Secret touched without a change to its data) sends Jira nothing.
+#[tokio::test]
+async fn a_reconcile_between_syncs_sends_jira_nothing() {
+    let h = Harness::new(
+        "capabilities-idle",
+        SimConfig {
+            scenario: scenario(),
+            ..SimConfig::default()
+        },
+    )
+    .await;
+    let operator = h.start(h.action_settings());
+    connect(&h, "full", false).await;
+    h.wait_connection("full", "the first sync", |c| {
+        testkit::observed::has(c, "Synced", "True", "Complete")
+    })
+    .await;
+    let settled = operator.connection_reconciles();
+    h.sim.reset_stats();
+    let secrets: Api<Secret> = Api::namespaced(h.client.clone(), &h.namespace);
+    secrets
+        .patch(
+            "full",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({"metadata": {"labels": {"touched": "yes"}}})),
+        )
+        .await
+        .expect("label the Secret");
+    for _ in 0..600 {
+        if operator.connection_reconciles() > settled {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        operator.connection_reconciles() > settled,
+        "the Secret's change reconciles the connection"
+    );
+    // Let that reconcile finish: whatever it sent would be counted by now.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(h.sim.stats().total, 0, "{:?}", h.sim.stats().routes);
+
+    // A sync reads them again.
+    h.request_sync("full", "again").await;
+    h.synced_after("full", "again").await;
+    let routes = h.sim.stats().routes;
+    assert!(
+        routes
+            .iter()
+            .any(|r| r.route == "/rest/api/3/mypermissions" && r.count > 0),
+        "{routes:?}"
+    );
+    operator.stop().await;
+}

@@ -398,17 +398,27 @@ impl ClientCache {
         entries.get(&key).map(|entry| entry.fingerprint)
     }
 
-    /// What the account of the connection's client holds, read again unless the client has just connected (which
-    /// read it): a permission or group granted or taken away in Jira since the last check shows now, not only
-    /// when the Secret changes. Within the connect deadline; what does not answer in time stays unknown. `None`
-    /// without a client.
-    pub async fn check_grants(&self, ctx: &Context, namespace: &str, name: &str) -> Option<Grants> {
+    /// What the account of the connection's client holds. A client that has just connected read it; otherwise,
+    /// with `reread` (a sync is about to run), it is read again, so that a permission or group granted or taken
+    /// away in Jira since the last check shows at the next sync, not only when the Secret changes. Within the
+    /// connect deadline; what does not answer in time stays unknown. `None` without a client, or when there is
+    /// nothing new to record (the status keeps what it shows).
+    pub async fn check_grants(
+        &self,
+        ctx: &Context,
+        namespace: &str,
+        name: &str,
+        reread: bool,
+    ) -> Option<Grants> {
         let key = (namespace.to_string(), name.to_string());
         let (client, fingerprint) = {
             let mut entries = self.entries.lock().expect("not poisoned");
             let entry = entries.get_mut(&key)?;
             if std::mem::take(&mut entry.fresh) {
                 return Some(entry.grants.clone());
+            }
+            if !reread {
+                return None;
             }
             (entry.client.clone(), entry.fingerprint)
         };

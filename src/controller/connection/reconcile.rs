@@ -88,8 +88,9 @@ impl Reconcile<'_> {
             .await
     }
 
-    /// Reads the Secrets and connects (a cached client while nothing changed): `CredentialsValid`. When a sync
-    /// is due and cannot run, that is a failed sync too.
+    /// Reads the Secrets and connects (a cached client while nothing changed): `CredentialsValid`, and the
+    /// capabilities when the client is new or a sync is `due` (a reconcile between syncs sends Jira nothing).
+    /// When a sync is due and cannot run, that is a failed sync too.
     async fn connect(
         &self,
         prev: &JiraConnectionStatus,
@@ -106,7 +107,7 @@ impl Reconcile<'_> {
                 conditions::credentials_valid(st, client.site_info(), self.generation, Utc::now());
                 let clients = &self.ctx().clients;
                 if let Some(grants) = clients
-                    .check_grants(self.ctx(), &self.key.0, &self.key.1)
+                    .check_grants(self.ctx(), &self.key.0, &self.key.1, due)
                     .await
                 {
                     capabilities::record(st, &grants);
