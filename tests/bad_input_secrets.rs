@@ -215,27 +215,17 @@ fn messages(c: &JiraConnection) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_secrets_fail_clearly_without_echoing_values_and_recover() {
     let env = testkit::env("bad-secrets").await;
-    let (client, ns) = (env.client, env.namespace);
+    let (client, ns) = (env.client.clone(), env.namespace.clone());
     let sim = jira_sim::start(jira_sim::SimConfig::default())
         .await
         .expect("the simulator starts");
     let operator =
         InProcess::connections(client.clone(), settings::connections(&sim.url(), &[&ns]));
 
-    put_secret(
-        &client,
-        &ns,
-        "healthy-secret",
-        &[("email", ADMIN), ("apiToken", TOKEN)],
-    )
-    .await;
-    create_connection(
-        &client,
-        &ns,
-        "healthy",
-        basic_spec(&sim.url(), "healthy-secret"),
-    )
-    .await;
+    env.put_secret("healthy-secret", &[("email", ADMIN), ("apiToken", TOKEN)])
+        .await;
+    env.create_connection("healthy", basic_spec(&sim.url(), "healthy-secret"))
+        .await;
     let cases = cases();
     for case in &cases {
         put_raw_secret(
@@ -246,12 +236,12 @@ async fn bad_secrets_fail_clearly_without_echoing_values_and_recover() {
             &case.data,
         )
         .await;
-        create_connection(&client, &ns, case.name, spec(case, &sim)).await;
+        env.create_connection(case.name, spec(case, &sim)).await;
     }
-    wait_ready(&client, &ns, "healthy", None).await;
+    env.wait_ready("healthy", None).await;
 
     for case in &cases {
-        let c = wait_not_ready(&client, &ns, case.name, case.reason).await;
+        let c = env.wait_not_ready(case.name, case.reason).await;
         let ready = messages(&c)
             .into_iter()
             .find(|m| m.contains(case.says))
@@ -263,7 +253,7 @@ async fn bad_secrets_fail_clearly_without_echoing_values_and_recover() {
                     messages(&c)
                 )
             });
-        let note = wait_warning(&client, &ns, case.name, case.reason).await;
+        let note = env.wait_warning(case.name, case.reason).await;
         assert!(
             note.contains(case.says),
             "{}: Event note {note:?} should say {:?}",
@@ -303,8 +293,8 @@ async fn bad_secrets_fail_clearly_without_echoing_values_and_recover() {
     }
 
     // The operator still serves the healthy connection (no crash, no loop stuck on the bad ones).
-    request_sync(&client, &ns, "healthy", "after-bad-secrets").await;
-    wait_ready(&client, &ns, "healthy", Some("after-bad-secrets")).await;
+    env.request_sync("healthy", "after-bad-secrets").await;
+    env.wait_ready("healthy", Some("after-bad-secrets")).await;
 
     // Each recovers once its Secret is fixed (a Secret's type cannot change: it is recreated).
     for case in &cases {
@@ -317,10 +307,10 @@ async fn bad_secrets_fail_clearly_without_echoing_values_and_recover() {
             ],
             Auth::BasicWithOrganization => &[("apiKey", "sim-admin-key")],
         };
-        put_secret(&client, &ns, &secret, good).await;
+        env.put_secret(&secret, good).await;
     }
     for case in &cases {
-        wait_ready(&client, &ns, case.name, None).await;
+        env.wait_ready(case.name, None).await;
     }
     operator.stop().await;
     sim.shutdown().await;

@@ -4,11 +4,7 @@
 
 use jira_sim::GenerateOptions;
 use testkit::{
-    InProcess,
-    connection::{basic_spec, create_connection, put_secret, wait_ready, wait_users},
-    objects::create_issue_action,
-    settings,
-    tools::kubectl,
+    InProcess, connection::basic_spec, objects::create_issue_action, settings, tools::kubectl,
 };
 
 /// `kubectl get <category> -n <namespace> -o name`, one `kind.group/name` per line.
@@ -40,9 +36,7 @@ async fn kubectl_get_jira_lists_connections_and_actions_not_users() {
     .await
     .unwrap();
     let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    put_secret(
-        &client,
-        ns,
+    env.put_secret(
         "jira-basic",
         &[
             ("email", "admin@example.com"),
@@ -50,15 +44,19 @@ async fn kubectl_get_jira_lists_connections_and_actions_not_users() {
         ],
     )
     .await;
-    create_connection(&client, ns, "acme", basic_spec(&sim.url(), "jira-basic")).await;
-    let synced = wait_ready(&client, ns, "acme", None)
+    env.create_connection("acme", basic_spec(&sim.url(), "jira-basic"))
+        .await;
+    let synced = env
+        .wait_ready("acme", None)
         .await
         .status
         .and_then(|s| s.users)
         .expect("user counts")
         .synced as usize;
     assert!(synced > 500, "a large inventory: {synced} synced users");
-    let users = wait_users(&client, ns, "acme", "the inventory", |u| u.len() == synced).await;
+    let users = env
+        .wait_users("acme", "the inventory", |u| u.len() == synced)
+        .await;
     operator.stop().await;
     create_issue_action(&client, ns, "open-ticket").await;
 

@@ -4,10 +4,9 @@
 
 use jira_cloud_operator::api::JiraConnection;
 use jira_sim::{Faults, ServerErrorFault, SimHandle, scenario::EmailVisibility};
-use kube::Client;
 use std::time::Duration;
 use testkit::{
-    InProcess,
+    InProcess, TestEnv,
     connection::*,
     observed::{condition_message, has},
     settings,
@@ -17,8 +16,7 @@ use testkit::{
 const ADMIN: &str = "admin@example.com";
 
 struct Case {
-    client: Client,
-    ns: String,
+    env: TestEnv,
     sim: SimHandle,
     operator: InProcess,
 }
@@ -36,37 +34,28 @@ impl Case {
             env.client.clone(),
             settings::connections(&sim.url(), &[&env.namespace]),
         );
-        Case {
-            client: env.client,
-            ns: env.namespace,
-            sim,
-            operator,
-        }
+        Case { env, sim, operator }
     }
 
     async fn connect_basic(&self) {
-        create_connection(
-            &self.client,
-            &self.ns,
-            "acme",
-            basic_spec(&self.sim.url(), "jira-basic"),
-        )
-        .await;
+        self.env
+            .create_connection("acme", basic_spec(&self.sim.url(), "jira-basic"))
+            .await;
     }
 
     async fn secret(&self, data: &[(&str, &str)]) {
-        put_secret(&self.client, &self.ns, "jira-basic", data).await;
+        self.env.put_secret("jira-basic", data).await;
     }
 
     /// Waits for the failure and checks its three faces: condition, message, Warning Event.
     async fn fails_with(&self, reason: &str, message_says: &str) -> JiraConnection {
-        let c = wait_not_ready(&self.client, &self.ns, "acme", reason).await;
+        let c = self.env.wait_not_ready("acme", reason).await;
         let ready = condition_message(&c, "Ready").expect("a Ready condition");
         assert!(
             ready.contains(message_says),
             "Ready message {ready:?} should say {message_says:?}"
         );
-        let note = wait_warning(&self.client, &self.ns, "acme", reason).await;
+        let note = self.env.wait_warning("acme", reason).await;
         assert!(
             note.contains(message_says),
             "Event note {note:?} should say {message_says:?}"
@@ -77,12 +66,9 @@ impl Case {
     /// Waits for Ready again, sooner than the backoff of a failure that needs a change (at least 48 s) would
     /// retry on its own: the recovery was triggered by the fix itself.
     async fn recovers(&self) -> JiraConnection {
-        tokio::time::timeout(
-            Duration::from_secs(40),
-            wait_ready(&self.client, &self.ns, "acme", None),
-        )
-        .await
-        .expect("the fix is picked up without waiting for the backoff")
+        tokio::time::timeout(Duration::from_secs(40), self.env.wait_ready("acme", None))
+            .await
+            .expect("the fix is picked up without waiting for the backoff")
     }
 
     async fn stop(self) {
@@ -144,7 +130,7 @@ async fn rejected_token_then_rotated_to_a_scoped_one() {
     let everything = format!(
         "{}{:?}",
         serde_json::to_string(&c.status).unwrap(),
-        events(&case.client, &case.ns, "acme").await
+        case.env.events("acme").await
     );
     assert!(
         !everything.contains(wrong),
@@ -204,7 +190,7 @@ async fn server_deployment_then_cloud() {
         .await;
 
     case.sim.set_faults(Faults::default());
-    request_sync(&case.client, &case.ns, "acme", "after-migration").await;
+    case.env.request_sync("acme", "after-migration").await;
     case.recovers().await;
     case.stop().await;
 }
@@ -226,23 +212,18 @@ async fn all_emails_hidden_then_visible() {
         .fails_with("AllEmailsHidden", "make emails visible")
         .await;
     assert!(has(&c, "CredentialsValid", "True", "Authenticated"));
-    assert!(
-        jira_users(&case.client, &case.ns, "acme", "")
-            .await
-            .is_empty()
-    );
+    assert!(case.env.jira_users("acme", "").await.is_empty());
 
     case.sim.with_state(|s| {
         for (u, v) in s.users.iter_mut().zip(visibility) {
             u.email_visibility = v;
         }
     });
-    request_sync(&case.client, &case.ns, "acme", "emails-visible").await;
+    case.env.request_sync("acme", "emails-visible").await;
     case.recovers().await;
-    wait_users(&case.client, &case.ns, "acme", "the inventory", |u| {
-        u.len() == 6
-    })
-    .await;
+    case.env
+        .wait_users("acme", "the inventory", |u| u.len() == 6)
+        .await;
     case.stop().await;
 }
 
@@ -252,7 +233,7 @@ async fn jira_unavailable_keeps_the_last_figures_and_retries() {
     case.secret(&[("email", ADMIN), ("apiToken", "classic-admin-token")])
         .await;
     case.connect_basic().await;
-    let good = wait_ready(&case.client, &case.ns, "acme", None).await;
+    let good = case.env.wait_ready("acme", None).await;
     let good = good.status.unwrap();
 
     case.sim.set_faults(Faults {
@@ -262,7 +243,7 @@ async fn jira_unavailable_keeps_the_last_figures_and_retries() {
         }),
         ..Faults::default()
     });
-    request_sync(&case.client, &case.ns, "acme", "during-outage").await;
+    case.env.request_sync("acme", "during-outage").await;
     let c = case
         .fails_with("JiraUnavailable", "Jira is unavailable")
         .await;
@@ -279,14 +260,11 @@ async fn jira_unavailable_keeps_the_last_figures_and_retries() {
     assert_eq!(st.usage, good.usage);
     assert_eq!(st.last_sync_time, good.last_sync_time);
     assert_eq!(st.last_sync_stats, good.last_sync_stats);
-    assert_eq!(
-        jira_users(&case.client, &case.ns, "acme", "").await.len(),
-        6
-    );
+    assert_eq!(case.env.jira_users("acme", "").await.len(), 6);
 
     // Transient failures retry on their own (backoff), with no change by the user.
     case.sim.set_faults(Faults::default());
-    let c = wait_ready(&case.client, &case.ns, "acme", Some("during-outage")).await;
+    let c = case.env.wait_ready("acme", Some("during-outage")).await;
     assert!(c.status.unwrap().last_sync_time > good.last_sync_time);
     case.stop().await;
 }

@@ -11,18 +11,16 @@ use testkit::{InProcess, connection::*, settings, sim::handwritten};
 async fn watched_namespaces_then_all_namespaces() {
     let first = testkit::env("conn-ns-a").await;
     let client = first.client.clone();
-    let second = testkit::env("conn-ns-b").await.namespace;
-    let outside = testkit::env("conn-ns-c").await.namespace;
+    let second = testkit::env("conn-ns-b").await;
+    let outside = testkit::env("conn-ns-c").await;
     let sim = jira_sim::start(jira_sim::SimConfig {
         scenario: handwritten(),
         ..Default::default()
     })
     .await
     .unwrap();
-    for ns in [&first.namespace, &second, &outside] {
-        put_secret(
-            &client,
-            ns,
+    for env in [&first, &second, &outside] {
+        env.put_secret(
             "jira-basic",
             &[
                 ("email", "admin@example.com"),
@@ -30,29 +28,32 @@ async fn watched_namespaces_then_all_namespaces() {
             ],
         )
         .await;
-        create_connection(&client, ns, "acme", basic_spec(&sim.url(), "jira-basic")).await;
+        env.create_connection("acme", basic_spec(&sim.url(), "jira-basic"))
+            .await;
     }
 
     let operator = InProcess::connections(
         client.clone(),
-        settings::connections(&sim.url(), &[&first.namespace, &second]),
+        settings::connections(&sim.url(), &[&first.namespace, &second.namespace]),
     );
-    wait_ready(&client, &first.namespace, "acme", None).await;
-    wait_ready(&client, &second, "acme", None).await;
+    first.wait_ready("acme", None).await;
+    second.wait_ready("acme", None).await;
     // Both watched connections are Ready; the other namespace is not watched: nothing was written there.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let api: Api<JiraConnection> = Api::namespaced(client.clone(), &outside);
+    let api: Api<JiraConnection> = Api::namespaced(client.clone(), &outside.namespace);
     assert!(
         api.get("acme").await.unwrap().status.is_none(),
         "an unwatched namespace is left alone"
     );
-    assert!(jira_users(&client, &outside, "acme", "").await.is_empty());
+    assert!(outside.jira_users("acme", "").await.is_empty());
     operator.stop().await;
 
     let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[]));
-    let c = wait_ready(&client, &outside, "acme", None).await;
+    let c = outside.wait_ready("acme", None).await;
     assert_eq!(c.status.unwrap().users.unwrap().total, 8);
-    wait_users(&client, &outside, "acme", "the inventory", |u| u.len() == 6).await;
+    outside
+        .wait_users("acme", "the inventory", |u| u.len() == 6)
+        .await;
     operator.stop().await;
     sim.shutdown().await;
 }

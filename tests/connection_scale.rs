@@ -75,9 +75,7 @@ async fn five_thousand_users() {
     let reference = full_sync(classic_admin(&sim)).await.inventory;
 
     let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    put_secret(
-        &client,
-        ns,
+    env.put_secret(
         "jira-basic",
         &[
             ("email", "admin@example.com"),
@@ -95,12 +93,12 @@ async fn five_thousand_users() {
     };
     let writes_before = jira_user_writes().await;
     let started = Instant::now();
-    create_connection(&client, ns, "big", basic_spec(&sim.url(), "jira-basic")).await;
+    env.create_connection("big", basic_spec(&sim.url(), "jira-basic"))
+        .await;
     let limit = Duration::from_secs(600);
-    let c = wait_for_within(&client, ns, "big", "Ready", limit, |c| {
-        has(c, "Ready", "True", "Synced")
-    })
-    .await;
+    let c = env
+        .wait_for_within("big", "Ready", limit, |c| has(c, "Ready", "True", "Synced"))
+        .await;
     let first = started.elapsed();
 
     let st = c.status.as_ref().unwrap();
@@ -137,17 +135,19 @@ async fn five_thousand_users() {
         "the status stays small: {status_bytes} bytes"
     );
 
-    let users = wait_users(&client, ns, "big", "the inventory", |u| {
-        u.len() == counts.synced as usize
-    })
-    .await;
+    let users = env
+        .wait_users("big", "the inventory", |u| {
+            u.len() == counts.synced as usize
+        })
+        .await;
     let (objects, statuses) = jira_user_writes().await;
     assert_eq!(
         (objects - writes_before.0, statuses - writes_before.1),
         (users.len() as u64, 0),
         "one write per JiraUser on the first sync"
     );
-    let active = jira_users(&client, ns, "big", "jiracloud.io/active=true")
+    let active = env
+        .jira_users("big", "jiracloud.io/active=true")
         .await
         .len();
     let reference_active = reference
@@ -157,13 +157,9 @@ async fn five_thousand_users() {
         .count();
     assert_eq!(active, reference_active);
     for (product, n) in &used {
-        let holders = jira_users(
-            &client,
-            ns,
-            "big",
-            &format!("jiracloud.io/product.{product}=true"),
-        )
-        .await;
+        let holders = env
+            .jira_users("big", &format!("jiracloud.io/product.{product}=true"))
+            .await;
         assert_eq!(holders.len(), *n as usize, "{product} labels");
     }
     let stats = st.last_sync_stats.clone().unwrap();
@@ -178,18 +174,19 @@ async fn five_thousand_users() {
     println!("status: {status_bytes} bytes");
 
     // The second sync of the unchanged site writes no JiraUser.
-    let before = resource_versions(&client, ns, "big").await;
+    let before = env.resource_versions("big").await;
     let started = Instant::now();
-    request_sync(&client, ns, "big", "again").await;
-    let c: JiraConnection = wait_for_within(&client, ns, "big", "the second sync", limit, |c| {
-        has(c, "Ready", "True", "Synced")
-            && c.status
-                .as_ref()
-                .and_then(|s| s.last_sync_request.as_deref())
-                == Some("again")
-    })
-    .await;
-    let after = resource_versions(&client, ns, "big").await;
+    env.request_sync("big", "again").await;
+    let c: JiraConnection = env
+        .wait_for_within("big", "the second sync", limit, |c| {
+            has(c, "Ready", "True", "Synced")
+                && c.status
+                    .as_ref()
+                    .and_then(|s| s.last_sync_request.as_deref())
+                    == Some("again")
+        })
+        .await;
+    let after = env.resource_versions("big").await;
     let written = after
         .iter()
         .filter(|(n, rv)| before.get(*n) != Some(*rv))

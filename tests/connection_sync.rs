@@ -16,7 +16,7 @@ use kube::{
 };
 use std::{collections::BTreeMap, time::Duration};
 use testkit::{
-    Harness, InProcess,
+    Harness, InProcess, TestEnv,
     bench::procs::apiserver_writes,
     connection::*,
     observed::has,
@@ -156,9 +156,7 @@ async fn basic_auth_with_organization_end_to_end() {
     .await
     .unwrap();
     let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    put_secret(
-        &client,
-        ns,
+    env.put_secret(
         "jira-basic",
         &[
             ("email", "admin@example.com"),
@@ -166,19 +164,14 @@ async fn basic_auth_with_organization_end_to_end() {
         ],
     )
     .await;
-    put_secret(
-        &client,
-        ns,
-        "atlassian-admin",
-        &[("apiKey", "sim-admin-key")],
-    )
-    .await;
+    env.put_secret("atlassian-admin", &[("apiKey", "sim-admin-key")])
+        .await;
     let spec = with_organization(
         basic_spec(&sim.url(), "jira-basic"),
         &sim.org_id(),
         "atlassian-admin",
     );
-    let created = create_connection(&client, ns, "acme", spec).await;
+    let created = env.create_connection("acme", spec).await;
 
     // `kubectl wait` works: Ready carries the current generation.
     let out = kubectl_wait_ready(ns, "acme");
@@ -187,7 +180,7 @@ async fn basic_auth_with_organization_end_to_end() {
         "kubectl wait: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let c = wait_ready(&client, ns, "acme", None).await;
+    let c = env.wait_ready("acme", None).await;
     assert!(has(&c, "CredentialsValid", "True", "Authenticated"));
     assert!(has(&c, "Synced", "True", "Complete"));
     assert_handwritten_status(&c, true);
@@ -195,12 +188,12 @@ async fn basic_auth_with_organization_end_to_end() {
         c.status.as_ref().unwrap().site.as_ref().unwrap().cloud_id,
         sim.cloud_id()
     );
-    wait_event(&client, ns, "acme", "Normal", "Synced").await;
-    let events = events(&client, ns, "acme").await;
+    env.wait_event("acme", "Normal", "Synced").await;
+    let events = env.events("acme").await;
     assert!(!events.iter().any(|(t, _, _)| t == "Warning"), "{events:?}");
 
     // The inventory: one JiraUser per synced user, owned by the connection, labelled for selection.
-    let users = jira_users(&client, ns, "acme", "").await;
+    let users = env.jira_users("acme", "").await;
     assert_eq!(users.len(), 6);
     for u in &users {
         let owner = &u.owner_references()[0];
@@ -234,21 +227,16 @@ async fn basic_auth_with_organization_end_to_end() {
         users.iter().all(|u| u.spec.account_id != "u-carol"),
         "hidden emails are not synced"
     );
-    let software = jira_users(
-        &client,
-        ns,
-        "acme",
-        "jiracloud.io/product.jira-software=true",
-    )
-    .await;
+    let software = env
+        .jira_users("acme", "jiracloud.io/product.jira-software=true")
+        .await;
     assert_eq!(software.len(), 3, "the license's used figure");
-    let idle = jira_users(
-        &client,
-        ns,
-        "acme",
-        "jiracloud.io/active=false,jiracloud.io/product.jira-software=true",
-    )
-    .await;
+    let idle = env
+        .jira_users(
+            "acme",
+            "jiracloud.io/active=false,jiracloud.io/product.jira-software=true",
+        )
+        .await;
     let mut idle: Vec<&str> = idle.iter().map(|u| u.spec.account_id.as_str()).collect();
     idle.sort();
     assert_eq!(
@@ -257,7 +245,7 @@ async fn basic_auth_with_organization_end_to_end() {
         "the license's inactive holders"
     );
     assert_eq!(
-        jira_users(&client, ns, "acme", "jiracloud.io/active=true")
+        env.jira_users("acme", "jiracloud.io/active=true")
             .await
             .len(),
         3
@@ -293,15 +281,15 @@ async fn basic_auth_with_organization_end_to_end() {
     );
 
     // A second sync of the unchanged site writes no JiraUser.
-    let before = resource_versions(&client, ns, "acme").await;
-    request_sync(&client, ns, "acme", "second").await;
-    let second = wait_ready(&client, ns, "acme", Some("second")).await;
+    let before = env.resource_versions("acme").await;
+    env.request_sync("acme", "second").await;
+    let second = env.wait_ready("acme", Some("second")).await;
     assert_handwritten_status(&second, true);
     assert!(
         second.status.as_ref().unwrap().last_sync_time >= c.status.as_ref().unwrap().last_sync_time
     );
     assert_eq!(
-        resource_versions(&client, ns, "acme").await,
+        env.resource_versions("acme").await,
         before,
         "no JiraUser written"
     );
@@ -311,16 +299,16 @@ async fn basic_auth_with_organization_end_to_end() {
         let bob = s.user_by_account("u-bob").unwrap();
         s.delete_user(bob);
     });
-    request_sync(&client, ns, "acme", "bob-left").await;
-    let third = wait_ready(&client, ns, "acme", Some("bob-left")).await;
+    env.request_sync("acme", "bob-left").await;
+    let third = env.wait_ready("acme", Some("bob-left")).await;
     assert_eq!(
         third.status.as_ref().unwrap().users.as_ref().unwrap().total,
         7
     );
-    let users = jira_users(&client, ns, "acme", "").await;
+    let users = env.jira_users("acme", "").await;
     assert_eq!(users.len(), 5);
     assert!(users.iter().all(|u| u.spec.account_id != "u-bob"));
-    let after: std::collections::BTreeMap<_, _> = resource_versions(&client, ns, "acme").await;
+    let after: std::collections::BTreeMap<_, _> = env.resource_versions("acme").await;
     let rewritten: Vec<&String> = after
         .iter()
         .filter(|(n, rv)| before.get(*n) != Some(rv))
@@ -340,9 +328,9 @@ async fn basic_auth_with_organization_end_to_end() {
         s.remove_member(software, frank);
         s.add_member(service_desk, frank);
     });
-    request_sync(&client, ns, "acme", "frank-moved").await;
-    wait_ready(&client, ns, "acme", Some("frank-moved")).await;
-    let users = jira_users(&client, ns, "acme", "").await;
+    env.request_sync("acme", "frank-moved").await;
+    env.wait_ready("acme", Some("frank-moved")).await;
+    let users = env.jira_users("acme", "").await;
     let frank = user(&users, "u-frank");
     assert_eq!(
         frank.status.as_ref().unwrap().products,
@@ -362,7 +350,7 @@ async fn basic_auth_with_organization_end_to_end() {
         "{:?}",
         frank.labels()
     );
-    let moved = resource_versions(&client, ns, "acme").await;
+    let moved = env.resource_versions("acme").await;
     let rewritten: Vec<&String> = moved
         .iter()
         .filter(|(n, rv)| after.get(*n) != Some(rv))
@@ -371,24 +359,13 @@ async fn basic_auth_with_organization_end_to_end() {
     assert_eq!(rewritten, [&frank.name_any()]);
 
     // Summary mode keeps counts in the status and writes no JiraUser.
-    patch_spec(
-        &client,
-        ns,
-        "acme",
-        serde_json::json!({"inventory": "Summary"}),
-    )
+    env.patch_spec("acme", serde_json::json!({"inventory": "Summary"}))
+        .await;
+    env.wait_for("acme", "a Ready sync of the new generation", |c| {
+        c.metadata.generation == Some(2) && has(c, "Ready", "True", "Synced")
+    })
     .await;
-    wait_for(
-        &client,
-        ns,
-        "acme",
-        "a Ready sync of the new generation",
-        |c| c.metadata.generation == Some(2) && has(c, "Ready", "True", "Synced"),
-    )
-    .await;
-    wait_users(
-        &client,
-        ns,
+    env.wait_users(
         "acme",
         "no JiraUser in Summary mode",
         <[JiraUser]>::is_empty,
@@ -410,9 +387,7 @@ async fn service_account_end_to_end_and_garbage_collection() {
     .await
     .unwrap();
     let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    put_secret(
-        &client,
-        ns,
+    env.put_secret(
         "jira-oauth",
         &[
             ("clientId", "sim-client-id"),
@@ -420,15 +395,13 @@ async fn service_account_end_to_end_and_garbage_collection() {
         ],
     )
     .await;
-    create_connection(
-        &client,
-        ns,
+    env.create_connection(
         "acme",
         service_account_spec(&sim.url(), &sim.cloud_id(), "jira-oauth"),
     )
     .await;
 
-    let c = wait_ready(&client, ns, "acme", None).await;
+    let c = env.wait_ready("acme", None).await;
     let creds = &c
         .status
         .as_ref()
@@ -440,7 +413,9 @@ async fn service_account_end_to_end_and_garbage_collection() {
         .message;
     assert!(creds.contains("gateway"), "{creds}");
     assert_handwritten_status(&c, false);
-    let users = wait_users(&client, ns, "acme", "the inventory", |u| u.len() == 6).await;
+    let users = env
+        .wait_users("acme", "the inventory", |u| u.len() == 6)
+        .await;
     assert!(
         users
             .iter()
@@ -450,14 +425,8 @@ async fn service_account_end_to_end_and_garbage_collection() {
     // Deleting the connection deletes its inventory (garbage collector).
     let api: Api<JiraConnection> = Api::namespaced(client.clone(), ns);
     api.delete("acme", &DeleteParams::default()).await.unwrap();
-    wait_users(
-        &client,
-        ns,
-        "acme",
-        "the garbage collector",
-        <[JiraUser]>::is_empty,
-    )
-    .await;
+    env.wait_users("acme", "the garbage collector", <[JiraUser]>::is_empty)
+        .await;
 
     operator.stop().await;
     sim.shutdown().await;
@@ -474,9 +443,7 @@ async fn suspend_keeps_the_figures_and_resume_syncs() {
     .await
     .unwrap();
     let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    put_secret(
-        &client,
-        ns,
+    env.put_secret(
         "jira-basic",
         &[
             ("email", "admin@example.com"),
@@ -484,17 +451,13 @@ async fn suspend_keeps_the_figures_and_resume_syncs() {
         ],
     )
     .await;
-    create_connection(&client, ns, "acme", basic_spec(&sim.url(), "jira-basic")).await;
-    let synced = wait_ready(&client, ns, "acme", None).await.status.unwrap();
+    env.create_connection("acme", basic_spec(&sim.url(), "jira-basic"))
+        .await;
+    let synced = env.wait_ready("acme", None).await.status.unwrap();
 
-    patch_spec(
-        &client,
-        ns,
-        "acme",
-        serde_json::json!({"sync": {"suspend": true}}),
-    )
-    .await;
-    let c = wait_not_ready(&client, ns, "acme", "Suspended").await;
+    env.patch_spec("acme", serde_json::json!({"sync": {"suspend": true}}))
+        .await;
+    let c = env.wait_not_ready("acme", "Suspended").await;
     assert!(has(&c, "Synced", "False", "Suspended"));
     let st = c.status.unwrap();
     assert_eq!(
@@ -508,10 +471,10 @@ async fn suspend_keeps_the_figures_and_resume_syncs() {
     );
     // A request while suspended runs nothing.
     sim.reset_stats();
-    request_sync(&client, ns, "acme", "while-suspended").await;
+    env.request_sync("acme", "while-suspended").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(sim.stats().total, 0, "no request to Jira while suspended");
-    let events = events(&client, ns, "acme").await;
+    let events = env.events("acme").await;
     assert!(
         events
             .iter()
@@ -519,14 +482,9 @@ async fn suspend_keeps_the_figures_and_resume_syncs() {
         "{events:?}"
     );
 
-    patch_spec(
-        &client,
-        ns,
-        "acme",
-        serde_json::json!({"sync": {"suspend": false}}),
-    )
-    .await;
-    let resumed = wait_ready(&client, ns, "acme", Some("while-suspended")).await;
+    env.patch_spec("acme", serde_json::json!({"sync": {"suspend": false}}))
+        .await;
+    let resumed = env.wait_ready("acme", Some("while-suspended")).await;
     assert!(resumed.status.unwrap().last_sync_time > synced.last_sync_time);
 
     operator.stop().await;
@@ -619,6 +577,10 @@ async fn jira_users_written_with_the_status_subresource_keep_working_after_an_up
         namespace: "upgrade".into(),
         sim: std::sync::Arc::new(sim),
     };
+    let upgrade = TestEnv {
+        client: client.clone(),
+        namespace: "upgrade".into(),
+    };
     let api: Api<JiraUser> = Api::namespaced(client.clone(), "upgrade");
 
     // The reference: what a sync writes.
@@ -627,7 +589,7 @@ async fn jira_users_written_with_the_status_subresource_keep_working_after_an_up
     h.request_sync("acme", "first").await;
     h.synced_after("acme", "first").await;
     operator.stop().await;
-    let reference = jira_users(&client, "upgrade", "acme", "").await;
+    let reference = upgrade.jira_users("acme", "").await;
     assert_eq!(reference.len(), 6);
 
     // The same JiraUsers as the earlier version wrote them, one of them with admin roles the site no longer
@@ -655,12 +617,7 @@ async fn jira_users_written_with_the_status_subresource_keep_working_after_an_up
             .iter()
             .any(|e| e.subresource.as_deref() == Some("status"))
     };
-    assert!(
-        jira_users(&client, "upgrade", "acme", "")
-            .await
-            .iter()
-            .all(legacy)
-    );
+    assert!(upgrade.jira_users("acme", "").await.iter().all(legacy));
 
     // The upgrade: the current CRD and operator.
     install_jira_user_crd(&plane, &client, &current, false).await;
@@ -675,7 +632,7 @@ async fn jira_users_written_with_the_status_subresource_keep_working_after_an_up
         7,
         "one migration per JiraUser and one update of the user whose roles went away"
     );
-    let upgraded = jira_users(&client, "upgrade", "acme", "").await;
+    let upgraded = upgrade.jira_users("acme", "").await;
     assert!(!upgraded.iter().any(legacy), "every JiraUser is migrated");
     let statuses = |users: &[JiraUser]| -> BTreeMap<String, JiraUserStatus> {
         users

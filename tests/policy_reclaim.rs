@@ -14,7 +14,6 @@ use kube::{
 };
 use std::time::Duration;
 use testkit::{
-    connection::{wait_event, wait_warning},
     policy::World,
     wait::{DEADLINE, wait_for_object},
 };
@@ -196,7 +195,7 @@ async fn the_plan_holds_exactly_the_known_inactive_holders_and_a_dry_run_changes
 
     // The report shows what the policies would reclaim: the largest figure, the grace policy's 6.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_jira-cloud-operator"))
-        .args(["report", "-n", &w.namespace, "acme", "-o", "json"])
+        .args(["report", "-n", &w.env.namespace, "acme", "-o", "json"])
         .env("KUBECONFIG", testkit::plane::shared().kubeconfig_path())
         .output()
         .expect("the report runs");
@@ -375,8 +374,8 @@ async fn an_approved_plan_removes_exactly_its_users_from_the_products_groups() {
     // The figures moved: Ben holds no license any more.
     let f = &p.status.as_ref().unwrap().products[0];
     assert_eq!((f.holders, f.candidates), (8, 2));
-    wait_warning(&w.client, &w.namespace, "reclaim", "NotReclaimed").await;
-    wait_event(&w.client, &w.namespace, "reclaim", "Normal", "RunStarted").await;
+    w.env.wait_warning("reclaim", "NotReclaimed").await;
+    w.env.wait_event("reclaim", "Normal", "RunStarted").await;
     w.stop().await;
 }
 
@@ -508,7 +507,9 @@ async fn a_policy_that_cannot_be_evaluated_says_why() {
         message.contains("jira-nope") && message.contains("jira-software"),
         "{message}"
     );
-    wait_warning(&w.client, &w.namespace, "unknown-product", "UnknownProduct").await;
+    w.env
+        .wait_warning("unknown-product", "UnknownProduct")
+        .await;
 
     spec.connection_ref.name = "nowhere".into();
     spec.products.clear();
@@ -525,18 +526,14 @@ async fn a_policy_that_cannot_be_evaluated_says_why() {
         })
         .await;
     assert!(ready(&p).unwrap().2.contains("nowhere"));
-    wait_warning(
-        &w.client,
-        &w.namespace,
-        "no-connection",
-        "ConnectionNotFound",
-    )
-    .await;
+    w.env
+        .wait_warning("no-connection", "ConnectionNotFound")
+        .await;
 
     // A connection that keeps counts only has no users to reclaim.
     w.policy("summary", "inactiveDays: 14").await;
     w.evaluated("summary").await;
-    let connections: Api<JiraConnection> = Api::namespaced(w.client.clone(), &w.namespace);
+    let connections: Api<JiraConnection> = Api::namespaced(w.env.client.clone(), &w.env.namespace);
     connections
         .patch(
             "acme",

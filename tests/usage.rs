@@ -71,9 +71,7 @@ async fn last_activity_first_seen_and_first_sync_survive_the_window_re_syncs_and
         s.remove_member(core, bob);
     });
     let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    put_secret(
-        &client,
-        ns,
+    env.put_secret(
         "jira-basic",
         &[
             ("email", "admin@example.com"),
@@ -83,15 +81,15 @@ async fn last_activity_first_seen_and_first_sync_survive_the_window_re_syncs_and
     .await;
     let mut spec = basic_spec(&sim.url(), "jira-basic");
     spec.sync.usage_window_days = 60;
-    create_connection(&client, ns, "acme", spec).await;
-    let first = wait_ready(&client, ns, "acme", None).await;
+    env.create_connection("acme", spec).await;
+    let first = env.wait_ready("acme", None).await;
     let first_sync = first_sync_time(&first);
     assert_eq!(
         Some(&first_sync),
         first.status.as_ref().unwrap().last_sync_time.as_ref(),
         "the first sync is the last one"
     );
-    let users = jira_users(&client, ns, "acme", "").await;
+    let users = env.jira_users("acme", "").await;
     // Frank was active 40 and 45 days ago: inside the 60-day window.
     let frank = status_of(&users, "u-frank").clone();
     let frank_last: NaiveDate = frank
@@ -112,21 +110,17 @@ async fn last_activity_first_seen_and_first_sync_survive_the_window_re_syncs_and
     assert!(status_of(&users, "u-bob").first_seen_time.is_none());
 
     // The window shrinks to 7 days: Frank's activity leaves it, his last activity stays.
-    patch_spec(
-        &client,
-        ns,
-        "acme",
-        serde_json::json!({"sync": {"usageWindowDays": 7}}),
-    )
-    .await;
-    let shrunk = wait_for(&client, ns, "acme", "a sync over 7 days", |c| {
-        has(c, "Ready", "True", "Synced")
-            && c.status
-                .as_ref()
-                .and_then(|s| s.usage.as_ref())
-                .is_some_and(|u| u.window_days == 7)
-    })
-    .await;
+    env.patch_spec("acme", serde_json::json!({"sync": {"usageWindowDays": 7}}))
+        .await;
+    let shrunk = env
+        .wait_for("acme", "a sync over 7 days", |c| {
+            has(c, "Ready", "True", "Synced")
+                && c.status
+                    .as_ref()
+                    .and_then(|s| s.usage.as_ref())
+                    .is_some_and(|u| u.window_days == 7)
+        })
+        .await;
     let window_from: NaiveDate = shrunk
         .status
         .as_ref()
@@ -138,7 +132,7 @@ async fn last_activity_first_seen_and_first_sync_survive_the_window_re_syncs_and
         .parse()
         .unwrap();
     assert!(frank_last < window_from, "the activity left the window");
-    let users = jira_users(&client, ns, "acme", "").await;
+    let users = env.jira_users("acme", "").await;
     let frank = status_of(&users, "u-frank");
     assert_eq!(frank.last_active_date, Some(frank_last.to_string()));
     assert_eq!(frank.active_days, 0, "no activity in the window");
@@ -170,10 +164,10 @@ async fn last_activity_first_seen_and_first_sync_survive_the_window_re_syncs_and
         s.add_member(core, bob);
     });
     let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    request_sync(&client, ns, "acme", "after-restart").await;
-    let restarted = wait_ready(&client, ns, "acme", Some("after-restart")).await;
+    env.request_sync("acme", "after-restart").await;
+    let restarted = env.wait_ready("acme", Some("after-restart")).await;
     assert_eq!(first_sync_time(&restarted), first_sync, "across a restart");
-    let users = jira_users(&client, ns, "acme", "").await;
+    let users = env.jira_users("acme", "").await;
     assert_eq!(
         status_of(&users, "u-admin").last_active_date,
         Some(long_ago),
@@ -196,10 +190,10 @@ async fn last_activity_first_seen_and_first_sync_survive_the_window_re_syncs_and
     assert_eq!(others, before, "first seen times stay across a restart");
 
     // An unchanged re-sync writes no JiraUser, and continues the history.
-    let versions = resource_versions(&client, ns, "acme").await;
-    request_sync(&client, ns, "acme", "unchanged").await;
-    let unchanged = wait_ready(&client, ns, "acme", Some("unchanged")).await;
-    assert_eq!(resource_versions(&client, ns, "acme").await, versions);
+    let versions = env.resource_versions("acme").await;
+    env.request_sync("acme", "unchanged").await;
+    let unchanged = env.wait_ready("acme", Some("unchanged")).await;
+    assert_eq!(env.resource_versions("acme").await, versions);
     assert_eq!(
         unchanged.status.as_ref().unwrap().activity_history_from,
         None
@@ -225,8 +219,8 @@ async fn last_activity_first_seen_and_first_sync_survive_the_window_re_syncs_and
         .expect("patch the last sync time");
     let _operator =
         InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    request_sync(&client, ns, "acme", "after-a-gap").await;
-    let gap = wait_ready(&client, ns, "acme", Some("after-a-gap")).await;
+    env.request_sync("acme", "after-a-gap").await;
+    let gap = env.wait_ready("acme", Some("after-a-gap")).await;
     let st = gap.status.as_ref().unwrap();
     assert_eq!(
         st.activity_history_from.as_deref(),
@@ -261,9 +255,7 @@ async fn roles_and_product_last_active_with_an_organization() {
     });
     let _operator =
         InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    put_secret(
-        &client,
-        ns,
+    env.put_secret(
         "jira-basic",
         &[
             ("email", "admin@example.com"),
@@ -271,24 +263,19 @@ async fn roles_and_product_last_active_with_an_organization() {
         ],
     )
     .await;
-    put_secret(
-        &client,
-        ns,
-        "atlassian-admin",
-        &[("apiKey", "sim-admin-key")],
-    )
-    .await;
+    env.put_secret("atlassian-admin", &[("apiKey", "sim-admin-key")])
+        .await;
     let spec = with_organization(
         basic_spec(&sim.url(), "jira-basic"),
         &sim.org_id(),
         "atlassian-admin",
     );
-    create_connection(&client, ns, "acme", spec).await;
-    wait_for(&client, ns, "acme", "the organization synced", |c| {
+    env.create_connection("acme", spec).await;
+    env.wait_for("acme", "the organization synced", |c| {
         has(c, "Ready", "True", "Synced") && has(c, "OrganizationSynced", "True", "Complete")
     })
     .await;
-    let users = jira_users(&client, ns, "acme", "").await;
+    let users = env.jira_users("acme", "").await;
 
     // The site admins' group has admin access to every product, as does jira-admins.
     let every_product_admin = [
@@ -382,9 +369,7 @@ async fn the_report_counts_holders_by_activity_as_a_table_csv_and_json() {
     let sim = sim::start(handwritten()).await;
     let _operator =
         InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    put_secret(
-        &client,
-        ns,
+    env.put_secret(
         "jira-basic",
         &[
             ("email", "admin@example.com"),
@@ -394,8 +379,8 @@ async fn the_report_counts_holders_by_activity_as_a_table_csv_and_json() {
     .await;
     let mut spec = basic_spec(&sim.url(), "jira-basic");
     spec.sync.usage_window_days = 60;
-    create_connection(&client, ns, "acme", spec).await;
-    wait_ready(&client, ns, "acme", None).await;
+    env.create_connection("acme", spec).await;
+    env.wait_ready("acme", None).await;
 
     let json = |args: &[&str]| -> serde_json::Value {
         let mut all = vec!["-n", ns, "-o", "json"];

@@ -10,7 +10,9 @@ use serde::de::DeserializeOwned;
 use std::path::Path;
 use tokio::sync::OnceCell;
 
-/// A client and a fresh namespace on the shared control plane, with the CRDs installed.
+/// A client and a fresh namespace on the shared control plane, with the CRDs installed. Its methods for
+/// JiraConnections are in [`crate::connection`].
+#[derive(Clone)]
 pub struct TestEnv {
     pub client: Client,
     pub namespace: String,

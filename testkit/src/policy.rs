@@ -2,7 +2,7 @@
 //! advance, a namespace with a JiraConnection to it, and every controller of the operator running in-process
 //! (the [`settings::connections`] preset).
 
-use crate::{InProcess, connection as cs, env, settings, wait::DEADLINE};
+use crate::{InProcess, TestEnv, connection as cs, env, settings, wait::DEADLINE};
 use jira_cloud_operator::api::{
     JiraAction, JiraConnection, JiraLicensePolicy, JiraUser, find_condition,
 };
@@ -18,10 +18,8 @@ pub const CONNECTION: &str = "acme";
 
 /// One test's world.
 pub struct World {
-    /// Admin client of the control plane.
-    pub client: Client,
-    /// The test's namespace.
-    pub namespace: String,
+    /// Admin client of the control plane and the test's namespace.
+    pub env: TestEnv,
     /// The simulator.
     pub sim: SimHandle,
     operator: Option<InProcess>,
@@ -52,10 +50,7 @@ impl World {
         .await
         .expect("the simulator starts");
         let env = env::env(prefix).await;
-        let (client, namespace) = (env.client, env.namespace);
-        cs::put_secret(
-            &client,
-            &namespace,
+        env.put_secret(
             "jira-basic",
             &[
                 ("email", "admin@example.com"),
@@ -65,20 +60,15 @@ impl World {
         .await;
         let mut spec = cs::basic_spec(&sim.url(), "jira-basic");
         if organization {
-            cs::put_secret(
-                &client,
-                &namespace,
-                "atlassian-admin",
-                &[("apiKey", "sim-admin-key")],
-            )
-            .await;
+            env.put_secret("atlassian-admin", &[("apiKey", "sim-admin-key")])
+                .await;
             spec = cs::with_organization(spec, &sim.org_id(), "atlassian-admin");
         }
-        cs::create_connection(&client, &namespace, CONNECTION, spec).await;
+        env.create_connection(CONNECTION, spec).await;
         // The history the operator observed starts one usage window before its first sync: set the first
         // sync in the past, as if the operator had been running since then.
         let first = chrono::Utc::now() - chrono::Duration::days(history_days);
-        let api: Api<JiraConnection> = Api::namespaced(client.clone(), &namespace);
+        let api: Api<JiraConnection> = Api::namespaced(env.client.clone(), &env.namespace);
         api.patch_status(
             CONNECTION,
             &PatchParams::default(),
@@ -86,19 +76,18 @@ impl World {
         )
         .await
         .expect("set the first sync time");
-        let operator = Some(start_operator(&client, &namespace, &sim));
+        let operator = Some(start_operator(&env.client, &env.namespace, &sim));
         let w = World {
-            client,
-            namespace,
+            env,
             sim,
             operator,
             syncs: 0,
         };
-        cs::wait_ready(&w.client, &w.namespace, CONNECTION, None).await;
+        w.env.wait_ready(CONNECTION, None).await;
         // The holders were there at that first sync: they are first seen then, not now.
-        let users: Api<JiraUser> = Api::namespaced(w.client.clone(), &w.namespace);
+        let users: Api<JiraUser> = Api::namespaced(w.env.client.clone(), &w.env.namespace);
         let first_seen = serde_json::json!({"status": {"firstSeenTime": first.format("%Y-%m-%dT%H:%M:%SZ").to_string()}});
-        for u in cs::jira_users(&w.client, &w.namespace, CONNECTION, "").await {
+        for u in w.env.jira_users(CONNECTION, "").await {
             if u.status
                 .as_ref()
                 .is_some_and(|s| s.first_seen_time.is_some())
@@ -120,7 +109,11 @@ impl World {
     /// the whole usage window again).
     pub async fn restart(&mut self) {
         self.halt().await;
-        self.operator = Some(start_operator(&self.client, &self.namespace, &self.sim));
+        self.operator = Some(start_operator(
+            &self.env.client,
+            &self.env.namespace,
+            &self.sim,
+        ));
     }
 
     async fn halt(&mut self) {
@@ -133,8 +126,8 @@ impl World {
     pub async fn resync(&mut self) {
         self.syncs += 1;
         let value = format!("resync-{}", self.syncs);
-        cs::request_sync(&self.client, &self.namespace, CONNECTION, &value).await;
-        cs::wait_ready(&self.client, &self.namespace, CONNECTION, Some(&value)).await;
+        self.env.request_sync(CONNECTION, &value).await;
+        self.env.wait_ready(CONNECTION, Some(&value)).await;
     }
 
     /// Creates a policy from a YAML spec (flow style, without braces).
@@ -144,7 +137,7 @@ impl World {
         );
         let obj = &crate::parse_manifests(&manifest)[0];
         crate::typed(
-            crate::create(&self.client, &self.namespace, obj)
+            crate::create(&self.env.client, &self.env.namespace, obj)
                 .await
                 .unwrap_or_else(|e| panic!("create policy {name}: {e}")),
         )
@@ -164,7 +157,7 @@ impl World {
 
     /// The policies API of the namespace.
     pub fn policies(&self) -> Api<JiraLicensePolicy> {
-        Api::namespaced(self.client.clone(), &self.namespace)
+        Api::namespaced(self.env.client.clone(), &self.env.namespace)
     }
 
     /// Polls a policy until `ok` holds.
@@ -192,7 +185,7 @@ impl World {
     /// Waits until the policy evaluated the connection's latest sync for its current generation.
     pub async fn evaluated(&self, name: &str) -> JiraLicensePolicy {
         let connections: Api<JiraConnection> =
-            Api::namespaced(self.client.clone(), &self.namespace);
+            Api::namespaced(self.env.client.clone(), &self.env.namespace);
         let synced = connections
             .get(CONNECTION)
             .await
@@ -213,7 +206,7 @@ impl World {
 
     /// The JiraActions of the namespace.
     pub async fn actions(&self) -> Vec<JiraAction> {
-        let api: Api<JiraAction> = Api::namespaced(self.client.clone(), &self.namespace);
+        let api: Api<JiraAction> = Api::namespaced(self.env.client.clone(), &self.env.namespace);
         api.list(&ListParams::default())
             .await
             .expect("list JiraActions")
@@ -222,12 +215,12 @@ impl World {
 
     /// Annotates the JiraUser of `email` with `jiracloud.io/protected=true`.
     pub async fn protect(&self, email: &str) {
-        let users = cs::jira_users(&self.client, &self.namespace, CONNECTION, "").await;
+        let users = self.env.jira_users(CONNECTION, "").await;
         let user = users
             .iter()
             .find(|u| u.status.as_ref().is_some_and(|s| s.email == email))
             .unwrap_or_else(|| panic!("no JiraUser for {email}"));
-        let api: Api<JiraUser> = Api::namespaced(self.client.clone(), &self.namespace);
+        let api: Api<JiraUser> = Api::namespaced(self.env.client.clone(), &self.env.namespace);
         api.patch(
             &user.name_any(),
             &PatchParams::default(),
