@@ -392,3 +392,55 @@ async fn a_connection_re_pointed_to_another_site_fails_the_action_and_acts_nowhe
     controller.stop().await;
     other.shutdown().await;
 }
+
+/// A create answered 503 before Jira processed it leaves its outcome unknown. If the project then disappears
+/// from the account's view (here it may no longer browse or administer it), the walk of the project's keys can
+/// no longer decide; the marker search window still does, so the action does not wait forever: once the window
+/// has passed it tries again and fails, and no issue was made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_create_whose_project_became_invisible_still_ends() {
+    let w = Harness::new("once-project-hidden", SimConfig::default()).await;
+    // A window long enough that the project is hidden while the outcome is still unknown.
+    let operator = w.start(jira_cloud_operator::controller::Settings {
+        create_outcome_window: Duration::from_secs(15),
+        ..settings(&w)
+    });
+    w.basic_connection("acme").await;
+    w.sim.set_faults(Faults {
+        server_error: Some(ServerErrorFault {
+            status: 503,
+            count: Some(1),
+            ..ServerErrorFault::default()
+        }),
+        routes: vec!["POST /rest/api/3/issue".into()],
+        ..Faults::default()
+    });
+    let created = w
+        .create_on(
+            "hidden",
+            "acme",
+            json!({"createIssue": {"project": "ENG", "issueType": "Task", "summary": "Answered 503 before processing"}}),
+        )
+        .await;
+    w.wait_action("hidden", "its outcome unknown", |a| {
+        a.status.is_some() && verdict(a).1 == "OutcomeUnknown"
+    })
+    .await;
+    assert_eq!(w.sim.stats().server_errors, 1, "the fault struck");
+    w.sim.with_state(|s| {
+        let eng = s.project_ref("ENG").expect("ENG") as usize;
+        for key in ["BROWSE_PROJECTS", "ADMINISTER_PROJECTS"] {
+            s.projects[eng].grants.retain(|(k, _)| k != key);
+            s.projects[eng].grants.push((key.into(), Vec::new()));
+        }
+    });
+    let done = w.finished("hidden").await;
+    assert_eq!(
+        done.status.as_ref().unwrap().phase,
+        Some(ActionPhase::Failed),
+        "{:?}",
+        done.status
+    );
+    assert!(w.marked_issues(&created).is_empty(), "no issue was made");
+    operator.stop().await;
+}

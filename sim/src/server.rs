@@ -105,7 +105,11 @@ async fn accept_loop(listener: TcpListener, shared: App, mut stopped: watch::Rec
                 shared
                     .received
                     .record(req.method(), req.uri(), req.headers());
-                let drop = shared.faults.should_drop(req.uri().path(), &shared.stats);
+                let drop = shared.faults.should_drop(
+                    req.method().as_str(),
+                    req.uri().path(),
+                    &shared.stats,
+                );
                 let lost = (!drop)
                     .then(|| {
                         shared.faults.after_processing(

@@ -31,7 +31,8 @@ pub struct Faults {
     pub empty_listing: Option<EmptyListingFault>,
     /// Affected requests answer a redirect, unprocessed.
     pub redirect: Option<RedirectFault>,
-    /// Only requests whose path contains one of these strings are affected (empty = all).
+    /// Only requests whose path contains one of these strings are affected (empty = all); an entry may start
+    /// with a method and a space (`POST /rest/api/3/issue`) to affect only that method.
     pub routes: Vec<String>,
 }
 

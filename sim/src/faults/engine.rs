@@ -62,10 +62,15 @@ pub(super) fn nth(seen: u64, every: Option<u64>) -> bool {
 }
 
 impl Inner {
-    /// Whether the faults apply to a path (`Faults.routes`).
-    pub(super) fn affects(&self, path: &str) -> bool {
+    /// Whether the faults apply to a request (`Faults.routes`): an entry `POST /rest/api/3/issue` names the
+    /// method too, an entry without one matches any method.
+    pub(super) fn affects(&self, method: &str, path: &str) -> bool {
         self.faults.routes.is_empty()
-            || self.faults.routes.iter().any(|r| path.contains(r.as_str()))
+            || self.faults.routes.iter().any(|r| match r.split_once(' ') {
+                Some((m, p)) if m.eq_ignore_ascii_case(method) => path.contains(p),
+                Some(_) => false,
+                None => path.contains(r.as_str()),
+            })
     }
 }
 
@@ -116,5 +121,26 @@ impl FaultEngine {
         if i.faults.captcha_after_failures.is_some() {
             *i.failed_logins.entry(email.to_string()).or_default() += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_route_may_name_its_method() {
+        let engine = FaultEngine::default();
+        engine.set(Faults {
+            routes: vec!["POST /rest/api/3/issue".into(), "/rest/api/3/myself".into()],
+            ..Faults::default()
+        });
+        let i = engine.inner.lock();
+        assert!(i.affects("POST", "/rest/api/3/issue"));
+        assert!(i.affects("post", "/rest/api/3/issue"));
+        assert!(!i.affects("GET", "/rest/api/3/issue/createmeta/1/issuetypes"));
+        assert!(i.affects("GET", "/rest/api/3/myself"));
+        assert!(i.affects("PUT", "/rest/api/3/myself"));
+        assert!(!i.affects("GET", "/rest/api/3/project/ENG"));
     }
 }

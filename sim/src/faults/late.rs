@@ -87,7 +87,7 @@ impl FaultEngine {
         }
         let mut i = self.inner.lock();
         let f = i.faults.after_processing.clone()?;
-        if !i.affects(path) {
+        if !i.affects(method.as_str(), path) {
             return None;
         }
         i.seen_after += 1;

@@ -23,7 +23,7 @@ enum Decision {
 
 impl FaultEngine {
     /// Whether to close this request's connection without an answer.
-    pub(crate) fn should_drop(&self, path: &str, stats: &Collector) -> bool {
+    pub(crate) fn should_drop(&self, method: &str, path: &str, stats: &Collector) -> bool {
         if path.starts_with("/__sim/") {
             return false;
         }
@@ -31,7 +31,7 @@ impl FaultEngine {
         let Some(d) = i.faults.drop_connection.clone() else {
             return false;
         };
-        if !i.affects(path) {
+        if !i.affects(method, path) {
             return false;
         }
         i.seen_drop += 1;
@@ -52,16 +52,17 @@ impl FaultEngine {
     /// Applies latency, server errors and rate limits before a request is served; `Some` = the answer.
     pub(crate) async fn before(
         &self,
+        method: &str,
         path: &str,
         credential: u64,
         stats: &Collector,
     ) -> Option<Response> {
-        if let Some(redirect) = self.redirect(path) {
+        if let Some(redirect) = self.redirect(method, path) {
             return Some(redirect);
         }
         let (latency, decision) = {
             let mut i = self.inner.lock();
-            if !i.affects(path) {
+            if !i.affects(method, path) {
                 return None;
             }
             let latency = i.faults.latency_ms;
@@ -175,7 +176,7 @@ impl FaultEngine {
 
     /// Adds rate-limit headers to answers: the Admin API always sends them; Jira answers carry them while
     /// a token bucket is configured.
-    pub(crate) fn after(&self, path: &str, credential: u64, headers: &mut HeaderMap) {
+    pub(crate) fn after(&self, method: &str, path: &str, credential: u64, headers: &mut HeaderMap) {
         let i = self.inner.lock();
         let bucket = i
             .faults
@@ -193,7 +194,7 @@ impl FaultEngine {
             });
         let admin = path.starts_with("/admin/");
         let (limit, remaining, near) = match bucket {
-            Some(b) if i.affects(path) => b,
+            Some(b) if i.affects(method, path) => b,
             _ if admin => (1000, 999, false),
             _ => return,
         };

@@ -7,9 +7,13 @@ use axum::response::{IntoResponse, Response};
 
 impl FaultEngine {
     /// The redirect answer for this request, when the redirect fault affects it.
-    pub(crate) fn redirect(&self, path: &str) -> Option<Response> {
+    pub(crate) fn redirect(&self, method: &str, path: &str) -> Option<Response> {
         let i = self.inner.lock();
-        let r = i.faults.redirect.as_ref().filter(|_| i.affects(path))?;
+        let r = i
+            .faults
+            .redirect
+            .as_ref()
+            .filter(|_| i.affects(method, path))?;
         let status = StatusCode::from_u16(r.status)
             .ok()
             .filter(StatusCode::is_redirection)

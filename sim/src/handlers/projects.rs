@@ -6,11 +6,13 @@ use serde_json::{Value, json};
 use crate::answer::{ApiError, ApiResult, ok};
 use crate::app::{App, read};
 use crate::paging::{page_bean, window};
+use crate::permissions::{Scope, holds};
 use crate::request::{Arg, Caller, Params, scope};
 use crate::shapes::projects::{issue_type_json, project_json};
 use crate::state::{ISSUE_TYPES, Project};
 
-/// `GET /rest/api/3/project/search` — PageBean, `maxResults` capped at 100.
+/// `GET /rest/api/3/project/search` — PageBean, `maxResults` capped at 100; only the projects the caller may
+/// browse or administer.
 pub(crate) async fn project_search(
     AxState(app): AxState<App>,
     caller: Caller,
@@ -24,11 +26,22 @@ pub(crate) async fn project_search(
     let expand = p.all("expand");
     let user = caller.maybe_user(scope::READ_WORK)?;
     read(&app, |st| {
+        // Only the projects the caller may browse or administer, as Jira lists them.
+        let visible = |ix: usize| {
+            user.is_some_and(|u| {
+                ["BROWSE_PROJECTS", "ADMINISTER_PROJECTS"]
+                    .iter()
+                    .any(|key| holds(st, u, key, Scope::Project(ix as u32)) == Some(true))
+            })
+        };
         let mut hits: Vec<&Project> = if user.is_none() {
             Vec::new()
         } else {
             st.projects
                 .iter()
+                .enumerate()
+                .filter(|(ix, _)| visible(*ix))
+                .map(|(_, pr)| pr)
                 .filter(|pr| {
                     (keys.is_empty() && ids.is_empty())
                         || keys.iter().any(|k| k.eq_ignore_ascii_case(&pr.key))

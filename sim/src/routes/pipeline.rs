@@ -32,7 +32,12 @@ pub(super) async fn pipeline(AxState(app): AxState<App>, req: Request, next: Nex
 
 async fn serve(app: &App, mut req: Request, path: &str, next: Next) -> Response {
     let credential_key = auth::credential_key(req.headers());
-    if let Some(response) = app.faults.before(path, credential_key, &app.stats).await {
+    let method = req.method().clone();
+    if let Some(response) = app
+        .faults
+        .before(method.as_str(), path, credential_key, &app.stats)
+        .await
+    {
         return response;
     }
     let host = HostKind::of_path(path);
@@ -87,8 +92,12 @@ async fn serve(app: &App, mut req: Request, path: &str, next: Next) -> Response 
     {
         response.headers_mut().insert("x-aaccountid", v);
     }
-    app.faults
-        .after(path, credential_key, response.headers_mut());
+    app.faults.after(
+        method.as_str(),
+        path,
+        credential_key,
+        response.headers_mut(),
+    );
     let n = app
         .request_counter
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -10,8 +10,10 @@
 //! 3. The search window: once `window` has passed since the attempt ended and the marker search is still
 //!    empty, the issue is taken as absent.
 //!
-//! Otherwise the outcome stays unknown and the action waits.
+//! Otherwise the outcome stays unknown and the action waits. A walk that fails for good (the project deleted or
+//! hidden from the account since) leaves the search window to decide, so the action cannot wait forever.
 
+use crate::error::Classify;
 use crate::jira::{IssueRef, JiraClient, JiraError};
 use k8s_openapi::jiff::Timestamp;
 use std::time::Duration;
@@ -62,6 +64,41 @@ pub async fn locate(
     if let Some(issue) = found.into_iter().next() {
         return Ok(Verdict::Found(issue));
     }
+    let walk_failed = match walk(client, attempt, window, now).await {
+        Ok(Some(verdict)) => return Ok(verdict),
+        Ok(None) => None,
+        Err(e) if e.is_transient() => return Err(e),
+        // The project is gone or hidden from the account: no key walk can decide, the search window still does.
+        Err(e) => Some(e),
+    };
+    let deadline = attempt.ended.checked_add(window).unwrap_or(attempt.ended);
+    if now >= deadline {
+        return Ok(Verdict::Absent(format!(
+            "the marker search stayed empty for {}s after the attempt",
+            window.as_secs()
+        )));
+    }
+    let walk = walk_failed.map_or_else(
+        || format!("by a newer issue of {} or", attempt.project),
+        |e| format!("(the walk of the project's keys failed: {e})"),
+    );
+    Ok(Verdict::Unknown(format!(
+        "Jira may have created the issue (the answer to the create was lost); waiting until the issue is found, or \
+         proven absent {walk} by the marker search {} staying empty until {}",
+        attempt.marker,
+        deadline
+            .round(k8s_openapi::jiff::Unit::Second)
+            .unwrap_or(deadline)
+    )))
+}
+
+/// The key walk (step 2): `Some` when it decides.
+async fn walk(
+    client: &JiraClient,
+    attempt: &Attempt<'_>,
+    window: Duration,
+    now: Timestamp,
+) -> Result<Option<Verdict>, JiraError> {
     let project = client.project_key(attempt.project).await?;
     let minutes = (now.duration_since(attempt.started).as_secs() / 60) + 1;
     let before = client.key_created_before(&project, minutes).await?;
@@ -77,12 +114,12 @@ pub async fn locate(
         let key = format!("{project}-{n}");
         match client.probe_issue(&key).await? {
             Some(p) if p.labels.iter().any(|l| l == attempt.marker) => {
-                return Ok(Verdict::Found(p.issue));
+                return Ok(Some(Verdict::Found(p.issue)));
             }
             Some(p) if p.created.is_some_and(|c| c.timestamp_millis() > newer_than) => {
-                return Ok(Verdict::Absent(format!(
+                return Ok(Some(Verdict::Absent(format!(
                     "{key}, created after the attempt, is reached without finding its marker"
-                )));
+                ))));
             }
             Some(_) => misses = 0,
             None => {
@@ -93,21 +130,7 @@ pub async fn locate(
             }
         }
     }
-    let deadline = attempt.ended.checked_add(window).unwrap_or(attempt.ended);
-    if now >= deadline {
-        return Ok(Verdict::Absent(format!(
-            "the marker search stayed empty for {}s after the attempt",
-            window.as_secs()
-        )));
-    }
-    Ok(Verdict::Unknown(format!(
-        "Jira may have created the issue (the answer to the create was lost); waiting until the issue is found, or \
-         proven absent by a newer issue of {project} or by the marker search {} staying empty until {}",
-        attempt.marker,
-        deadline
-            .round(k8s_openapi::jiff::Unit::Second)
-            .unwrap_or(deadline)
-    )))
+    Ok(None)
 }
 
 /// When to check again: a tenth of the window, at least one second, never past the deadline.
