@@ -272,26 +272,17 @@ async fn reconcile_now(action: Arc<JiraAction>, shared: &Shared) -> Result<Actio
         Ok(Action::requeue(Duration::from_secs(1)))
     }
     .instrument(span);
-    let result = match super::panics::catch(result).await {
-        Ok(result) => result,
-        Err(panic) => {
-            let conditions = action
-                .status
-                .as_ref()
-                .map(|s| s.conditions.clone())
-                .unwrap_or_default();
-            super::panics::record(
-                &shared.ctx,
-                action.as_ref(),
-                &conditions,
-                lifecycle::SUCCEEDED,
-                crate::api::condition_status::UNKNOWN,
-                &panic,
-            )
-            .await;
-            Err(Error::Internal(panic))
-        }
+    let conditions = || {
+        action
+            .status
+            .as_ref()
+            .map(|s| s.conditions.clone())
+            .unwrap_or_default()
     };
+    let marks = (lifecycle::SUCCEEDED, crate::api::condition_status::UNKNOWN);
+    let result = super::panics::guard(&shared.ctx, action.as_ref(), marks, conditions, result)
+        .await
+        .unwrap_or_else(|panic| Err(Error::Internal(panic)));
     shared.ctx.clients.report_requests(&shared.ctx.metrics);
     result
 }

@@ -29,6 +29,30 @@ pub async fn catch<F: Future>(reconcile: F) -> Result<F::Output, String> {
         .map_err(|payload| panic_text(payload.as_ref()))
 }
 
+/// Runs the reconcile of `object`; a panic inside it is [`record`]ed on the object (condition `type_` set to
+/// `cond_status`, on top of the `conditions` it has) and comes back as `Err` with the panic's text.
+pub async fn guard<K, F>(
+    ctx: &Context,
+    object: &K,
+    (type_, cond_status): (&str, &str),
+    conditions: impl FnOnce() -> Vec<Condition>,
+    reconcile: F,
+) -> Result<F::Output, String>
+where
+    K: Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + DeserializeOwned
+        + Debug,
+    F: Future,
+{
+    let panic = match catch(reconcile).await {
+        Ok(output) => return Ok(output),
+        Err(panic) => panic,
+    };
+    record(ctx, object, &conditions(), type_, cond_status, &panic).await;
+    Err(panic)
+}
+
 fn panic_text(payload: &(dyn Any + Send)) -> String {
     let text = payload
         .downcast_ref::<&str>()

@@ -167,26 +167,17 @@ async fn reconcile(policy: Arc<JiraLicensePolicy>, shared: Arc<Shared>) -> Resul
         name = %policy.name_any()
     );
     let work = Box::pin(reconcile_now(&policy, &shared)).instrument(span);
-    let result = match super::panics::catch(work).await {
-        Ok(result) => result,
-        Err(panic) => {
-            let conditions = policy
-                .status
-                .as_ref()
-                .map(|s| s.conditions.clone())
-                .unwrap_or_default();
-            super::panics::record(
-                &shared.ctx,
-                policy.as_ref(),
-                &conditions,
-                policy_status::READY,
-                condition_status::FALSE,
-                &panic,
-            )
-            .await;
-            Err(Error::Internal(panic))
-        }
+    let conditions = || {
+        policy
+            .status
+            .as_ref()
+            .map(|s| s.conditions.clone())
+            .unwrap_or_default()
     };
+    let marks = (policy_status::READY, condition_status::FALSE);
+    let result = super::panics::guard(&shared.ctx, policy.as_ref(), marks, conditions, work)
+        .await
+        .unwrap_or_else(|panic| Err(Error::Internal(panic)));
     if result.is_ok() {
         shared.retries.clear(policy.as_ref());
     }

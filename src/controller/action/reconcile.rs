@@ -134,23 +134,25 @@ impl<'a> Reconcile<'a> {
     /// A spec that sets no operation, or more than one, fails the action.
     async fn invalid_spec(&self, prev: &JiraActionStatus) -> Result<Action, Error> {
         let message = "the spec sets no action kind, or more than one";
-        let failed = lifecycle::failed(
-            prev,
-            lifecycle::INVALID_SPEC,
-            message,
-            self.generation(),
-            self.now,
-        );
+        self.fail_unattempted(prev, lifecycle::INVALID_SPEC, message)
+            .await?;
+        Ok(Action::await_change())
+    }
+
+    /// Fails the action for `reason` before it acts: the status (a conditional write: the decision rests on the
+    /// cached status, which may lag a write that finished the action) and a Warning Event.
+    async fn fail_unattempted(
+        &self,
+        prev: &JiraActionStatus,
+        reason: &str,
+        message: &str,
+    ) -> Result<JiraActionStatus, Error> {
+        let failed = lifecycle::failed(prev, reason, message, self.generation(), self.now);
         self.write_status(&failed, true).await?;
         self.shared
-            .publish(
-                self.action,
-                EventType::Warning,
-                lifecycle::INVALID_SPEC,
-                message,
-            )
+            .publish(self.action, EventType::Warning, reason, message)
             .await;
-        Ok(Action::await_change())
+        Ok(failed)
     }
 
     /// The action's connection and a client of its site, once the connection exists and its credentials are
@@ -195,23 +197,9 @@ impl<'a> Reconcile<'a> {
             "JiraConnection {connection_name} now points at the site with cloudId {cloud_id}, but this action's first \
              attempt acted on {pinned}; create a new JiraAction to act on the new site"
         );
-        let failed = lifecycle::failed(
-            prev,
-            lifecycle::SITE_CHANGED,
-            &message,
-            self.generation(),
-            self.now,
-        );
-        // Conditional: the decision rests on the cached status, which may lag a write that finished the action.
-        self.write_status(&failed, true).await?;
-        self.shared
-            .publish(
-                self.action,
-                EventType::Warning,
-                lifecycle::SITE_CHANGED,
-                &message,
-            )
-            .await;
+        let failed = self
+            .fail_unattempted(prev, lifecycle::SITE_CHANGED, &message)
+            .await?;
         self.expire(&failed, self.now).await
     }
 
@@ -279,28 +267,14 @@ impl<'a> Reconcile<'a> {
         operation: &Operation<'_>,
         message: &str,
     ) -> Result<Action, Error> {
-        let failed = lifecycle::failed(
-            prev,
-            lifecycle::NOT_PERMITTED,
-            message,
-            self.generation(),
-            self.now,
-        );
-        // Conditional: the decision rests on the cached status, which may lag a write that finished the action.
-        self.write_status(&failed, true).await?;
+        let failed = self
+            .fail_unattempted(prev, lifecycle::NOT_PERMITTED, message)
+            .await?;
         let labels = crate::metrics::ActionLabels {
             kind: operation.as_str().into(),
             outcome: "failed".into(),
         };
         self.ctx().metrics.actions.get_or_create(&labels).inc();
-        self.shared
-            .publish(
-                self.action,
-                EventType::Warning,
-                lifecycle::NOT_PERMITTED,
-                message,
-            )
-            .await;
         self.expire(&failed, self.now).await
     }
 }

@@ -236,28 +236,24 @@ async fn reconcile(connection: Arc<JiraConnection>, state: Arc<State>) -> Result
         generation: connection.metadata.generation,
         key: (namespace, name),
     };
-    let result = match panics::catch(reconcile.run().instrument(span)).await {
+    let conditions = || {
+        state
+            .current_status(&connection)
+            .map(|s| s.conditions)
+            .unwrap_or_default()
+    };
+    let marks = (conditions::READY, crate::api::condition_status::FALSE);
+    let work = reconcile.run().instrument(span);
+    let result = match panics::guard(&state.ctx, connection.as_ref(), marks, conditions, work).await
+    {
         Ok(result) => result,
         Err(panic) => {
-            let conditions = state
-                .current_status(&connection)
-                .map(|s| s.conditions)
-                .unwrap_or_default();
             // The next reconcile starts from the recorded status, not from what this process last wrote.
             state
                 .statuses
                 .lock()
                 .expect("not poisoned")
                 .remove(&key_of(&connection));
-            panics::record(
-                &state.ctx,
-                connection.as_ref(),
-                &conditions,
-                conditions::READY,
-                crate::api::condition_status::FALSE,
-                &panic,
-            )
-            .await;
             Err(Error::Internal(panic))
         }
     };
