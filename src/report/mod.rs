@@ -11,12 +11,10 @@ use anyhow::Context as _;
 use chrono::Utc;
 use kube::{Api, Client, ResourceExt, api::ListParams};
 
-use crate::api::{JiraConnection, JiraLicensePolicy, JiraUser, JiraUserStatus, LABEL_CONNECTION};
+use crate::api::{JiraConnection, JiraLicensePolicy, JiraUser, JiraUserStatus};
+use crate::controller::inventory::Pages;
 use figures::{Money, Options, Row};
 use render::Format;
-
-/// JiraUsers asked per list request.
-const LIST_PAGE: u32 = 500;
 
 /// The arguments of `report`.
 #[derive(clap::Args, Debug, Clone)]
@@ -146,21 +144,17 @@ async fn users_of(
 ) -> anyhow::Result<Vec<JiraUserStatus>> {
     let namespace = connection.namespace().unwrap_or_default();
     let api: Api<JiraUser> = Api::namespaced(client.clone(), &namespace);
-    let mut params = ListParams::default()
-        .labels(&format!("{LABEL_CONNECTION}={}", connection.name_any()))
-        .limit(LIST_PAGE);
+    let name = connection.name_any();
+    let mut pages = Pages::new(&api, &name);
     let mut users = Vec::new();
-    loop {
-        let page = api
-            .list(&params)
-            .await
-            .with_context(|| format!("cannot list the JiraUsers of {namespace}"))?;
-        users.extend(page.items.into_iter().filter_map(|u| u.status));
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(token) => params = params.continue_token(&token),
-            None => return Ok(users),
-        }
+    while let Some(page) = pages
+        .next()
+        .await
+        .with_context(|| format!("cannot list the JiraUsers of {namespace}"))?
+    {
+        users.extend(page.into_iter().filter_map(|u| u.status));
     }
+    Ok(users)
 }
 
 #[cfg(test)]

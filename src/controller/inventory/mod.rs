@@ -56,13 +56,14 @@ impl WriteStats {
 }
 
 /// The JiraUsers labelled with a connection, listed a page at a time.
-struct Pages<'a> {
+pub struct Pages<'a> {
     api: &'a Api<JiraUser>,
     params: Option<ListParams>,
 }
 
 impl<'a> Pages<'a> {
-    fn new(api: &'a Api<JiraUser>, connection: &str) -> Self {
+    /// The pages of the JiraUsers of `connection` that `api` (its namespace) lists.
+    pub fn new(api: &'a Api<JiraUser>, connection: &str) -> Self {
         let params = ListParams::default()
             .labels(&selector(connection))
             .limit(LIST_PAGE);
@@ -73,7 +74,7 @@ impl<'a> Pages<'a> {
     }
 
     /// The next page, or `None` after the last one.
-    async fn next(&mut self) -> Result<Option<Vec<JiraUser>>, kube::Error> {
+    pub async fn next(&mut self) -> Result<Option<Vec<JiraUser>>, kube::Error> {
         let Some(params) = self.params.take() else {
             return Ok(None);
         };

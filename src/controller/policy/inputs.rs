@@ -2,13 +2,13 @@
 
 use crate::api::{
     ANNOTATION_PROTECTED, InventoryMode, JiraConnection, JiraLicensePolicy, JiraUser,
-    LABEL_CONNECTION,
 };
+use crate::controller::inventory;
 use crate::policy::{Holder, Rules, Site};
 use crate::usage::Evidence;
 use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::{Api, Client, ResourceExt, api::ListParams};
+use kube::{Api, Client, ResourceExt};
 use std::sync::Arc;
 
 /// Why a policy cannot be evaluated now (a `Ready=False` condition).
@@ -150,17 +150,10 @@ pub async fn load(
         })));
     }
     let users: Api<JiraUser> = Api::namespaced(client.clone(), &namespace);
-    let mut params = ListParams::default()
-        .labels(&format!("{LABEL_CONNECTION}={name}"))
-        .limit(500);
+    let mut pages = inventory::Pages::new(&users, name);
     let mut holders = Vec::new();
-    loop {
-        let page = users.list(&params).await?;
-        holders.extend(page.items.iter().filter_map(holder));
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(token) => params = params.continue_token(&token),
-            None => break,
-        }
+    while let Some(page) = pages.next().await? {
+        holders.extend(page.iter().filter_map(holder));
     }
     Ok(Ok(Arc::new(Loaded {
         holders: Arc::new(holders),
