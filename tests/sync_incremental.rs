@@ -1,13 +1,99 @@
 //! Incremental syncs (only what changed since the last sync is read) and generated scenarios.
 
 use chrono::{Duration, Utc};
-use jira_cloud_operator::jira::JiraClient;
-use jira_cloud_operator::sync::{self, SyncOptions};
-use jira_sim::GenerateOptions;
+use jira_cloud_operator::jira::{JiraClient, RequestStats};
+use jira_cloud_operator::sync::{self, SyncError, SyncOptions};
+use jira_sim::{Faults, GenerateOptions, RateLimitFault};
 use testkit::sim::*;
 
 fn issue_index(s: &jira_sim::State, key: &str) -> u32 {
     s.issue_ref(key).expect("issue exists")
+}
+
+fn requests(stats: &RequestStats, endpoint: &str) -> u64 {
+    stats.by_endpoint.get(endpoint).map_or(0, |e| e.requests)
+}
+
+/// The issue search answers one 429 asking to wait an hour, longer than the client waits: the sync parks with
+/// the parts it finished, and the resumed sync reads only the issues' part again, giving the figures of an
+/// uninterrupted sync (no event counted twice) and the cost of both pieces.
+#[tokio::test]
+async fn a_sync_parked_by_a_long_429_resumes_without_rereading_what_it_finished() {
+    let sim = start(handwritten()).await;
+    let options = opts();
+    let calm = JiraClient::connect(with_org(classic_admin(&sim), &sim))
+        .await
+        .unwrap();
+    let calm = sync::run(&calm, &options, None).await.unwrap();
+    let mut config = with_org(classic_admin(&sim), &sim);
+    config.limits.max_throttle_wait = std::time::Duration::from_millis(100);
+    let client = JiraClient::connect(config).await.unwrap();
+    sim.set_faults(Faults {
+        rate_limit: Some(RateLimitFault {
+            count: Some(1),
+            retry_after_secs: 3600,
+            reason: "jira-quota-tenant-based".into(),
+            rate_per_sec: Some(1000.0),
+            burst: Some(1000.0),
+            ..RateLimitFault::default()
+        }),
+        routes: vec!["/rest/api/3/search/jql".into()],
+        ..Faults::default()
+    });
+
+    let before = client.request_stats();
+    let parked = match sync::run(&client, &options, None).await {
+        Err(SyncError::Parked(parked)) => *parked,
+        other => panic!("expected a parked sync, got {other:?}"),
+    };
+    let first = client.request_stats().since(&before);
+    assert_eq!(parked.reason, "jira-quota-tenant-based");
+    assert!(parked.resume_at > Utc::now() + Duration::minutes(50));
+    assert_eq!(
+        parked.checkpoint.finished(),
+        ["users", "groups", "organization", "worklogs"]
+    );
+
+    let before = client.request_stats();
+    let later = SyncOptions {
+        now: Utc::now(),
+        ..options.clone()
+    };
+    let out = sync::resume(&client, &later, None, Some(parked.checkpoint))
+        .await
+        .unwrap();
+    let second = client.request_stats().since(&before);
+    for finished in [
+        "GET /rest/api/3/users/search",
+        "GET /rest/api/3/applicationrole",
+        "GET /rest/api/3/group/member",
+        "POST /admin/v2/orgs/{org}/directories/{dir}/users/search",
+        "GET /rest/api/3/worklog/updated",
+        "POST /rest/api/3/worklog/list",
+    ] {
+        assert!(requests(&first, finished) > 0, "{finished} before the park");
+        assert_eq!(requests(&second, finished), 0, "{finished} read again");
+    }
+    assert_eq!(requests(&first, "POST /rest/api/3/search/jql"), 1);
+    assert_eq!(requests(&second, "POST /rest/api/3/search/jql"), 1);
+    assert!(requests(&second, "POST /rest/api/3/changelog/bulkfetch") > 0);
+    assert_eq!(out.inventory, calm.inventory, "as if never interrupted");
+    assert_eq!(out.stats.api_requests, first.total + second.total);
+    assert_eq!(out.stats.throttled, 1);
+    assert!(out.stats.rate_limit_remaining.is_some(), "{:?}", out.stats);
+
+    // The cache it leaves continues like any other: an incremental sync reads no worklog details.
+    let before = client.request_stats();
+    let next = sync::run(&client, &opts(), Some(out.cache)).await.unwrap();
+    assert!(next.stats.incremental);
+    assert_eq!(
+        requests(
+            &client.request_stats().since(&before),
+            "POST /rest/api/3/worklog/list"
+        ),
+        0
+    );
+    sim.shutdown().await;
 }
 
 #[tokio::test]

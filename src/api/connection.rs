@@ -452,6 +452,10 @@ pub struct SyncStats {
     pub api_requests: u64,
     /// Requests answered 429 (rate limited) and retried.
     pub throttled: u64,
+    /// The rate-limit budget Jira said was left in the last answer of the sync that carried one (the points of
+    /// the `RateLimit` header, else `X-RateLimit-Remaining`); absent when Jira sent none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_remaining: Option<u64>,
 }
 
 impl JiraConnectionSpec {

@@ -220,6 +220,7 @@ pub fn sync_succeeded(
         duration_seconds: (stats.duration.as_secs_f64() * 1000.0).round() / 1000.0,
         api_requests: stats.api_requests,
         throttled: stats.throttled,
+        rate_limit_remaining: stats.rate_limit_remaining,
     });
     super::activity_history::continue_history(st, inventory.usage.from);
     st.last_sync_time = Some(time(now));

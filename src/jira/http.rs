@@ -17,8 +17,8 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::error::JiraError;
-use super::stats::{EndpointStats, RequestStats};
-use super::throttle::{backoff, header_str, jitter_up, throttle_wait};
+use super::stats::{Budget, EndpointStats, RequestStats};
+use super::throttle::{backoff, header_str, jitter_up, remaining_budget, throttle_wait};
 
 /// Per-connection limits.
 #[derive(Debug, Clone)]
@@ -96,6 +96,7 @@ pub(crate) struct Http {
     throttled: AtomicU64,
     failed: AtomicU64,
     by_endpoint: Mutex<BTreeMap<&'static str, EndpointStats>>,
+    budget: Mutex<Option<Budget>>,
 }
 
 enum Attempt {
@@ -141,12 +142,18 @@ impl Http {
             throttled: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             by_endpoint: Mutex::new(BTreeMap::new()),
+            budget: Mutex::new(None),
         })
     }
 
     /// The concurrency cap.
     pub fn concurrency(&self) -> usize {
         self.limits.max_concurrency.max(1)
+    }
+
+    /// The longest wait a 429 may ask for before the request fails with `RateLimited` instead.
+    pub fn max_throttle_wait(&self) -> Duration {
+        self.limits.max_throttle_wait
     }
 
     /// Snapshot of the counters.
@@ -163,6 +170,7 @@ impl Http {
             throttled: self.throttled.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
             by_endpoint,
+            budget: *self.budget.lock().expect("budget lock"),
         }
     }
 
@@ -316,7 +324,7 @@ impl Http {
                 .header(reqwest::header::CONTENT_TYPE, req.content_type)
                 .body(body.clone());
         }
-        self.total.fetch_add(1, Ordering::Relaxed);
+        let number = self.total.fetch_add(1, Ordering::Relaxed) + 1;
         self.count(req.endpoint, |s| s.requests += 1);
         let limit = self.limits.max_response_bytes;
         let result = async {
@@ -333,7 +341,10 @@ impl Http {
                 location: location_origin(&req.url, &headers),
             },
             Ok((_, _, None)) => Attempt::TooLarge,
-            Ok((status, headers, Some(body))) => self.answered(req, status, &headers, body),
+            Ok((status, headers, Some(body))) => {
+                self.note_budget(number, &headers);
+                self.answered(req, status, &headers, body)
+            }
             Err(e) => {
                 self.failed.fetch_add(1, Ordering::Relaxed);
                 self.count(req.endpoint, |s| s.failed += 1);
@@ -342,6 +353,17 @@ impl Http {
                     detail: describe(&e),
                 }
             }
+        }
+    }
+
+    /// Keeps the budget an answer carries, unless a later request's answer already told one.
+    fn note_budget(&self, request: u64, headers: &HeaderMap) {
+        let Some(remaining) = remaining_budget(headers) else {
+            return;
+        };
+        let mut budget = self.budget.lock().expect("budget lock");
+        if budget.is_none_or(|b| b.request < request) {
+            *budget = Some(Budget { remaining, request });
         }
     }
 

@@ -47,7 +47,7 @@ pub use issue_probe::ProbedIssue;
 pub use membership::UserRef;
 pub use permissions::{CONNECT_PERMISSIONS, Grants, OrganizationAccess, PermissionContext};
 pub use secrecy::{ExposeSecret, SecretString};
-pub use stats::{EndpointStats, RequestStats};
+pub use stats::{Budget, EndpointStats, RequestStats};
 pub use users::{ApplicationRole, GROUP_MEMBER_PAGE, GroupRef, JiraUser, USERS_PAGE};
 
 use auth::OAuthTokens;
@@ -116,6 +116,12 @@ impl JiraClient {
     /// True when an organization (Admin API) is configured.
     pub fn has_admin(&self) -> bool {
         self.inner.admin.is_some()
+    }
+
+    /// The longest wait a 429 may ask for that the client waits out itself; a longer one fails the request
+    /// with `RateLimited`.
+    pub fn max_throttle_wait(&self) -> std::time::Duration {
+        self.inner.http.max_throttle_wait()
     }
 
     /// Requests the connection keeps in flight at once.

@@ -13,6 +13,15 @@ pub struct EndpointStats {
     pub failed: u64,
 }
 
+/// The rate-limit budget an answer said was left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Points (`RateLimit` `r=`) or requests (`X-RateLimit-Remaining`) left.
+    pub remaining: u64,
+    /// The number of the request (counted from 1, as `RequestStats::total`) whose answer said it.
+    pub request: u64,
+}
+
 /// Request counters of a connection since it was created.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestStats {
@@ -24,6 +33,8 @@ pub struct RequestStats {
     pub failed: u64,
     /// Per endpoint, keyed `METHOD /path/template`.
     pub by_endpoint: BTreeMap<String, EndpointStats>,
+    /// The budget the latest answer that carried one said was left.
+    pub budget: Option<Budget>,
 }
 
 impl RequestStats {
@@ -47,6 +58,7 @@ impl RequestStats {
             throttled: self.throttled - earlier.throttled,
             failed: self.failed - earlier.failed,
             by_endpoint,
+            budget: self.budget.filter(|b| b.request > earlier.total),
         }
     }
 }
@@ -77,5 +89,14 @@ mod tests {
         assert_eq!(d.total, 2);
         assert_eq!(d.by_endpoint["GET /x"].requests, 2);
         assert_eq!(d.by_endpoint["GET /x"].throttled, 0);
+        assert_eq!(d.budget, None);
+        let budget = Budget {
+            remaining: 90,
+            request: 4,
+        };
+        b.budget = Some(budget);
+        assert_eq!(b.since(&a).budget, Some(budget));
+        a.total = 4;
+        assert_eq!(b.since(&a).budget, None, "said before the snapshot");
     }
 }

@@ -1,5 +1,6 @@
 //! How long to wait: the wait a throttled answer asks for (`Retry-After`, `X-RateLimit-Reset`, the `RateLimit`
-//! headers), the backoff between retries, and the jitter that keeps parallel waiters apart.
+//! headers), the budget an answer says is left, the backoff between retries, and the jitter that keeps parallel
+//! waiters apart.
 
 use std::time::Duration;
 
@@ -44,6 +45,15 @@ pub(crate) fn throttle_wait(headers: &HeaderMap, now: DateTime<Utc>) -> Option<D
         }
     }
     None
+}
+
+/// The rate-limit budget an answer says is left: the `r=` of the `RateLimit` / `Beta-RateLimit` header (points),
+/// else `X-RateLimit-Remaining` (requests).
+pub(crate) fn remaining_budget(headers: &HeaderMap) -> Option<u64> {
+    ["ratelimit", "beta-ratelimit"]
+        .into_iter()
+        .find_map(|name| header_str(headers, name).and_then(|v| parse_ratelimit(v).0))
+        .or_else(|| header_str(headers, "x-ratelimit-remaining").and_then(|v| v.parse().ok()))
 }
 
 /// `X-RateLimit-Reset` is ISO 8601, `yyyy-MM-ddTHH:mmZ` or with seconds.
@@ -121,6 +131,20 @@ mod tests {
         let h = headers(&[("beta-ratelimit", "\"tenant-app-quota\";r=17842;t=2107")]);
         assert_eq!(throttle_wait(&h, now), None);
         assert_eq!(throttle_wait(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn the_points_budget_wins_over_the_request_budget() {
+        let h = headers(&[
+            ("beta-ratelimit", "\"tenant-app-quota\";r=17842;t=2107"),
+            ("x-ratelimit-remaining", "349"),
+        ]);
+        assert_eq!(remaining_budget(&h), Some(17842));
+        let h = headers(&[("x-ratelimit-remaining", "349")]);
+        assert_eq!(remaining_budget(&h), Some(349));
+        let h = headers(&[("ratelimit", "\"tenant-app-quota\";t=5")]);
+        assert_eq!(remaining_budget(&h), None);
+        assert_eq!(remaining_budget(&HeaderMap::new()), None);
     }
 
     #[test]

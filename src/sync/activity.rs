@@ -72,7 +72,35 @@ impl ActivityStore {
 
     /// Records one event of an interned account on `date`.
     pub fn add_idx(&mut self, idx: u32, date: NaiveDate, kind: EventKind) {
-        let day = day_number(date);
+        let c = self.day_mut(idx, day_number(date));
+        match kind {
+            EventKind::Comment => c.comments += 1,
+            EventKind::Changelog => c.changelog += 1,
+            EventKind::Worklog => c.worklogs += 1,
+        }
+    }
+
+    /// Adds every count of `other` to this store; returns the index here of each account of `other`.
+    pub(super) fn absorb(&mut self, other: &ActivityStore) -> Vec<u32> {
+        other
+            .iter()
+            .map(|(account, days)| {
+                let idx = self.intern(account);
+                for d in days {
+                    let c = self.day_mut(idx, d.day);
+                    c.comments += d.comments;
+                    c.changelog += d.changelog;
+                    c.worklogs += d.worklogs;
+                }
+                idx
+            })
+            .collect()
+    }
+
+    /// The counts of an interned account on a day (created empty), the day becoming its last active day if later.
+    fn day_mut(&mut self, idx: u32, day: i32) -> &mut DayCounts {
+        let last = &mut self.last_day[idx as usize];
+        *last = Some(last.map_or(day, |l| l.max(day)));
         let days = &mut self.days[idx as usize];
         let pos = match days.binary_search_by_key(&day, |d| d.day) {
             Ok(p) => p,
@@ -87,14 +115,7 @@ impl ActivityStore {
                 p
             }
         };
-        let c = &mut days[pos];
-        match kind {
-            EventKind::Comment => c.comments += 1,
-            EventKind::Changelog => c.changelog += 1,
-            EventKind::Worklog => c.worklogs += 1,
-        }
-        let last = &mut self.last_day[idx as usize];
-        *last = Some(last.map_or(day, |l| l.max(day)));
+        &mut days[pos]
     }
 
     /// Forgets days before `from` (the last active day is kept).
@@ -156,5 +177,25 @@ mod tests {
         assert_eq!(s.last_active("a"), NaiveDate::from_ymd_opt(2026, 11, 2));
         assert_eq!(s.days_of("b").len(), 1);
         assert!(s.days_of("zzz").is_empty());
+    }
+
+    #[test]
+    fn absorbing_adds_the_counts_of_another_store() {
+        let t = |d, h| Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap();
+        let mut base = ActivityStore::default();
+        base.add("a", t(2, 10), EventKind::Comment);
+        let mut part = ActivityStore::default();
+        part.add("b", t(3, 1), EventKind::Worklog);
+        part.add("a", t(2, 11), EventKind::Comment);
+        part.add("a", t(4, 11), EventKind::Changelog);
+        let map = base.absorb(&part);
+        assert_eq!(
+            map,
+            vec![base.index("b").unwrap(), base.index("a").unwrap()]
+        );
+        let a = base.days_of("a");
+        assert_eq!((a.len(), a[0].comments, a[1].changelog), (2, 2, 1));
+        assert_eq!(base.last_active("a"), NaiveDate::from_ymd_opt(2026, 11, 4));
+        assert_eq!(base.days_of("b")[0].worklogs, 1);
     }
 }

@@ -6,25 +6,36 @@
 //! `lo` = the previous sync's `hi` (incremental) or the start of the window (full). The cache carries the
 //! per-user per-day counts, worklog id -> author (to attribute deletions) and `hi` to the next sync, so a
 //! daily sync reads only what changed since the last one.
+//!
+//! The parts of a sync (users, groups, organization, issues, worklogs) run at once; a part's events go to its
+//! own [`delta`] and reach the cache's counts only when the whole sync completes. A part that Jira rate limits
+//! for longer than the client waits lets the others finish, and the sync is [`Parked`] with a [`Checkpoint`]
+//! of what it finished, from which [`resume`] reads only the rest.
 
 mod activity;
+mod checkpoint;
+mod delta;
+mod directory;
+mod events;
 mod inventory;
+mod plan;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use futures::{StreamExt, TryStreamExt, future, stream};
 
 pub use activity::{ActivityStore, DayCounts, EventKind};
+pub use checkpoint::{Checkpoint, Parked};
 pub use inventory::{
     ActivityCounts, Collected, DailyActive, Inventory, LicenseSummary, Listing, RoleCounts,
     UsageSummary, UserCounts, UserRecord, Window, compute, role,
 };
 
 use crate::error::Classify;
-use crate::jira::{BULKFETCH_IDS, CommentEvent, GroupRef, JiraClient, JiraError, WORKLOG_LIST_IDS};
+use crate::jira::{JiraClient, JiraError, RequestStats};
+use checkpoint::Done;
+use plan::Plan;
 
 /// Events newer than `now - SETTLE` are left to the next sync (Jira's worklog feed hides the last minute).
 pub const SETTLE: Duration = Duration::from_secs(90);
@@ -49,6 +60,31 @@ pub struct SyncStats {
     pub throttled: u64,
     /// True when the sync was incremental (used the previous cache).
     pub incremental: bool,
+    /// The rate-limit budget the last answer that carried one said was left.
+    pub rate_limit_remaining: Option<u64>,
+}
+
+impl SyncStats {
+    /// The figures of a sync made of this piece and a `later` one: the sums, and the later budget if known.
+    fn then(self, later: SyncStats) -> SyncStats {
+        SyncStats {
+            duration: self.duration + later.duration,
+            api_requests: self.api_requests + later.api_requests,
+            throttled: self.throttled + later.throttled,
+            incremental: later.incremental,
+            rate_limit_remaining: later.rate_limit_remaining.or(self.rate_limit_remaining),
+        }
+    }
+
+    fn of(requests: &RequestStats, duration: Duration, incremental: bool) -> SyncStats {
+        SyncStats {
+            duration,
+            api_requests: requests.total,
+            throttled: requests.throttled,
+            incremental,
+            rate_limit_remaining: requests.budget.map(|b| b.remaining),
+        }
+    }
 }
 
 /// State carried from one sync to the next (in memory). `Debug` prints a summary.
@@ -119,6 +155,13 @@ pub enum SyncError {
     /// The options are unusable.
     #[error("invalid sync options: {0}")]
     InvalidOptions(String),
+    /// A part was rate limited for longer than the client waits: the sync stopped with what it finished.
+    #[error(
+        "Jira is rate limiting requests ({}); the sync resumes at {} from its last completed step",
+        .0.reason,
+        .0.resume_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )]
+    Parked(Box<Parked>),
     /// Every human account hides its email, so no user can be synced.
     #[error(
         "all {hidden} users hide their email address, so none can be synced; make emails visible (profile visibility) or use an account that can see them"
@@ -133,6 +176,7 @@ impl Classify for SyncError {
     fn reason(&self) -> &'static str {
         match self {
             SyncError::Jira(e) => e.reason(),
+            SyncError::Parked(_) => "RateLimited",
             SyncError::InvalidOptions(_) => "InvalidSyncOptions",
             SyncError::AllEmailsHidden { .. } => "AllEmailsHidden",
         }
@@ -141,6 +185,7 @@ impl Classify for SyncError {
     fn is_transient(&self) -> bool {
         match self {
             SyncError::Jira(e) => e.is_transient(),
+            SyncError::Parked(_) => true,
             SyncError::InvalidOptions(_) | SyncError::AllEmailsHidden { .. } => false,
         }
     }
@@ -148,24 +193,13 @@ impl Classify for SyncError {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             SyncError::Jira(e) => e.retry_after(),
+            SyncError::Parked(p) => Some((p.resume_at - Utc::now()).to_std().unwrap_or_default()),
             SyncError::InvalidOptions(_) | SyncError::AllEmailsHidden { .. } => None,
         }
     }
 }
 
-/// The time range whose events this sync counts.
-#[derive(Debug, Clone, Copy)]
-struct Range {
-    lo: DateTime<Utc>,
-    hi: DateTime<Utc>,
-}
-
-impl Range {
-    fn contains(&self, t: DateTime<Utc>) -> bool {
-        t >= self.lo && t < self.hi
-    }
-}
-
+#[derive(Default)]
 struct Activity {
     store: ActivityStore,
     worklog_authors: HashMap<u64, u32>,
@@ -177,6 +211,19 @@ pub async fn run(
     opts: &SyncOptions,
     cache: Option<SyncCache>,
 ) -> Result<SyncOutcome, SyncError> {
+    resume(client, opts, cache, None).await
+}
+
+/// Runs one sync like [`run`], or resumes the parked one of `checkpoint` when it continues it (same site,
+/// window and cache): only its unfinished parts are read, with its `now`. Returns [`SyncError::Parked`] when a
+/// part is rate limited for longer than the client waits and every other part finished or was rate limited
+/// too; any other failure fails the sync at once.
+pub async fn resume(
+    client: &JiraClient,
+    opts: &SyncOptions,
+    cache: Option<SyncCache>,
+    checkpoint: Option<Checkpoint>,
+) -> Result<SyncOutcome, SyncError> {
     if !(1..=90).contains(&opts.window_days) {
         return Err(SyncError::InvalidOptions(format!(
             "usageWindowDays must be 1..90 (got {})",
@@ -186,297 +233,121 @@ pub async fn run(
     let started = Instant::now();
     let before = client.request_stats();
     let site = client.site_info().clone();
-    let window = Window::ending(opts.now.date_naive(), opts.window_days);
-    let window_start = window
-        .from
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_utc();
-    let hi = opts.now - chrono::Duration::from_std(SETTLE).expect("small");
-
-    let usable = cache.filter(|c| {
-        c.cloud_id == site.cloud_id
-            && c.window_days == opts.window_days
-            && c.horizon >= window_start
-            && c.horizon <= hi
-    });
-    let incremental = usable.is_some();
-    let (range, mut state) = match usable {
+    let checkpoint =
+        checkpoint.filter(|c| c.continues(&site.cloud_id, opts.window_days, cache.as_ref()));
+    let now = checkpoint.as_ref().map_or(opts.now, |c| c.now);
+    let plan = Plan::new(&site.cloud_id, opts.window_days, now, cache.as_ref());
+    let mut base = match cache.filter(|_| plan.incremental) {
         Some(c) => {
             let mut store = c.activity;
-            store.trim_before(window.from);
-            (
-                Range { lo: c.horizon, hi },
-                Activity {
-                    store,
-                    worklog_authors: c.worklog_authors,
-                },
-            )
-        }
-        None => (
-            Range {
-                lo: window_start,
-                hi,
-            },
+            store.trim_before(plan.window.from);
             Activity {
-                store: ActivityStore::default(),
-                worklog_authors: HashMap::new(),
-            },
-        ),
+                store,
+                worklog_authors: c.worklog_authors,
+            }
+        }
+        None => Activity::default(),
     };
-    let state_cell = Mutex::new(&mut state);
-
-    let ((collected, organization), ()) = futures::try_join!(
-        collect_directory(client),
-        collect_activity(client, range, incremental, &state_cell),
+    let (done, spent) = checkpoint.map_or_else(Default::default, |c| (c.done, c.spent));
+    let base_ref = &base;
+    let (users, groups, organization, issues, worklogs) = futures::try_join!(
+        part(done.users, client.all_users()),
+        part(done.groups, directory::groups(client)),
+        async {
+            Ok(match done.organization {
+                Some(kept) => kept,
+                None => directory::organization(client).await,
+            })
+        },
+        part(done.issues, events::issues(client, plan.range)),
+        part(
+            done.worklogs,
+            events::worklogs(client, plan.range, plan.incremental, base_ref)
+        ),
     )?;
-
-    let inventory = compute(site.clone(), collected, &state.store, window)?;
-    let stats = client.request_stats().since(&before);
+    let piece = client.request_stats().since(&before);
+    let stats = spent.then(SyncStats::of(&piece, started.elapsed(), plan.incremental));
+    let mut errors = Vec::new();
+    let done = Done::of(users, groups, organization, issues, worklogs, &mut errors);
+    let (users, groups, (admin, organization), issues, worklogs) = match done.all() {
+        Ok(all) => all,
+        Err(done) => {
+            return Err(park(
+                client,
+                errors,
+                Checkpoint {
+                    cloud_id: site.cloud_id,
+                    window_days: opts.window_days,
+                    now,
+                    plan,
+                    done: done.kept(),
+                    spent: stats,
+                },
+            ));
+        }
+    };
+    issues.merge_into(&mut base);
+    worklogs.merge_into(&mut base);
+    let collected = directory::collected(users, groups, admin);
+    let inventory = compute(site.clone(), collected, &base.store, plan.window)?;
     Ok(SyncOutcome {
         inventory,
         cache: SyncCache {
             cloud_id: site.cloud_id,
             window_days: opts.window_days,
-            horizon: hi,
-            activity: state.store,
-            worklog_authors: state.worklog_authors,
+            horizon: plan.range.hi,
+            activity: base.store,
+            worklog_authors: base.worklog_authors,
         },
-        stats: SyncStats {
-            duration: started.elapsed(),
-            api_requests: stats.total,
-            throttled: stats.throttled,
-            incremental,
-        },
+        stats,
         organization,
     })
 }
 
-/// Users, products, group members and (with an organization) admin groups and Admin API users. A failure of
-/// the Admin API leaves the Admin API users out and is returned beside them; any other failure fails.
-async fn collect_directory(
-    client: &JiraClient,
-) -> Result<(Collected, OrganizationOutcome), JiraError> {
-    let with_roles = client.has_admin();
-    let groups_and_members = async {
-        let (roles, site_admin_groups) = futures::try_join!(client.application_roles(), async {
-            if with_roles {
-                client.groups_with_access("site-admin", None).await
-            } else {
-                Ok(Vec::new())
-            }
-        },)?;
-        // The groups with admin access to each product: a member is that product's admin.
-        let admin_groups: Vec<(String, Vec<GroupRef>)> = if with_roles {
-            let keys: Vec<String> = roles.iter().map(|r| r.key.clone()).collect();
-            stream::iter(keys)
-                .map(|key| async move {
-                    let groups = client.groups_with_access("admin", Some(&key)).await?;
-                    Ok::<_, JiraError>((key, groups))
-                })
-                .buffered(client.concurrency())
-                .try_collect()
-                .await?
-        } else {
-            Vec::new()
-        };
-        let mut groups: Vec<GroupRef> = roles
-            .iter()
-            .flat_map(|r| r.groups.iter().cloned())
-            .chain(site_admin_groups.iter().cloned())
-            .chain(admin_groups.iter().flat_map(|(_, gs)| gs.iter().cloned()))
-            .collect();
-        groups.sort_by(|a, b| a.name.cmp(&b.name));
-        groups.dedup_by(|a, b| a.name == b.name);
-        let members: Vec<(GroupRef, Vec<String>)> = stream::iter(groups)
-            .map(|g| async move {
-                match client.group_members(&g).await {
-                    Ok(m) => Ok((g, m)),
-                    // A role may list a group that was deleted since: it grants nothing.
-                    Err(JiraError::GroupNotFound(_)) => Ok((g, Vec::new())),
-                    Err(e) => Err(e),
-                }
-            })
-            .buffer_unordered(client.concurrency())
-            .try_collect()
-            .await?;
-        Ok::<_, JiraError>((roles, site_admin_groups, admin_groups, members))
-    };
-    let admin = async {
-        if !with_roles {
-            return Ok::<_, JiraError>((None, OrganizationOutcome::NotConfigured));
-        }
-        // The key check names a wrong organization as such; the listing would only be refused.
-        let read = async {
-            client.check_admin_key().await?;
-            client.admin_users().await
-        };
-        Ok(match read.await {
-            Ok(users) => (Some(users), OrganizationOutcome::Synced),
-            Err(e) => (None, OrganizationOutcome::Failed(e)),
-        })
-    };
-    let (users, (roles, site_admin_groups, admin_groups, members), (admin, organization)) =
-        futures::try_join!(client.all_users(), groups_and_members, admin)?;
-    let collected = Collected {
-        users,
-        roles,
-        members,
-        site_admin_groups,
-        admin_groups,
-        admin,
-    };
-    Ok((collected, organization))
-}
-
-fn add_event(
-    state: &Mutex<&mut Activity>,
-    range: Range,
-    who: Option<&str>,
-    at: Option<DateTime<Utc>>,
-    kind: EventKind,
-) {
-    if let (Some(who), Some(at)) = (who, at)
-        && range.contains(at)
-    {
-        state
-            .lock()
-            .expect("activity lock")
-            .store
-            .add(who, at, kind);
+/// A part's result: the one the checkpoint kept, else the part run now. A rate limit is kept as a value so
+/// that the other parts finish; any other error ends the sync at once.
+async fn part<T>(
+    kept: Option<T>,
+    run: impl Future<Output = Result<T, JiraError>>,
+) -> Result<Result<T, JiraError>, JiraError> {
+    if let Some(kept) = kept {
+        return Ok(Ok(kept));
+    }
+    match run.await {
+        Err(e @ JiraError::RateLimited { .. }) => Ok(Err(e)),
+        Err(e) => Err(e),
+        Ok(v) => Ok(Ok(v)),
     }
 }
 
-/// A comment counts for its author when created and for its last editor when edited.
-fn add_comments(state: &Mutex<&mut Activity>, range: Range, comments: Vec<CommentEvent>) {
-    for c in comments {
-        add_event(
-            state,
-            range,
-            c.author.as_deref(),
-            Some(c.created),
-            EventKind::Comment,
-        );
-        if c.updated.is_some_and(|u| u != c.created) {
-            add_event(
-                state,
-                range,
-                c.update_author.as_deref(),
-                c.updated,
-                EventKind::Comment,
-            );
+/// The rate-limited parts' errors (at least one): parked until the longest wait when it is longer than the
+/// client's own wait, else the first error.
+fn park(client: &JiraClient, errors: Vec<JiraError>, checkpoint: Checkpoint) -> SyncError {
+    let longest = errors
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, e)| e.retry_after().unwrap_or_default())
+        .map(|(i, e)| (i, e.retry_after().unwrap_or_default()));
+    match (longest, errors) {
+        (Some((i, wait)), mut errors) if wait > client.max_throttle_wait() => {
+            let reason = match errors.swap_remove(i) {
+                JiraError::RateLimited { reason, .. } => reason,
+                other => other.reason().to_string(),
+            };
+            SyncError::Parked(Box::new(Parked {
+                checkpoint,
+                resume_at: Utc::now()
+                    + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX),
+                reason,
+            }))
         }
+        (_, errors) => SyncError::Jira(
+            errors
+                .into_iter()
+                .next()
+                .expect("a part that did not finish failed"),
+        ),
     }
-}
-
-/// Comments, changelogs and worklogs with a time in `range`.
-async fn collect_activity(
-    client: &JiraClient,
-    range: Range,
-    incremental: bool,
-    state: &Mutex<&mut Activity>,
-) -> Result<(), JiraError> {
-    let issues_part = async {
-        // Comments come with the search when they fit in its embedded page; the other issues' comments are
-        // read page by page afterwards.
-        let mut ids: Vec<u64> = Vec::new();
-        let mut truncated: Vec<u64> = Vec::new();
-        client
-            .issues_updated_since(range.lo, |issue| {
-                ids.push(issue.id);
-                match issue.comments {
-                    Some(comments) => add_comments(state, range, comments),
-                    None => truncated.push(issue.id),
-                }
-            })
-            .await?;
-        let changelogs = stream::iter(ids.chunks(BULKFETCH_IDS).map(<[u64]>::to_vec))
-            .map(|chunk| async move { client.changelogs(&chunk).await })
-            .buffer_unordered(client.concurrency())
-            .try_for_each(|entries| {
-                for e in entries {
-                    add_event(
-                        state,
-                        range,
-                        e.author.as_deref(),
-                        Some(e.created),
-                        EventKind::Changelog,
-                    );
-                }
-                future::ready(Ok(()))
-            });
-        let comments = stream::iter(truncated)
-            .map(|id| client.comments_since(id, range.lo))
-            .buffer_unordered(client.concurrency())
-            .try_for_each(|comments| {
-                add_comments(state, range, comments);
-                future::ready(Ok(()))
-            });
-        futures::try_join!(changelogs, comments).map(|_| ())
-    };
-    let worklogs_part = async {
-        let lo_ms = range.lo.timestamp_millis();
-        let hi_ms = range.hi.timestamp_millis();
-        let since = lo_ms - 120_000;
-        let updated = client.worklogs_updated_since(since).await?;
-        let mut ids: Vec<u64> = updated
-            .iter()
-            .filter(|w| w.updated_ms >= lo_ms && w.updated_ms < hi_ms)
-            .map(|w| w.id)
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let details = stream::iter(ids.chunks(WORKLOG_LIST_IDS).map(<[u64]>::to_vec))
-            .map(|chunk| async move { client.worklog_details(&chunk).await })
-            .buffer_unordered(client.concurrency())
-            .try_for_each(|details| {
-                for d in details {
-                    add_event(
-                        state,
-                        range,
-                        d.author.as_deref(),
-                        d.created,
-                        EventKind::Worklog,
-                    );
-                    if d.updated.is_some() && d.updated != d.created {
-                        add_event(
-                            state,
-                            range,
-                            d.update_author.as_deref(),
-                            d.updated,
-                            EventKind::Worklog,
-                        );
-                    }
-                    if let Some(a) = d.author.as_deref() {
-                        let mut s = state.lock().expect("activity lock");
-                        let idx = s.store.intern(a);
-                        s.worklog_authors.insert(d.id, idx);
-                    }
-                }
-                future::ready(Ok(()))
-            });
-        let deleted = async {
-            // Deletions carry no author: only worklogs seen by an earlier sync can be attributed.
-            if !incremental {
-                return Ok(());
-            }
-            for d in client.worklogs_deleted_since(since).await? {
-                let Some(at) = DateTime::from_timestamp_millis(d.deleted_ms) else {
-                    continue;
-                };
-                if !range.contains(at) {
-                    continue;
-                }
-                let mut s = state.lock().expect("activity lock");
-                if let Some(idx) = s.worklog_authors.remove(&d.id) {
-                    s.store.add_idx(idx, at.date_naive(), EventKind::Worklog);
-                }
-            }
-            Ok::<_, JiraError>(())
-        };
-        futures::try_join!(details, deleted).map(|_| ())
-    };
-    futures::try_join!(issues_part, worklogs_part).map(|_| ())
 }
 
 /// The window a sync at `now` covers.

@@ -42,11 +42,14 @@ pub struct Faults {
 pub struct RateLimitFault {
     /// Every Nth affected request answers 429.
     pub every_nth: Option<u64>,
+    /// The next N affected requests answer 429, the following ones are served (with `retry_after_secs`, e.g.
+    /// 3600 and reason `jira-quota-tenant-based` for a quota spent for an hour).
+    pub count: Option<u64>,
     /// Token bucket refill rate (requests per second) per credential.
     pub rate_per_sec: Option<f64>,
     /// Token bucket size (default: `rate_per_sec`, at least 1).
     pub burst: Option<f64>,
-    /// `Retry-After` in seconds for `every_nth` (the bucket computes its own, at least 1).
+    /// `Retry-After` in seconds for `every_nth` and `count` (the bucket computes its own, at least 1).
     pub retry_after_secs: u64,
     /// `RateLimit-Reason`, e.g. `jira-burst-based`, `jira-quota-tenant-based`, `jira-per-issue-on-write`.
     pub reason: String,
@@ -58,6 +61,7 @@ impl Default for RateLimitFault {
     fn default() -> Self {
         RateLimitFault {
             every_nth: None,
+            count: None,
             rate_per_sec: None,
             burst: None,
             retry_after_secs: 1,

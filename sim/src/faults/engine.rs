@@ -21,6 +21,7 @@ pub(super) struct Inner {
     pub(super) seen_error: u64,
     pub(super) seen_drop: u64,
     pub(super) errors_left: Option<u64>,
+    pub(super) limited_left: Option<u64>,
     pub(super) drops_left: Option<u64>,
     pub(super) seen_after: u64,
     pub(super) after_left: Option<u64>,
@@ -44,6 +45,7 @@ impl Default for FaultEngine {
                 seen_error: 0,
                 seen_drop: 0,
                 errors_left: None,
+                limited_left: None,
                 drops_left: None,
                 seen_after: 0,
                 after_left: None,
@@ -79,6 +81,7 @@ impl FaultEngine {
     pub(crate) fn set(&self, faults: Faults) {
         let mut i = self.inner.lock();
         i.errors_left = faults.server_error.as_ref().and_then(|e| e.count);
+        i.limited_left = faults.rate_limit.as_ref().and_then(|r| r.count);
         i.drops_left = faults.drop_connection.as_ref().and_then(|d| d.count);
         i.after_left = faults.after_processing.as_ref().and_then(|a| a.count);
         i.seen_after = 0;

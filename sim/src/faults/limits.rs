@@ -146,7 +146,14 @@ impl FaultEngine {
         }
         let rl = i.faults.rate_limit.clone()?;
         i.seen_rate += 1;
-        if nth(i.seen_rate, rl.every_nth) {
+        let counted = match i.limited_left {
+            Some(n) if n > 0 => {
+                i.limited_left = Some(n - 1);
+                true
+            }
+            _ => false,
+        };
+        if counted || nth(i.seen_rate, rl.every_nth) {
             return Some(Decision::Limited {
                 retry_after: rl.retry_after_secs,
                 reason: rl.reason,
@@ -174,8 +181,8 @@ impl FaultEngine {
         })
     }
 
-    /// Adds rate-limit headers to answers: the Admin API always sends them; Jira answers carry them while
-    /// a token bucket is configured.
+    /// Adds rate-limit headers to answers: the Admin API always sends them; Jira answers carry them (with
+    /// `Beta-RateLimit`, the bucket's tokens as points) while a token bucket is configured.
     pub(crate) fn after(&self, method: &str, path: &str, credential: u64, headers: &mut HeaderMap) {
         let i = self.inner.lock();
         let bucket = i
@@ -207,6 +214,11 @@ impl FaultEngine {
         put("x-ratelimit-remaining", remaining.to_string());
         if admin {
             put("x-ratelimit-reset", iso_minute(now_ms() + 60_000));
+        } else {
+            put(
+                "beta-ratelimit",
+                format!("\"tenant-app-quota\";r={remaining};t=60"),
+            );
         }
         if near {
             put("x-ratelimit-nearlimit", "true".into());

@@ -6,6 +6,41 @@ use jira_sim::{DropFault, Faults, RateLimitFault, ServerErrorFault};
 use serde_json::json;
 
 #[tokio::test]
+async fn the_next_requests_are_rate_limited_then_served() {
+    let sim = start().await;
+    sim.handle.set_faults(Faults {
+        rate_limit: Some(RateLimitFault {
+            count: Some(2),
+            retry_after_secs: 3600,
+            reason: "jira-quota-tenant-based".into(),
+            ..RateLimitFault::default()
+        }),
+        routes: vec!["/rest/api/3/myself".into()],
+        ..Faults::default()
+    });
+    let mut statuses = Vec::new();
+    let mut limited = None;
+    for _ in 0..4 {
+        let r = sim.get(&Who::Admin, "/rest/api/3/myself").await;
+        statuses.push(r.status);
+        if r.status == 429 {
+            limited = Some(r);
+        }
+    }
+    assert_eq!(statuses, [429, 429, 200, 200]);
+    let r = limited.unwrap();
+    assert_eq!(r.header("retry-after").as_deref(), Some("3600"));
+    assert_eq!(
+        r.header("beta-ratelimit").as_deref(),
+        Some("\"tenant-app-quota\";r=0;t=3600")
+    );
+    assert_eq!(
+        r.header("ratelimit-reason").as_deref(),
+        Some("jira-quota-tenant-based")
+    );
+}
+
+#[tokio::test]
 async fn every_nth_request_is_rate_limited_with_jira_headers() {
     let sim = start().await;
     sim.handle.set_faults(Faults {
@@ -73,6 +108,10 @@ async fn token_bucket_is_per_credential() {
     let first = sim.get(&Who::Admin, "/rest/api/3/myself").await;
     assert_eq!(first.status, 200);
     assert_eq!(first.header("x-ratelimit-remaining").as_deref(), Some("1"));
+    assert_eq!(
+        first.header("beta-ratelimit").as_deref(),
+        Some("\"tenant-app-quota\";r=1;t=60")
+    );
     assert_eq!(sim.get(&Who::Admin, "/rest/api/3/myself").await.status, 200);
     let third = sim.get(&Who::Admin, "/rest/api/3/myself").await;
     assert_eq!(third.status, 429);

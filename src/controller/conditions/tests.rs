@@ -75,6 +75,7 @@ fn stats() -> EngineStats {
         api_requests: 42,
         throttled: 1,
         incremental: false,
+        rate_limit_remaining: Some(90),
     }
 }
 
@@ -149,6 +150,10 @@ fn a_successful_sync_fills_the_contract() {
     );
     assert_eq!(usage.daily[1].active_users, 4);
     assert_eq!(st.last_sync_stats.as_ref().unwrap().duration_seconds, 1.234);
+    assert_eq!(
+        st.last_sync_stats.as_ref().unwrap().rate_limit_remaining,
+        Some(90)
+    );
     assert_eq!(st.last_sync_time, Some(time(at(2))));
     assert_eq!(st.first_sync_time, Some(time(at(2))));
     assert_eq!(st.next_sync_time, Some(time(at(3))));
