@@ -9,6 +9,9 @@
 //!   timeout; the OAuth token endpoint failing): the sync fails with a transient reason, the status keeps the
 //!   reference figures (nothing is lost or wiped), actions wait; once the fault ends the operator recovers by
 //!   itself (no sync request, no restart) with the reference figures, and every action ran exactly once.
+//!
+//! Apart: a 429 asking to wait longer than the operator waits by itself parks the sync, which resumes at
+//! Jira's time from its last completed step.
 
 use jira_cloud_operator::api::{ActionPhase, JiraAction};
 use jira_sim::{DropFault, Faults, GenerateOptions, RateLimitFault, ServerErrorFault, SimConfig};
@@ -16,8 +19,9 @@ use kube::ResourceExt;
 use serde_json::{Value, json};
 use std::time::Duration;
 use testkit::{
-    Harness,
-    observed::{condition, figures},
+    Harness, InProcess,
+    observed::{condition, condition_message, figures},
+    settings,
 };
 
 const BASIC: &str = "acme";
@@ -291,6 +295,88 @@ async fn jira_faults_keep_the_figures_and_run_each_action_once() {
             "{what}: failed with a transient reason, figures kept, recovered by itself, actions once"
         );
     }
+    operator.stop().await;
+    w.shutdown().await;
+}
+
+/// The issue search answers one 429 asking to wait 3 s, longer than the operator's 1 s: the sync parks
+/// (`Synced=Unknown`, reason `RateLimited`, the resume time in the message) with `Ready` and every figure kept,
+/// then resumes by itself and completes, reading the search again but not the users listing it had finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_429_parks_the_sync_which_resumes_where_it_stopped() {
+    let w = Harness::new("faults-park", SimConfig::default()).await;
+    let mut settings = settings::connections(&w.sim.url(), &[&w.namespace]);
+    settings.limits.max_throttle_wait = Duration::from_secs(1);
+    let operator = InProcess::connections(w.client.clone(), settings);
+    w.basic_connection(BASIC).await;
+    let good = w
+        .wait_connection(BASIC, "a first sync", |c| {
+            condition(c, "Ready") == Some(("True".into(), "Synced".into()))
+        })
+        .await;
+
+    w.sim.clear_received_requests();
+    w.sim.set_faults(Faults {
+        rate_limit: Some(RateLimitFault {
+            count: Some(1),
+            retry_after_secs: 3,
+            reason: "jira-quota-tenant-based".into(),
+            ..RateLimitFault::default()
+        }),
+        routes: vec!["/rest/api/3/search/jql".into()],
+        ..Faults::default()
+    });
+    w.request_sync(BASIC, "parked").await;
+    let parked = w
+        .wait_connection(BASIC, "a parked sync", |c| {
+            condition(c, "Synced") == Some(("Unknown".into(), "RateLimited".into()))
+        })
+        .await;
+    let at_park = w.sim.received_requests().len();
+    let message = condition_message(&parked, "Synced").expect("a Synced condition");
+    for part in ["jira-quota-tenant-based", "resumes at ", "users"] {
+        assert!(message.contains(part), "{message}");
+    }
+    assert_eq!(
+        condition(&parked, "Ready"),
+        Some(("True".into(), "Synced".into())),
+        "parking is no failure"
+    );
+    assert_eq!(figures(&parked), figures(&good));
+    let st = parked.status.as_ref().expect("a status");
+    assert!(st.next_sync_time.is_some(), "the resume time");
+    assert_eq!(
+        st.last_sync_stats,
+        good.status.as_ref().unwrap().last_sync_stats
+    );
+    assert!(w.has_event(BASIC, "Normal", "RateLimited").await);
+
+    let done = w.synced_after(BASIC, "parked").await;
+    assert_eq!(figures(&done), figures(&good));
+    let received = w.sim.received_requests();
+    let count = |requests: &[jira_sim::ReceivedRequest], path: &str| {
+        requests.iter().filter(|r| r.path.starts_with(path)).count()
+    };
+    let (before, after) = received.split_at(at_park);
+    assert!(count(before, "/rest/api/3/users/search") > 0);
+    assert_eq!(
+        count(after, "/rest/api/3/users/search"),
+        0,
+        "finished before the park"
+    );
+    assert_eq!(
+        count(after, "/rest/api/3/group/member"),
+        0,
+        "finished before the park"
+    );
+    assert_eq!(count(before, "/rest/api/3/search/jql"), 1, "the 429");
+    assert!(
+        count(after, "/rest/api/3/search/jql") > 0,
+        "the parked step"
+    );
+    let stats = done.status.unwrap().last_sync_stats.expect("stats");
+    assert_eq!(stats.throttled, 1, "the first piece counts");
+    assert!(stats.api_requests > after.len() as u64, "{stats:?}");
     operator.stop().await;
     w.shutdown().await;
 }

@@ -1,7 +1,8 @@
 //! The conditions of a JiraConnection as pure functions of what a reconcile observed: no I/O, unit-tested.
 //!
 //! Conditions: `CredentialsValid` (the Secrets were read and Jira accepted them), `Synced` (the last sync that
-//! was due succeeded) and `Ready`, the summary of the two. Each function changes only what the step it
+//! was due succeeded; `Unknown`, reason `RateLimited`, while a sync is parked by a long rate limit) and
+//! `Ready`, the summary of the two: a parked sync is no failure, so it leaves a `Ready=True` as it is. Each function changes only what the step it
 //! describes observed, so a failed sync keeps every figure of the last good one, and `lastTransitionTime`
 //! moves only when a condition's status flips ([`set_condition`]).
 
@@ -41,6 +42,8 @@ pub mod reason {
     pub const INVALID_INTERVAL: &str = "InvalidInterval";
     /// The JiraUser inventory could not be written.
     pub const INVENTORY_WRITE_FAILED: &str = "InventoryWriteFailed";
+    /// A sync is parked until Jira's rate limit allows requests again.
+    pub const RATE_LIMITED: &str = "RateLimited";
 }
 
 /// A whole-second timestamp (the apiserver keeps seconds; comparing statuses needs the same precision).
@@ -172,6 +175,52 @@ pub fn sync_failed(
     st.next_sync_time = None;
 }
 
+/// A sync is parked until `resume_at` by a long rate limit (Jira's `reason`), having finished the parts
+/// `finished`: `Synced=Unknown`, reason `RateLimited`, `nextSyncTime` at the resume time; every figure stays.
+pub fn sync_parked(
+    st: &mut JiraConnectionStatus,
+    reason: &str,
+    resume_at: DateTime<Utc>,
+    finished: &[&str],
+    generation: Option<i64>,
+    now: DateTime<Utc>,
+) {
+    let done = if finished.is_empty() {
+        "nothing finished yet".to_string()
+    } else {
+        format!("finished: {}", finished.join(", "))
+    };
+    let mut message = format!(
+        "Jira is rate limiting requests ({reason}); the sync is parked and resumes at {} from its last completed \
+         step ({done})",
+        resume_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    if let Some(last) = &st.last_sync_time {
+        message.push_str(&format!(
+            ". The figures are those of the last successful sync, at {}",
+            instant(last).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ));
+    }
+    set_condition(
+        &mut st.conditions,
+        condition(
+            SYNCED,
+            condition_status::UNKNOWN,
+            reason::RATE_LIMITED,
+            message,
+            generation,
+            time(now),
+        ),
+    );
+    st.next_sync_time = Some(time(resume_at));
+}
+
+/// True when the status says a sync is parked by a rate limit.
+pub fn is_parked(st: &JiraConnectionStatus) -> bool {
+    find_condition(&st.conditions, SYNCED)
+        .is_some_and(|c| c.status == condition_status::UNKNOWN && c.reason == reason::RATE_LIMITED)
+}
+
 /// A sync succeeded: figures, stats, times and `Synced=True`. The roles are the organization part's
 /// ([`super::organization::record`]).
 pub fn sync_succeeded(
@@ -248,12 +297,15 @@ pub fn suspended(st: &mut JiraConnectionStatus, generation: Option<i64>, now: Da
     st.next_sync_time = None;
 }
 
-/// Sets `Ready` from `CredentialsValid` and `Synced`, and the status' `observedGeneration`.
+/// Sets `Ready` from `CredentialsValid` and `Synced`, and the status' `observedGeneration`. A parked sync
+/// counts as the last sync's result while `Ready` was `True`.
 pub fn summarize(st: &mut JiraConnectionStatus, generation: Option<i64>, now: DateTime<Utc>) {
     let get = |t| find_condition(&st.conditions, t).cloned();
     let (creds, synced) = (get(CREDENTIALS_VALID), get(SYNCED));
+    let neutral = is_parked(st) && is_ready(st);
+    let judged = synced.clone().filter(|_| !neutral);
     let with = |s: &str| {
-        [&creds, &synced]
+        [&creds, &judged]
             .into_iter()
             .flatten()
             .find(|c| c.status == s)

@@ -1,7 +1,7 @@
 //! When a JiraConnection syncs: whether a sync is due and why, the next sync time, `spec.sync.interval` and
 //! its jitter. Pure functions of the status, unit-tested.
 
-use super::conditions::{SYNCED, instant};
+use super::conditions::{SYNCED, instant, is_parked};
 use crate::api::{JiraConnectionStatus, condition_status, find_condition};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -23,6 +23,8 @@ pub enum Due {
     Retry,
     /// The next sync time has come.
     Scheduled,
+    /// A sync parked by a rate limit may resume.
+    Resume,
 }
 
 impl Due {
@@ -34,6 +36,7 @@ impl Due {
             Due::Requested => "sync requested by annotation",
             Due::Retry => "retry after failure",
             Due::Scheduled => "scheduled",
+            Due::Resume => "resume after a rate limit",
         }
     }
 }
@@ -73,10 +76,18 @@ pub fn due(
     interval: Duration,
     now: DateTime<Utc>,
 ) -> Option<Due> {
+    let synced = find_condition(&st.conditions, SYNCED);
+    // Jira asked to wait: only a change of the spec runs a parked sync before its resume time.
+    if is_parked(st) {
+        if synced.and_then(|c| c.observed_generation) != generation {
+            return Some(Due::SpecChanged);
+        }
+        let resume = next_sync(st, interval).unwrap_or(now);
+        return (now >= resume).then_some(Due::Resume);
+    }
     let Some(last) = &st.last_sync_time else {
         return Some(Due::NeverSynced);
     };
-    let synced = find_condition(&st.conditions, SYNCED);
     if synced.is_none_or(|c| c.status != condition_status::TRUE) {
         return Some(Due::Retry);
     }

@@ -345,3 +345,73 @@ fn times_are_whole_seconds() {
         Utc.with_ymd_and_hms(2026, 11, 28, 1, 2, 3).unwrap()
     );
 }
+
+#[test]
+fn a_parked_sync_keeps_the_figures_and_ready_and_waits_for_its_resume_time() {
+    let before = synced_status();
+    let mut st = before.clone();
+    let hour = Duration::from_secs(3600);
+    sync_parked(
+        &mut st,
+        "jira-quota-tenant-based",
+        at(5),
+        &["users", "groups"],
+        Some(1),
+        at(4),
+    );
+    summarize(&mut st, Some(1), at(4));
+    assert!(is_parked(&st));
+    assert_eq!(st.users, before.users);
+    assert_eq!(st.licenses, before.licenses);
+    assert_eq!(st.usage, before.usage);
+    assert_eq!(st.last_sync_time, before.last_sync_time);
+    assert_eq!(st.last_sync_stats, before.last_sync_stats);
+    assert_eq!(st.next_sync_time, Some(time(at(5))));
+    let synced = cond(&st, SYNCED);
+    assert_eq!(
+        (synced.status.as_str(), synced.reason.as_str()),
+        (condition_status::UNKNOWN, reason::RATE_LIMITED)
+    );
+    for part in [
+        "jira-quota-tenant-based",
+        "resumes at 2026-11-28T05:00:00Z",
+        "finished: users, groups",
+        "last successful sync, at 2026-11-28T02:00:00Z",
+    ] {
+        assert!(synced.message.contains(part), "{}", synced.message);
+    }
+    assert_eq!(
+        cond(&st, READY),
+        cond(&before, READY),
+        "parking is no failure"
+    );
+    // Jira asked to wait: a request waits for the resume time, a spec change does not.
+    assert_eq!(due(&st, Some(1), Some("r2"), hour, at(4)), None);
+    assert_eq!(due(&st, Some(1), None, hour, at(5)), Some(Due::Resume));
+    assert_eq!(due(&st, Some(2), None, hour, at(4)), Some(Due::SpecChanged));
+
+    // After a failed sync, a parked one leaves Ready unknown instead of false.
+    let mut failed = before.clone();
+    sync_failed(
+        &mut failed,
+        &failure("JiraUnavailable", true),
+        None,
+        Some(1),
+        at(4),
+    );
+    summarize(&mut failed, Some(1), at(4));
+    sync_parked(&mut failed, "jira-burst-based", at(5), &[], Some(1), at(4));
+    summarize(&mut failed, Some(1), at(4));
+    let ready = cond(&failed, READY);
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        (condition_status::UNKNOWN, reason::RATE_LIMITED)
+    );
+    assert!(
+        cond(&failed, SYNCED)
+            .message
+            .contains("nothing finished yet"),
+        "{}",
+        cond(&failed, SYNCED).message
+    );
+}

@@ -7,8 +7,10 @@
 //! cluster-wide install neither lists nor watches Secrets, and re-reads a connection's Secrets every
 //! `settings.secret_recheck` instead), and the requeue at `status.nextSyncTime`. Errors retry with per-object
 //! exponential backoff and jitter. Syncs run at most `settings.concurrency` at a time over all namespaces, each
-//! keeping its incremental-sync cache in memory.
+//! keeping its incremental-sync cache in memory. A sync that Jira rate limits for longer than the client waits
+//! is parked and resumes at Jira's time from its last completed step ([`parking`]).
 
+mod parking;
 mod reconcile;
 mod record;
 mod state;
@@ -106,6 +108,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 
     let state = Arc::new(State {
         syncs: Semaphore::new(usize::from(ctx.settings.concurrency.max(1))),
         caches: Mutex::default(),
+        parked: Mutex::default(),
         statuses: Mutex::default(),
         retries: Retries::new(TRANSIENT, PERMANENT),
         organization_failed: Mutex::default(),

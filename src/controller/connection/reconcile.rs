@@ -141,6 +141,7 @@ impl Reconcile<'_> {
             .await
         {
             Ok(synced) => synced,
+            Err(SyncError::Parked(parked)) => return self.park(prev, st, *parked, interval).await,
             Err(error) => {
                 let failure = Failure::of(&error);
                 // Refused credentials also invalidate the cached client.
@@ -281,7 +282,7 @@ impl Reconcile<'_> {
             window_days,
             now: Utc::now(),
         };
-        let result = sync::run(client, &options, cache).await;
+        let result = sync::resume(client, &options, cache, self.resumable()).await;
         match result {
             Ok(sync::SyncOutcome {
                 inventory,

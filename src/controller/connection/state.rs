@@ -1,6 +1,7 @@
-//! What the JiraConnection controller keeps between reconciles: the sync caches, failure counts, the
-//! organization part's failures and the last status written, by connection.
+//! What the JiraConnection controller keeps between reconciles: the sync caches, the parked syncs, failure
+//! counts, the organization part's failures and the last status written, by connection.
 
+use super::parking::ParkedSync;
 use crate::{
     api::{JiraConnection, JiraConnectionStatus},
     controller::{Context, gauges, wiring::Retries},
@@ -28,6 +29,8 @@ pub(super) struct State {
     pub(super) syncs: Semaphore,
     /// Incremental-sync caches by connection.
     pub(super) caches: Mutex<HashMap<Key, SyncCache>>,
+    /// Syncs parked by a long rate limit, by connection.
+    pub(super) parked: Mutex<HashMap<Key, ParkedSync>>,
     /// Consecutive failures by connection, for the backoff.
     pub(super) retries: Retries,
     /// By connection whose last sync's organization part failed: the fingerprint of the client it failed with.
@@ -56,6 +59,7 @@ impl State {
         let last = self.current_status(c);
         self.statuses.lock().expect("not poisoned").remove(&key);
         self.caches.lock().expect("not poisoned").remove(&key);
+        self.parked.lock().expect("not poisoned").remove(&key);
         self.retries.clear(c);
         self.organization_failed
             .lock()
