@@ -13,9 +13,12 @@
 //! Apart: a 429 asking to wait longer than the operator waits by itself parks the sync, which resumes at
 //! Jira's time from its last completed step.
 
-use jira_cloud_operator::api::{ActionPhase, JiraAction};
+use jira_cloud_operator::api::{ActionPhase, JiraAction, JiraConnection};
 use jira_sim::{DropFault, Faults, GenerateOptions, RateLimitFault, ServerErrorFault, SimConfig};
-use kube::ResourceExt;
+use kube::{
+    ResourceExt,
+    api::{Patch, PatchParams},
+};
 use serde_json::{Value, json};
 use std::time::Duration;
 use testkit::{
@@ -299,12 +302,13 @@ async fn jira_faults_keep_the_figures_and_run_each_action_once() {
     w.shutdown().await;
 }
 
-/// The issue search answers one 429 asking to wait 3 s, longer than the operator's 1 s: the sync parks
-/// (`Synced=Unknown`, reason `RateLimited`, the resume time in the message) with `Ready` and every figure kept,
-/// then resumes by itself and completes, reading the search again but not the users listing it had finished.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_long_429_parks_the_sync_which_resumes_where_it_stopped() {
-    let w = Harness::new("faults-park", SimConfig::default()).await;
+/// A connection synced once by an operator that waits out 429s of at most 1 s itself; then the issue search
+/// answers one 429 asking to wait `retry_after_secs` and a sync is requested. Returns the first sync's
+/// connection, the parked one, and how many requests the simulator had received when the park was seen.
+async fn parked_world(
+    w: &Harness,
+    retry_after_secs: u64,
+) -> (InProcess, JiraConnection, JiraConnection, usize) {
     let mut settings = settings::connections(&w.sim.url(), &[&w.namespace]);
     settings.limits.max_throttle_wait = Duration::from_secs(1);
     let operator = InProcess::connections(w.client.clone(), settings);
@@ -314,12 +318,11 @@ async fn a_long_429_parks_the_sync_which_resumes_where_it_stopped() {
             condition(c, "Ready") == Some(("True".into(), "Synced".into()))
         })
         .await;
-
     w.sim.clear_received_requests();
     w.sim.set_faults(Faults {
         rate_limit: Some(RateLimitFault {
             count: Some(1),
-            retry_after_secs: 3,
+            retry_after_secs,
             reason: "jira-quota-tenant-based".into(),
             ..RateLimitFault::default()
         }),
@@ -333,6 +336,21 @@ async fn a_long_429_parks_the_sync_which_resumes_where_it_stopped() {
         })
         .await;
     let at_park = w.sim.received_requests().len();
+    (operator, good, parked, at_park)
+}
+
+/// Requests whose path starts with `path`.
+fn count(requests: &[jira_sim::ReceivedRequest], path: &str) -> usize {
+    requests.iter().filter(|r| r.path.starts_with(path)).count()
+}
+
+/// The issue search answers one 429 asking to wait 3 s, longer than the operator's 1 s: the sync parks
+/// (`Synced=Unknown`, reason `RateLimited`, the resume time in the message) with `Ready` and every figure kept,
+/// then resumes by itself and completes, reading the search again but not the users listing it had finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_429_parks_the_sync_which_resumes_where_it_stopped() {
+    let w = Harness::new("faults-park", SimConfig::default()).await;
+    let (operator, good, parked, at_park) = parked_world(&w, 3).await;
     let message = condition_message(&parked, "Synced").expect("a Synced condition");
     for part in ["jira-quota-tenant-based", "resumes at ", "users"] {
         assert!(message.contains(part), "{message}");
@@ -354,9 +372,6 @@ async fn a_long_429_parks_the_sync_which_resumes_where_it_stopped() {
     let done = w.synced_after(BASIC, "parked").await;
     assert_eq!(figures(&done), figures(&good));
     let received = w.sim.received_requests();
-    let count = |requests: &[jira_sim::ReceivedRequest], path: &str| {
-        requests.iter().filter(|r| r.path.starts_with(path)).count()
-    };
     let (before, after) = received.split_at(at_park);
     assert!(count(before, "/rest/api/3/users/search") > 0);
     assert_eq!(
@@ -377,6 +392,31 @@ async fn a_long_429_parks_the_sync_which_resumes_where_it_stopped() {
     let stats = done.status.unwrap().last_sync_stats.expect("stats");
     assert_eq!(stats.throttled, 1, "the first piece counts");
     assert!(stats.api_requests > after.len() as u64, "{stats:?}");
+    operator.stop().await;
+    w.shutdown().await;
+}
+
+/// A spec change while a sync is parked for an hour runs a sync at once, which drops the checkpoint (it
+/// belongs to the old spec) and reads everything again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spec_change_drops_the_parked_sync() {
+    let w = Harness::new("faults-unpark", SimConfig::default()).await;
+    let (operator, good, _, at_park) = parked_world(&w, 3600).await;
+    w.connections()
+        .patch(
+            BASIC,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"sync": {"maxShrinkPercent": 60}}})),
+        )
+        .await
+        .expect("patch the spec");
+    let done = w.synced_after(BASIC, "parked").await;
+    assert_eq!(figures(&done), figures(&good));
+    let received = w.sim.received_requests();
+    assert!(
+        count(&received[at_park..], "/rest/api/3/users/search") > 0,
+        "a fresh sync"
+    );
     operator.stop().await;
     w.shutdown().await;
 }
