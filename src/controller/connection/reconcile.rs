@@ -197,6 +197,7 @@ impl Reconcile<'_> {
             users = inventory.users.total,
             incremental = sync_stats.incremental,
             api_requests = sync_stats.api_requests,
+            rate_limit_remaining = sync_stats.rate_limit_remaining,
             seconds = sync_stats.duration.as_secs_f64(),
             jirausers_created = stats.created,
             jirausers_updated = stats.updated,
