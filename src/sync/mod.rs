@@ -40,6 +40,10 @@ use plan::Plan;
 /// Events newer than `now - SETTLE` are left to the next sync (Jira's worklog feed hides the last minute).
 pub const SETTLE: Duration = Duration::from_secs(90);
 
+/// The longest a sync stays parked: a longer wait asked by a header (an absurd `X-RateLimit-Reset`) is cut to
+/// this, so that a sync is never parked for good.
+pub const LONGEST_PARK: Duration = Duration::from_secs(86400);
+
 /// Options of one sync.
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
@@ -320,8 +324,8 @@ async fn part<T>(
     }
 }
 
-/// The rate-limited parts' errors (at least one): parked until the longest wait when it is longer than the
-/// client's own wait, else the first error.
+/// The rate-limited parts' errors (at least one): parked until the longest wait (at most [`LONGEST_PARK`]) when
+/// it is longer than the client's own wait, else the first error.
 fn park(client: &JiraClient, errors: Vec<JiraError>, checkpoint: Checkpoint) -> SyncError {
     let longest = errors
         .iter()
@@ -334,10 +338,10 @@ fn park(client: &JiraClient, errors: Vec<JiraError>, checkpoint: Checkpoint) -> 
                 JiraError::RateLimited { reason, .. } => reason,
                 other => other.reason().to_string(),
             };
+            let wait = chrono::Duration::from_std(wait.min(LONGEST_PARK)).expect("a day fits");
             SyncError::Parked(Box::new(Parked {
                 checkpoint,
-                resume_at: Utc::now()
-                    + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX),
+                resume_at: Utc::now() + wait,
                 reason,
             }))
         }
