@@ -252,6 +252,7 @@ fn defaults_are_cluster_wide_hardened_and_single_replica() {
         ),
         ("", "secrets", "get"),
         ("events.k8s.io", "events", "create patch"),
+        ("", "configmaps", "get create patch delete"),
     ]
     .into_iter()
     .flat_map(|(g, r, verbs)| {

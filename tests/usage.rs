@@ -1,6 +1,6 @@
 //! The data a license policy needs, and the `report` subcommand, on the real apiserver and the simulator.
 //!
-//! What the JiraUsers and the JiraConnection remember across syncs and operator restarts, with the simulator
+//! What the JiraUsers, the JiraConnection and its stored sync cache remember across syncs and operator restarts, with the simulator
 //! serving the hand-written scenario (`testkit/scenarios/handwritten.yaml`): the latest activity ever
 //! observed (`lastActiveDate` survives the usage window), when a user was first seen holding a license
 //! (`firstSeenTime`), the connection's first sync (`firstSyncTime`), and, with an organization, the roles of each
@@ -9,6 +9,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use jira_cloud_operator::api::{JiraConnection, JiraUser, JiraUserStatus, ProductLastActive};
+use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::{
     Api, ResourceExt,
@@ -507,4 +508,124 @@ async fn the_report_counts_holders_by_activity_as_a_table_csv_and_json() {
         "{}",
         String::from_utf8_lossy(&bad.stderr)
     );
+}
+
+fn last_stats(c: &JiraConnection) -> jira_cloud_operator::api::SyncStats {
+    c.status
+        .as_ref()
+        .and_then(|s| s.last_sync_stats.clone())
+        .expect("status.lastSyncStats after a sync")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_operator_continues_the_incremental_sync_from_the_stored_cache() {
+    let env = testkit::env("usage-stored-cache").await;
+    let (client, ns) = (env.client.clone(), env.namespace.as_str());
+    let sim = sim::start(handwritten()).await;
+    let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
+    env.put_secret(
+        "jira-basic",
+        &[
+            ("email", "admin@example.com"),
+            ("apiToken", "classic-admin-token"),
+        ],
+    )
+    .await;
+    env.create_connection("acme", basic_spec(&sim.url(), "jira-basic"))
+        .await;
+    let first = env.wait_ready("acme", None).await;
+    assert!(
+        !last_stats(&first).incremental,
+        "the first sync is a full one"
+    );
+    let counts = |users: &[JiraUser], account: &str| status_of(users, account).activity.clone();
+    let before = env.jira_users("acme", "").await;
+
+    // A daily sync: one comment and one worklog deletion (a deletion names no author: only the cache knows
+    // whose worklog it was). A sync counts the events up to 90 s before it starts, from where the previous one
+    // stopped: these are 88 s old, and the sync starts more than 2 s later.
+    let comment_and_delete = async |commenter: &str, deleted_of: &str| {
+        let at = (Utc::now() - chrono::Duration::seconds(88)).timestamp_millis();
+        sim.with_state(|s| {
+            let commenter = s.user_by_account(commenter);
+            let owner = s.user_by_account(deleted_of);
+            let issue = s.issue_ref("ENG-1").expect("ENG-1");
+            s.add_comment(issue, commenter, "a comment".into(), at);
+            let worklog = s
+                .worklogs
+                .iter()
+                .find(|w| w.author == owner && !w.deleted)
+                .expect("a worklog")
+                .id;
+            assert!(s.delete_worklog(worklog, at));
+        });
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    };
+    comment_and_delete("u-alice", "u-dave").await;
+    env.request_sync("acme", "daily").await;
+    let daily = last_stats(&env.wait_ready("acme", Some("daily")).await);
+    assert!(daily.incremental);
+    let after_daily = env.jira_users("acme", "").await;
+    assert_eq!(
+        counts(&after_daily, "u-dave").worklogs,
+        counts(&before, "u-dave").worklogs + 1
+    );
+    // The cache is stored beside the connection, owned by it.
+    let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+    let index = configmaps.get("acme-sync-cache").await.expect("the index");
+    assert_eq!(
+        index.owner_references()[0].uid,
+        first.uid().unwrap(),
+        "owned by the connection"
+    );
+
+    // The same changes while the operator is down: the restarted operator's first sync costs what the daily
+    // one did, and knows whose worklog was deleted.
+    operator.stop().await;
+    comment_and_delete("u-frank", "u-bob").await;
+    let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
+    env.request_sync("acme", "after-restart").await;
+    let restarted = env.wait_ready("acme", Some("after-restart")).await;
+    let stats = last_stats(&restarted);
+    assert!(
+        stats.incremental,
+        "the restarted operator's first sync is incremental"
+    );
+    assert!(
+        stats.api_requests <= daily.api_requests,
+        "no more requests than the daily sync: {stats:?} vs {daily:?}"
+    );
+    let after = env.jira_users("acme", "").await;
+    assert_eq!(
+        counts(&after, "u-frank").comments,
+        counts(&after_daily, "u-frank").comments + 1
+    );
+    assert_eq!(
+        counts(&after, "u-bob").worklogs,
+        counts(&after_daily, "u-bob").worklogs + 1,
+        "the deletion counts for bob"
+    );
+
+    // A tenant points the index at a ConfigMap that is not a shard: the operator refuses it and runs a full
+    // sync with the same figures, then stores its cache again.
+    operator.stop().await;
+    configmaps
+        .patch(
+            "acme-sync-cache",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"data": {"shards": "kube-root-ca.crt"}})),
+        )
+        .await
+        .expect("patch the index");
+    let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
+    env.request_sync("acme", "tampered").await;
+    let tampered = env.wait_ready("acme", Some("tampered")).await;
+    assert!(!last_stats(&tampered).incremental, "a full sync");
+    let again = env.jira_users("acme", "").await;
+    assert_eq!(counts(&again, "u-frank"), counts(&after, "u-frank"));
+    let index = configmaps.get("acme-sync-cache").await.expect("the index");
+    let shards = index.data.unwrap_or_default()["shards"].clone();
+    assert!(shards.starts_with("acme-sync-cache-"), "{shards}");
+    operator.stop().await;
+    sim.shutdown().await;
 }

@@ -456,6 +456,10 @@ pub struct SyncStats {
     /// the `RateLimit` header, else `X-RateLimit-Remaining`); absent when Jira sent none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit_remaining: Option<u64>,
+    /// True when the sync read only what changed since the previous one (its cache, kept in memory and in
+    /// the connection's `<name>-sync-cache` ConfigMaps, was usable); false for a full sync.
+    #[serde(default)]
+    pub incremental: bool,
 }
 
 impl JiraConnectionSpec {

@@ -270,6 +270,7 @@ pub fn sync_succeeded(
         api_requests: stats.api_requests,
         throttled: stats.throttled,
         rate_limit_remaining: stats.rate_limit_remaining,
+        incremental: stats.incremental,
     });
     super::activity_history::continue_history(st, inventory.usage.from);
     st.last_sync_time = Some(time(now));

@@ -140,6 +140,33 @@ impl ActivityStore {
             .map(day_from_number)
     }
 
+    /// Every account known, with its index, latest active day and day counts (what a snapshot keeps).
+    pub(super) fn entries(&self) -> impl Iterator<Item = (u32, &str, Option<i32>, &[DayCounts])> {
+        self.accounts
+            .iter()
+            .zip(&self.days)
+            .zip(&self.last_day)
+            .enumerate()
+            .map(|(i, ((a, d), l))| (i as u32, &**a, *l, d.as_slice()))
+    }
+
+    /// Adds an account read back from a snapshot, with its latest active day and day counts (sorted by day,
+    /// one entry per day); returns its index. An account already known is left as it is.
+    pub(super) fn restore(
+        &mut self,
+        account: &str,
+        last_day: Option<i32>,
+        days: Vec<DayCounts>,
+    ) -> u32 {
+        if let Some(i) = self.index(account) {
+            return i;
+        }
+        let i = self.intern(account);
+        self.days[i as usize] = days;
+        self.last_day[i as usize] = last_day;
+        i
+    }
+
     /// Accounts with activity, with their day counts.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[DayCounts])> {
         self.accounts

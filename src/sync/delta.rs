@@ -5,14 +5,15 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Activity, ActivityStore, EventKind};
+use super::{Activity, ActivityStore, EventKind, WorklogAuthor};
+use crate::jira::time::day_number;
 
 /// The events of one part, with the worklog authors it learned and the worklogs it saw deleted.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Delta {
     events: ActivityStore,
-    /// Worklog id -> author's index in `events`.
-    authors: HashMap<u64, u32>,
+    /// Worklog id -> author's index in `events` and the day the worklog was last updated.
+    authors: HashMap<u64, (u32, i32)>,
     deleted: HashSet<u64>,
 }
 
@@ -22,10 +23,10 @@ impl Delta {
         self.events.add(account, at, kind);
     }
 
-    /// The author of a worklog read by this sync.
-    pub(super) fn author(&mut self, worklog: u64, account: &str) {
+    /// The author of a worklog read by this sync, last updated on `updated`.
+    pub(super) fn author(&mut self, worklog: u64, account: &str, updated: NaiveDate) {
         let idx = self.events.intern(account);
-        self.authors.insert(worklog, idx);
+        self.authors.insert(worklog, (idx, day_number(updated)));
     }
 
     /// A deletion of a worklog written by `account` (known from an earlier sync), on `date`: counted once.
@@ -42,8 +43,10 @@ impl Delta {
         for id in self.deleted {
             into.worklog_authors.remove(&id);
         }
-        for (id, idx) in self.authors {
-            into.worklog_authors.insert(id, index[idx as usize]);
+        for (id, (idx, day)) in self.authors {
+            let account = index[idx as usize];
+            into.worklog_authors
+                .insert(id, WorklogAuthor { account, day });
         }
     }
 }
@@ -58,11 +61,14 @@ mod tests {
         let t = |h| Utc.with_ymd_and_hms(2026, 11, 2, h, 0, 0).unwrap();
         let mut base = Activity::default();
         base.store.add("old", t(1), EventKind::Comment);
-        base.worklog_authors
-            .insert(7, base.store.index("old").unwrap());
+        let old = WorklogAuthor {
+            account: base.store.index("old").unwrap(),
+            day: day_number(t(1).date_naive()),
+        };
+        base.worklog_authors.insert(7, old);
         let mut delta = Delta::default();
         delta.add("new", t(2), EventKind::Changelog);
-        delta.author(8, "new");
+        delta.author(8, "new", t(2).date_naive());
         delta.deleted(7, "old", t(3).date_naive());
         delta.deleted(7, "old", t(3).date_naive());
         delta.merge_into(&mut base);
@@ -71,7 +77,10 @@ mod tests {
         assert_eq!(base.worklog_authors.get(&7), None);
         assert_eq!(
             base.worklog_authors.get(&8).copied(),
-            base.store.index("new")
+            Some(WorklogAuthor {
+                account: base.store.index("new").unwrap(),
+                day: day_number(t(2).date_naive()),
+            })
         );
     }
 }

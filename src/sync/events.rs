@@ -132,7 +132,11 @@ pub(super) async fn worklogs(
                     );
                 }
                 if let Some(a) = d.author.as_deref() {
-                    delta_ref.lock().expect("delta lock").author(d.id, a);
+                    let updated = d.updated.or(d.created).unwrap_or(range.hi).date_naive();
+                    delta_ref
+                        .lock()
+                        .expect("delta lock")
+                        .author(d.id, a, updated);
                 }
             }
             future::ready(Ok(()))
@@ -148,8 +152,8 @@ pub(super) async fn worklogs(
             if !range.contains(at) {
                 continue;
             }
-            if let Some(&idx) = base.worklog_authors.get(&d.id) {
-                let account = base.store.account(idx);
+            if let Some(author) = base.worklog_authors.get(&d.id) {
+                let account = base.store.account(author.account);
                 delta_ref
                     .lock()
                     .expect("delta lock")

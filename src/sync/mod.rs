@@ -13,12 +13,14 @@
 //! of what it finished, from which [`resume`] reads only the rest.
 
 mod activity;
+mod cache;
 mod checkpoint;
 mod delta;
 mod directory;
 mod events;
 mod inventory;
 mod plan;
+mod snapshot;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -26,14 +28,17 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub use activity::{ActivityStore, DayCounts, EventKind};
+pub use cache::SyncCache;
 pub use checkpoint::{Checkpoint, Parked};
 pub use inventory::{
     ActivityCounts, Collected, DailyActive, Inventory, LicenseSummary, Listing, RoleCounts,
     UsageSummary, UserCounts, UserRecord, Window, compute, role,
 };
+pub use snapshot::{Snapshot, SnapshotError};
 
 use crate::error::Classify;
 use crate::jira::{JiraClient, JiraError, RequestStats};
+use cache::WorklogAuthor;
 use checkpoint::Done;
 use plan::Plan;
 
@@ -88,40 +93,6 @@ impl SyncStats {
             incremental,
             rate_limit_remaining: requests.budget.map(|b| b.remaining),
         }
-    }
-}
-
-/// State carried from one sync to the next (in memory). `Debug` prints a summary.
-#[derive(Clone)]
-pub struct SyncCache {
-    cloud_id: String,
-    window_days: u32,
-    horizon: DateTime<Utc>,
-    activity: ActivityStore,
-    worklog_authors: HashMap<u64, u32>,
-}
-
-impl std::fmt::Debug for SyncCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SyncCache")
-            .field("cloud_id", &self.cloud_id)
-            .field("window_days", &self.window_days)
-            .field("horizon", &self.horizon)
-            .field("accounts", &self.activity.iter().count())
-            .field("worklogs", &self.worklog_authors.len())
-            .finish()
-    }
-}
-
-impl SyncCache {
-    /// Events before this instant have been counted.
-    pub fn horizon(&self) -> DateTime<Utc> {
-        self.horizon
-    }
-
-    /// Per-user per-day activity known so far.
-    pub fn activity(&self) -> &ActivityStore {
-        &self.activity
     }
 }
 
@@ -206,7 +177,7 @@ impl Classify for SyncError {
 #[derive(Default)]
 struct Activity {
     store: ActivityStore,
-    worklog_authors: HashMap<u64, u32>,
+    worklog_authors: HashMap<u64, WorklogAuthor>,
 }
 
 /// Runs one sync: a full one without a usable cache, an incremental one otherwise.
@@ -242,11 +213,10 @@ pub async fn resume(
     let now = checkpoint.as_ref().map_or(opts.now, |c| c.now);
     let plan = Plan::new(&site.cloud_id, opts.window_days, now, cache.as_ref());
     let mut base = match cache.filter(|_| plan.incremental) {
-        Some(c) => {
-            let mut store = c.activity;
-            store.trim_before(plan.window.from);
+        Some(mut c) => {
+            c.trim_before(plan.window.from);
             Activity {
-                store,
+                store: c.activity,
                 worklog_authors: c.worklog_authors,
             }
         }

@@ -116,6 +116,10 @@ The RBAC rules the operator needs in each watched namespace (or cluster-wide), a
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+# A connection's incremental-sync cache: ConfigMaps named after it, read and written one by one, never listed.
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "create", "patch", "delete"]
 {{- end }}
 
 {{/* "configMap" or "secret" when a CA bundle is mounted, else empty; fails when both are set. */}}

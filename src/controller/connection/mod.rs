@@ -7,13 +7,15 @@
 //! cluster-wide install neither lists nor watches Secrets, and re-reads a connection's Secrets every
 //! `settings.secret_recheck` instead), and the requeue at `status.nextSyncTime`. Errors retry with per-object
 //! exponential backoff and jitter. Syncs run at most `settings.concurrency` at a time over all namespaces, each
-//! keeping its incremental-sync cache in memory. A sync that Jira rate limits for longer than the client waits
-//! is parked and resumes at Jira's time from its last completed step ([`parking`]).
+//! keeping its incremental-sync cache in memory and in ConfigMaps owned by the connection ([`stored_cache`]). A
+//! sync that Jira rate limits for longer than the client waits is parked and resumes at Jira's time from its
+//! last completed step ([`parking`]).
 
 mod parking;
 mod reconcile;
 mod record;
 mod state;
+mod stored_cache;
 
 use self::{
     reconcile::Reconcile,

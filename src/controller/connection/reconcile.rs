@@ -5,6 +5,7 @@ use super::{
     Error, NOTE_MAX,
     record::requeue_at,
     state::{Key, State},
+    stored_cache,
 };
 use crate::{
     api::{
@@ -24,7 +25,7 @@ use kube::{
     runtime::{controller::Action, events::EventType},
 };
 use std::time::Duration;
-use tracing::info;
+use tracing::{debug, info, warn};
 
 /// One reconcile of one connection.
 pub(super) struct Reconcile<'a> {
@@ -258,8 +259,9 @@ impl Reconcile<'_> {
         }
     }
 
-    /// Runs the sync with the connection's cache, at most `concurrency` at once, and keeps the new cache (moved,
-    /// not copied: it holds the activity of every user).
+    /// Runs the sync with the connection's cache, at most `concurrency` at once, and keeps the new cache in
+    /// memory and in the cluster. The cache is moved into the sync, not copied (it holds the activity of every
+    /// user): after a failed sync the next one reads the stored cache again.
     async fn sync(
         &self,
         client: &JiraClient,
@@ -271,43 +273,55 @@ impl Reconcile<'_> {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let cache = self
+        let kept = self
             .state
             .caches
             .lock()
             .expect("not poisoned")
             .remove(&self.key);
-        // A failed sync leaves the state of the last good one for the next incremental sync.
-        let kept = cache.clone();
+        let cache = match kept {
+            Some(cache) => Some(cache),
+            None => self.stored_cache().await,
+        };
         let options = SyncOptions {
             window_days,
             now: Utc::now(),
         };
-        let result = sync::resume(client, &options, cache, self.resumable()).await;
-        match result {
-            Ok(sync::SyncOutcome {
-                inventory,
-                cache,
-                stats,
-                organization,
-            }) => {
-                self.state
-                    .caches
-                    .lock()
-                    .expect("not poisoned")
-                    .insert(self.key.clone(), cache);
-                Ok((inventory, stats, organization))
-            }
+        let sync::SyncOutcome {
+            inventory,
+            cache,
+            stats,
+            organization,
+        } = sync::resume(client, &options, cache, self.resumable()).await?;
+        self.store_cache(&cache).await;
+        self.state
+            .caches
+            .lock()
+            .expect("not poisoned")
+            .insert(self.key.clone(), cache);
+        Ok((inventory, stats, organization))
+    }
+
+    /// The cache stored in the cluster, if there is a usable one.
+    async fn stored_cache(&self) -> Option<sync::SyncCache> {
+        match stored_cache::load(self.ctx(), self.connection).await {
+            Ok(cache) => cache,
             Err(e) => {
-                if let Some(kept) = kept {
-                    self.state
-                        .caches
-                        .lock()
-                        .expect("not poisoned")
-                        .insert(self.key.clone(), kept);
-                }
-                Err(e)
+                warn!(error = %e, "the stored sync cache cannot be used: the sync is a full one");
+                None
             }
+        }
+    }
+
+    /// Stores the cache in the cluster; a failure costs only a full sync after the next restart.
+    async fn store_cache(&self, cache: &sync::SyncCache) {
+        match stored_cache::save(self.ctx(), self.connection, cache).await {
+            Ok(stats) => debug!(
+                shards_created = stats.created,
+                shards_deleted = stats.deleted,
+                "stored the sync cache"
+            ),
+            Err(e) => warn!(error = %e, "storing the sync cache failed"),
         }
     }
 
