@@ -1,8 +1,8 @@
 //! The operator binary killed with SIGKILL at random points (seeded: `KILL_SEED`, default 20261128) of syncs and
 //! actions, 24 times. Each round asks for a sync of the connection, creates two JiraActions (an issue to create,
-//! and in turn an issue to delete, a user to add to a group, one to remove), waits a random 30 ms-3 s (every
-//! other round: until an action's attempt was recorded, then 0-150 ms) and kills the process, then starts it
-//! again. Jira answers with a little latency so kills land inside syncs and inside
+//! and in turn an issue without activity to delete, a user to add to a group, one to remove), waits a random
+//! 30 ms-3 s (every other round: until an action's attempt was recorded, then 0-150 ms) and kills the process,
+//! then starts it again. Jira answers with a little latency so kills land inside syncs and inside
 //! action attempts. After every restart nothing written before is lost (finished actions keep their result,
 //! the connection keeps its figures); at the end every action succeeded and its effect happened exactly once in
 //! the simulator (one issue per createIssue marker, one successful DELETE or group change per action), and the
@@ -46,15 +46,28 @@ fn targets(w: &Harness) -> Targets {
                 add.push(u.account_id.clone());
             }
         }
-        let delete = st
-            .issues
-            .iter()
-            .flatten()
-            .filter(|i| {
-                st.issue_ref(&i.key)
-                    .is_some_and(|ix| st.subtasks(ix).is_empty())
+        // Issues without activity: a deleted issue takes its comments, changelog and worklogs with it, which
+        // the connection's history keeps and a fresh connection cannot see.
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let delete = (0..=KILLS)
+            .map(|i| {
+                let ix = st.create_issue(
+                    0,
+                    0,
+                    format!("To delete {i}"),
+                    None,
+                    None,
+                    Vec::new(),
+                    None,
+                    Vec::new(),
+                    now_ms,
+                );
+                st.issues[ix as usize]
+                    .as_ref()
+                    .expect("created")
+                    .key
+                    .clone()
             })
-            .map(|i| i.key.clone())
             .collect();
         Targets {
             add,
