@@ -54,6 +54,16 @@ impl ActivityStore {
         i
     }
 
+    /// Number of accounts known.
+    pub fn len(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// True when no account is known.
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+    }
+
     /// Index of a known account.
     pub fn index(&self, account: &str) -> Option<u32> {
         self.ids.get(account).copied()

@@ -52,26 +52,64 @@ pub enum SnapshotError {
     Inconsistent(String),
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Shard {
     accounts: Vec<Account>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// An account as read back.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Account {
     /// The account id.
     a: String,
     /// Latest active day (day number).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     l: Option<i32>,
     /// Day counts: day number, comments, changelog entries, worklogs.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     d: Vec<(i32, u32, u32, u32)>,
     /// Worklogs written: id, day number of the last update.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     w: Vec<(u64, i32)>,
+}
+
+/// An account as written, borrowed from the cache (a snapshot copies no day counts).
+#[derive(Serialize)]
+struct AccountOut<'a> {
+    a: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    l: Option<i32>,
+    #[serde(skip_serializing_if = "Days::is_empty")]
+    d: Days<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    w: Vec<(u64, i32)>,
+}
+
+/// Day counts written as `[day, comments, changelog, worklogs]`.
+struct Days<'a>(&'a [DayCounts]);
+
+impl Days<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Days<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.0
+                .iter()
+                .map(|c| (c.day, c.comments, c.changelog, c.worklogs)),
+        )
+    }
+}
+
+/// An account to write, with the hash that picks its shard.
+struct Written<'a> {
+    hash: u64,
+    account: AccountOut<'a>,
 }
 
 impl SyncCache {
@@ -81,33 +119,29 @@ impl SyncCache {
     }
 
     fn snapshot_within(&self, planned_json: usize, max_shard: usize) -> Snapshot {
-        let mut worklogs: Vec<Vec<(u64, i32)>> = vec![Vec::new(); self.activity.entries().count()];
+        let mut worklogs: Vec<Vec<(u64, i32)>> = vec![Vec::new(); self.activity.len()];
         for (id, author) in &self.worklog_authors {
             worklogs[author.account as usize].push((*id, author.day));
         }
         let mut estimate = 0;
-        let accounts: Vec<(u64, Account)> = self
-            .activity
-            .entries()
-            .filter_map(|(i, account, last, days)| {
-                let mut w = std::mem::take(&mut worklogs[i as usize]);
-                if last.is_none() && days.is_empty() && w.is_empty() {
-                    return None;
-                }
-                w.sort_unstable();
-                estimate += account.len() + 24 + days.len() * 24 + w.len() * 20;
-                let entry = Account {
-                    a: account.to_owned(),
+        let mut accounts: Vec<Written> = Vec::new();
+        for (i, account, last, days) in self.activity.entries() {
+            let w = &mut worklogs[i as usize];
+            if last.is_none() && days.is_empty() && w.is_empty() {
+                continue;
+            }
+            w.sort_unstable();
+            estimate += account.len() + 24 + days.len() * 24 + w.len() * 20;
+            accounts.push(Written {
+                hash: hash(account),
+                account: AccountOut {
+                    a: account,
                     l: last,
-                    d: days
-                        .iter()
-                        .map(|c| (c.day, c.comments, c.changelog, c.worklogs))
-                        .collect(),
-                    w,
-                };
-                Some((hash(account), entry))
-            })
-            .collect();
+                    d: Days(days),
+                    w: std::mem::take(w),
+                },
+            });
+        }
         let mut count = estimate.div_ceil(planned_json).max(1).next_power_of_two();
         loop {
             let shards: Vec<Vec<u8>> = (0..count).map(|i| shard(&accounts, count, i)).collect();
@@ -199,19 +233,19 @@ fn hash(account: &str) -> u64 {
 }
 
 /// Shard `index` of `count`: the accounts whose hash falls in it, sorted by id, as compressed JSON.
-fn shard(accounts: &[(u64, Account)], count: usize, index: usize) -> Vec<u8> {
-    let mut mine: Vec<&Account> = accounts
+fn shard(accounts: &[Written], count: usize, index: usize) -> Vec<u8> {
+    let mut mine: Vec<&AccountOut> = accounts
         .iter()
-        .filter(|(h, _)| (*h % count as u64) as usize == index)
-        .map(|(_, a)| a)
+        .filter(|w| (w.hash % count as u64) as usize == index)
+        .map(|w| &w.account)
         .collect();
-    mine.sort_unstable_by(|a, b| a.a.cmp(&b.a));
+    mine.sort_unstable_by(|a, b| a.a.cmp(b.a));
     #[derive(Serialize)]
-    struct ShardRef<'a> {
-        accounts: Vec<&'a Account>,
+    struct ShardOut<'a> {
+        accounts: Vec<&'a AccountOut<'a>>,
     }
     let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-    serde_json::to_writer(&mut encoder, &ShardRef { accounts: mine }).expect("JSON of plain data");
+    serde_json::to_writer(&mut encoder, &ShardOut { accounts: mine }).expect("JSON of plain data");
     encoder.flush().expect("writing to memory");
     encoder.finish().expect("writing to memory")
 }

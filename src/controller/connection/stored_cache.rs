@@ -228,9 +228,7 @@ pub async fn save(
             ("windowDays".to_owned(), snapshot.window_days.to_string()),
             (
                 "horizon".to_owned(),
-                snapshot
-                    .horizon
-                    .to_rfc3339_opts(SecondsFormat::Nanos, true),
+                snapshot.horizon.to_rfc3339_opts(SecondsFormat::Nanos, true),
             ),
             ("shards".to_owned(), names.join("\n")),
         ])),
