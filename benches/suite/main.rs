@@ -12,8 +12,13 @@
 //! - operator: the release operator binary on the test control plane with the `jira-sim` binary as another
 //!   process: time to Ready, its peak RSS, apiserver writes during the first sync and an unchanged re-sync.
 //! - actions: bursts of createIssue JiraActions, the action controller in-process.
+//!
+//! With `BENCH_BASELINE=<git ref>`, `hack/bench.sh` builds that ref too: its operator binary runs beside this
+//! one in the operator section, its own suite runs the other sections first, and the table ends with the
+//! targets' figures side by side ([`compare`]).
 
 mod actions;
+mod compare;
 mod operator;
 mod syncs;
 
@@ -67,6 +72,11 @@ fn main() {
             save(&config, &report);
         }
     });
+    let baseline = config.baseline_json.as_ref().map(|path| {
+        let text = std::fs::read_to_string(path).expect("the previous build's JSON");
+        serde_json::from_str::<Value>(&text).expect("the previous build's JSON parses")
+    });
+    table.extend(compare::compare(&report, baseline.as_ref()));
     println!("{}", table.join("\n"));
     println!("\nJSON: {}", config.json_path.display());
 }

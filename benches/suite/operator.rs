@@ -2,6 +2,7 @@
 //! the apiserver writes of a first sync and an unchanged re-sync.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::progress;
@@ -10,6 +11,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, ResourceExt};
 use serde_json::{Value, json};
+use testkit::Launch;
 use testkit::bench::procs::{SimProcess, apiserver_writes, difference, vmhwm_kb};
 use testkit::bench::{Config, Inventory, mb, secs};
 
@@ -37,7 +39,26 @@ pub(crate) async fn operator_section(config: &Config, table: &mut Vec<String>) -
             "operator process, {users} users, {}",
             mode.as_str()
         ));
-        let row = operator_run(users, mode).await;
+        let mut row = operator_run(users, mode, None).await;
+        if let Some(binary) = &config.baseline_operator {
+            progress(format!(
+                "operator process, {users} users, {}, the previous build",
+                mode.as_str()
+            ));
+            let before = operator_run(users, mode, Some(binary)).await;
+            push_row(table, "before", &before);
+            row["before"] = before;
+        }
+        push_row(table, "after", &row);
+        rows.push(row);
+    }
+    Value::Array(rows)
+}
+
+/// The table's lines of one run.
+fn push_row(table: &mut Vec<String>, build: &str, row: &Value) {
+    {
+        let (users, mode) = (&row["users"], row["inventory"].as_str().unwrap_or(""));
         let first = &row["first_sync"];
         let resync = &row["resync"];
         let other = |w: &Value| {
@@ -55,7 +76,7 @@ pub(crate) async fn operator_section(config: &Config, table: &mut Vec<String>) -
         table.push(format!(
             "{:>7} {:>8} {:>8.2} {:>8} {:>6.1} MB {:>9} | {:>8.2} {:>9} {:>6.1} MB {:>10} {}",
             users,
-            mode.as_str(),
+            mode,
             first["ready_seconds"].as_f64().unwrap_or(f64::NAN),
             first["requests"].as_u64().unwrap_or(0),
             row["first_sync_peak_rss_mb"].as_f64().unwrap_or(f64::NAN),
@@ -66,21 +87,29 @@ pub(crate) async fn operator_section(config: &Config, table: &mut Vec<String>) -
             resync["jirauser_writes"].as_u64().unwrap_or(0),
             other(resync),
         ));
-        table.push(format!("{:>7} first sync writes: {}", "", other(first)));
-        rows.push(row);
+        table.push(format!(
+            "{:>7} {build}: first sync writes: {}; first sync after a restart: {} requests, {}",
+            "",
+            other(first),
+            row["restart"]["requests"],
+            match row["restart"]["incremental"].as_bool() {
+                Some(true) => "incremental",
+                Some(false) => "full",
+                None => "not reported",
+            }
+        ));
     }
-    Value::Array(rows)
 }
 
 /// Splits apiserver writes into the operator's (JiraUsers, JiraConnections without the bench's own create or
-/// annotation, Events) and the control plane's own (leases, endpoints of kube-controller-manager).
+/// annotation, Events, ConfigMaps: the stored sync cache; the namespace's CA ConfigMap may count once) and the control plane's own (leases, endpoints of kube-controller-manager).
 fn operator_writes(
     mut writes: BTreeMap<String, u64>,
 ) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
     writes.remove("jiraconnections");
     let background = writes
         .iter()
-        .filter(|(k, _)| !(k.starts_with("jira") || *k == "events"))
+        .filter(|(k, _)| !(k.starts_with("jira") || *k == "events" || *k == "configmaps"))
         .map(|(k, v)| (k.clone(), *v))
         .collect::<BTreeMap<_, _>>();
     writes.retain(|k, _| !background.contains_key(k));
@@ -135,16 +164,22 @@ async fn wait_synced(api: &Api<JiraConnection>, request: Option<&str>) -> JiraCo
     }
 }
 
-async fn operator_run(users: usize, mode: Inventory) -> Value {
+async fn operator_run(users: usize, mode: Inventory, binary: Option<&Path>) -> Value {
     let sim = SimProcess::start(users);
     let env = testkit::env("bench-operator").await;
     let (client, ns) = (env.client.clone(), env.namespace.clone());
-    let mut operator = testkit::OperatorProcess::spawn(
-        "bench-operator",
-        testkit::plane::shared().kubeconfig_path(),
-        &sim.url,
-        &["--watch-namespaces", &ns],
-    );
+    let spawn = || {
+        testkit::OperatorProcess::launch(
+            &sim.url,
+            Launch {
+                name: "bench-operator",
+                watch: &[ns.as_str()],
+                binary,
+                ..Launch::default()
+            },
+        )
+    };
+    let mut operator = spawn();
     operator.wait_ready().await;
     let idle_kb = vmhwm_kb(operator.pid());
 
@@ -217,6 +252,27 @@ async fn operator_run(users: usize, mode: Inventory) -> Value {
     let resync_kb = vmhwm_kb(operator.pid());
     operator.signal("TERM");
     operator.wait_exit().await;
+
+    // A restarted operator (a new process, as after an upgrade or a leader change) syncs again.
+    let mut operator = spawn();
+    operator.wait_ready().await;
+    let started = Instant::now();
+    connections
+        .patch(
+            "bench",
+            &PatchParams::default(),
+            &Patch::Merge(
+                json!({"metadata": {"annotations": {ANNOTATION_SYNC_REQUESTED: "bench-restart"}}}),
+            ),
+        )
+        .await
+        .expect("request a sync");
+    let c = wait_synced(&connections, Some("bench-restart")).await;
+    let restart_ready = started.elapsed();
+    let restart_kb = vmhwm_kb(operator.pid());
+    let restart_stats = c.status.as_ref().and_then(|s| s.last_sync_stats.clone());
+    operator.signal("TERM");
+    operator.wait_exit().await;
     drop(sim);
     // Free the control plane for the next run: the namespace controller deletes the JiraUsers in the
     // background (a delete of tens of thousands of objects in one request outlives the apiserver's timeout).
@@ -227,11 +283,12 @@ async fn operator_run(users: usize, mode: Inventory) -> Value {
 
     let stats_json = |s: &Option<jira_cloud_operator::api::SyncStats>| {
         s.as_ref().map_or(Value::Null, |s| {
-            json!({"requests": s.api_requests, "throttled": s.throttled, "sync_seconds": s.duration_seconds})
+            json!({"requests": s.api_requests, "throttled": s.throttled, "sync_seconds": s.duration_seconds, "incremental": s.incremental})
         })
     };
     let first_sync = stats_json(&first_stats);
     let resync = stats_json(&resync_stats);
+    let restart = stats_json(&restart_stats);
     json!({
         "users": users,
         "inventory": mode.as_str(),
@@ -258,6 +315,13 @@ async fn operator_run(users: usize, mode: Inventory) -> Value {
             "jirausers_changed": changed,
             "writes": resync_writes,
             "control_plane_writes": resync_background,
+        },
+        "restart": {
+            "ready_seconds": secs(restart_ready),
+            "requests": restart["requests"],
+            "sync_seconds": restart["sync_seconds"],
+            "incremental": restart["incremental"],
+            "peak_rss_mb": mb(restart_kb),
         },
     })
 }

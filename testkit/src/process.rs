@@ -64,6 +64,8 @@ pub struct Launch<'a> {
     pub env: &'a [(&'a str, &'a str)],
     /// A log file its output is appended to (kept across restarts); a fresh temporary file when `None`.
     pub log: Option<&'a Path>,
+    /// The operator binary; this build's ([`operator_binary`]) when `None`.
+    pub binary: Option<&'a Path>,
 }
 
 enum Log {
@@ -152,7 +154,10 @@ impl OperatorProcess {
         let metrics_addr = format!("--metrics-addr=127.0.0.1:{metrics_port}");
         let health_addr = format!("--health-addr=127.0.0.1:{health_port}");
         args.extend([metrics_addr.as_str(), health_addr.as_str()]);
-        let child = Command::new(operator_binary())
+        let binary = launch
+            .binary
+            .map_or_else(operator_binary, Path::to_path_buf);
+        let child = Command::new(binary)
             .env_clear()
             .env("KUBECONFIG", kubeconfig)
             .env("POD_NAME", launch.name)

@@ -51,6 +51,12 @@ pub struct Config {
     pub json_path: PathBuf,
     /// `BENCH_QUICK=1`: the smallest sizes (a smoke run).
     pub quick: bool,
+    /// The previous build's operator binary, run beside this build's in the operator section:
+    /// `BENCH_BASELINE_OPERATOR` (set by `hack/bench.sh` from `BENCH_BASELINE`).
+    pub baseline_operator: Option<PathBuf>,
+    /// The previous build's figures of the in-process sections (its own suite's JSON), printed beside this
+    /// build's: `BENCH_BASELINE_JSON` (set by `hack/bench.sh` from `BENCH_BASELINE`).
+    pub baseline_json: Option<PathBuf>,
 }
 
 fn list<T>(name: &str, default: &str, parse: impl Fn(&str) -> Option<T>) -> Vec<T> {
@@ -111,6 +117,8 @@ impl Config {
                 PathBuf::from,
             ),
             quick,
+            baseline_operator: std::env::var_os("BENCH_BASELINE_OPERATOR").map(PathBuf::from),
+            baseline_json: std::env::var_os("BENCH_BASELINE_JSON").map(PathBuf::from),
         }
     }
 
