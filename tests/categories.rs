@@ -36,14 +36,7 @@ async fn kubectl_get_jira_lists_connections_and_actions_not_users() {
     .await
     .unwrap();
     let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    env.put_secret(
-        "jira-basic",
-        &[
-            ("email", "admin@example.com"),
-            ("apiToken", "classic-admin-token"),
-        ],
-    )
-    .await;
+    env.put_admin_secret().await;
     env.create_connection("acme", basic_spec(&sim.url(), "jira-basic"))
         .await;
     let synced = env

@@ -75,14 +75,7 @@ async fn five_thousand_users() {
     let reference = full_sync(classic_admin(&sim)).await.inventory;
 
     let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    env.put_secret(
-        "jira-basic",
-        &[
-            ("email", "admin@example.com"),
-            ("apiToken", "classic-admin-token"),
-        ],
-    )
-    .await;
+    env.put_admin_secret().await;
     // This test is alone in its binary, so the control plane's JiraUser writes are the operator's.
     let jira_user_writes = || async {
         let writes = apiserver_writes(&client).await;

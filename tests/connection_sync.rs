@@ -156,14 +156,7 @@ async fn basic_auth_with_organization_end_to_end() {
     .await
     .unwrap();
     let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    env.put_secret(
-        "jira-basic",
-        &[
-            ("email", "admin@example.com"),
-            ("apiToken", "classic-admin-token"),
-        ],
-    )
-    .await;
+    env.put_admin_secret().await;
     env.put_secret("atlassian-admin", &[("apiKey", "sim-admin-key")])
         .await;
     let spec = with_organization(
@@ -443,14 +436,7 @@ async fn suspend_keeps_the_figures_and_resume_syncs() {
     .await
     .unwrap();
     let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    env.put_secret(
-        "jira-basic",
-        &[
-            ("email", "admin@example.com"),
-            ("apiToken", "classic-admin-token"),
-        ],
-    )
-    .await;
+    env.put_admin_secret().await;
     env.create_connection("acme", basic_spec(&sim.url(), "jira-basic"))
         .await;
     let synced = env.wait_ready("acme", None).await.status.unwrap();

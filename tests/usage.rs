@@ -72,14 +72,7 @@ async fn last_activity_first_seen_and_first_sync_survive_the_window_re_syncs_and
         s.remove_member(core, bob);
     });
     let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    env.put_secret(
-        "jira-basic",
-        &[
-            ("email", "admin@example.com"),
-            ("apiToken", "classic-admin-token"),
-        ],
-    )
-    .await;
+    env.put_admin_secret().await;
     let mut spec = basic_spec(&sim.url(), "jira-basic");
     spec.sync.usage_window_days = 60;
     env.create_connection("acme", spec).await;
@@ -256,14 +249,7 @@ async fn roles_and_product_last_active_with_an_organization() {
     });
     let _operator =
         InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    env.put_secret(
-        "jira-basic",
-        &[
-            ("email", "admin@example.com"),
-            ("apiToken", "classic-admin-token"),
-        ],
-    )
-    .await;
+    env.put_admin_secret().await;
     env.put_secret("atlassian-admin", &[("apiKey", "sim-admin-key")])
         .await;
     let spec = with_organization(
@@ -370,14 +356,7 @@ async fn the_report_counts_holders_by_activity_as_a_table_csv_and_json() {
     let sim = sim::start(handwritten()).await;
     let _operator =
         InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    env.put_secret(
-        "jira-basic",
-        &[
-            ("email", "admin@example.com"),
-            ("apiToken", "classic-admin-token"),
-        ],
-    )
-    .await;
+    env.put_admin_secret().await;
     let mut spec = basic_spec(&sim.url(), "jira-basic");
     spec.sync.usage_window_days = 60;
     env.create_connection("acme", spec).await;
@@ -523,14 +502,7 @@ async fn a_restarted_operator_continues_the_incremental_sync_from_the_stored_cac
     let (client, ns) = (env.client.clone(), env.namespace.as_str());
     let sim = sim::start(handwritten()).await;
     let operator = InProcess::connections(client.clone(), settings::connections(&sim.url(), &[ns]));
-    env.put_secret(
-        "jira-basic",
-        &[
-            ("email", "admin@example.com"),
-            ("apiToken", "classic-admin-token"),
-        ],
-    )
-    .await;
+    env.put_admin_secret().await;
     env.create_connection("acme", basic_spec(&sim.url(), "jira-basic"))
         .await;
     let first = env.wait_ready("acme", None).await;

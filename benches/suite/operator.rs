@@ -143,6 +143,14 @@ async fn resource_versions(api: &Api<JiraUser>) -> HashMap<String, String> {
         .collect()
 }
 
+/// Asks for a sync of the bench's connection, handled when `lastSyncRequest` = `value`.
+async fn request_sync(api: &Api<JiraConnection>, value: &str) {
+    let annotation = json!({"metadata": {"annotations": {ANNOTATION_SYNC_REQUESTED: value}}});
+    api.patch("bench", &PatchParams::default(), &Patch::Merge(annotation))
+        .await
+        .expect("request a sync");
+}
+
 /// Waits (up to 30 minutes) until the connection is Ready with `lastSyncRequest` = `request`.
 async fn wait_synced(api: &Api<JiraConnection>, request: Option<&str>) -> JiraConnection {
     let deadline = Instant::now() + Duration::from_secs(1800);
@@ -228,16 +236,7 @@ async fn operator_run(users: usize, mode: Inventory, binary: Option<&Path>) -> V
     let versions = resource_versions(&jirausers).await;
     let before = apiserver_writes(&client).await;
     let started = Instant::now();
-    connections
-        .patch(
-            "bench",
-            &PatchParams::default(),
-            &Patch::Merge(
-                json!({"metadata": {"annotations": {ANNOTATION_SYNC_REQUESTED: "bench-resync"}}}),
-            ),
-        )
-        .await
-        .expect("request a sync");
+    request_sync(&connections, "bench-resync").await;
     let c = wait_synced(&connections, Some("bench-resync")).await;
     let resync_ready = started.elapsed();
     let (resync_writes, resync_background) =
@@ -257,16 +256,7 @@ async fn operator_run(users: usize, mode: Inventory, binary: Option<&Path>) -> V
     let mut operator = spawn();
     operator.wait_ready().await;
     let started = Instant::now();
-    connections
-        .patch(
-            "bench",
-            &PatchParams::default(),
-            &Patch::Merge(
-                json!({"metadata": {"annotations": {ANNOTATION_SYNC_REQUESTED: "bench-restart"}}}),
-            ),
-        )
-        .await
-        .expect("request a sync");
+    request_sync(&connections, "bench-restart").await;
     let c = wait_synced(&connections, Some("bench-restart")).await;
     let restart_ready = started.elapsed();
     let restart_kb = vmhwm_kb(operator.pid());

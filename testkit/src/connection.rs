@@ -108,6 +108,18 @@ impl TestEnv {
         }
     }
 
+    /// Puts the classic admin's credentials in the Secret `jira-basic`: what [`basic_spec`] refers to.
+    pub async fn put_admin_secret(&self) {
+        self.put_secret(
+            "jira-basic",
+            &[
+                ("email", "admin@example.com"),
+                ("apiToken", "classic-admin-token"),
+            ],
+        )
+        .await;
+    }
+
     /// Creates a connection.
     pub async fn create_connection(&self, name: &str, spec: JiraConnectionSpec) -> JiraConnection {
         let api: Api<JiraConnection> = Api::namespaced(self.client.clone(), &self.namespace);
