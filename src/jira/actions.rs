@@ -247,14 +247,23 @@ impl JiraClient {
             })
     }
 
-    /// Creates an issue (project and type resolved by key/id/name; description converted to ADF).
-    /// Not retried after Jira may have processed it: the caller recovers through its label.
+    /// Creates an issue (project and type resolved by key/id/name, the ids shared for a few seconds by the
+    /// creates that name the same; description converted to ADF). Not retried after Jira may have processed
+    /// it: the caller recovers through its label.
     pub async fn create_issue(&self, req: &CreateIssue) -> Result<IssueRef, JiraError> {
-        let project = self.find_project(&req.project).await?;
-        let issue_type = self.find_issue_type(&project, &req.issue_type).await?;
+        let wanted = (req.project.clone(), req.issue_type.clone());
+        let (project_id, issue_type_id) = self
+            .inner
+            .create_targets
+            .get_or_ask(wanted, || async {
+                let project = self.find_project(&req.project).await?;
+                let issue_type = self.find_issue_type(&project, &req.issue_type).await?;
+                Ok::<_, JiraError>((project.id, issue_type.id))
+            })
+            .await?;
         let mut fields = json!({
-            "project": {"id": project.id},
-            "issuetype": {"id": issue_type.id},
+            "project": {"id": project_id},
+            "issuetype": {"id": issue_type_id},
             "summary": req.summary,
         });
         if let Some(d) = &req.description {

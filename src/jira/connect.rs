@@ -91,6 +91,8 @@ impl JiraClient {
                 account_id: String::new(),
                 display_name: String::new(),
             },
+            project_permissions: super::recent::Recent::new(super::recent::SHARED_FOR),
+            create_targets: super::recent::Recent::new(super::recent::SHARED_FOR),
         };
         let me = fetch_myself(&inner).await?;
         inner.site.account_id = me.account_id;

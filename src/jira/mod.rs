@@ -20,12 +20,14 @@ mod issue_probe;
 mod membership;
 mod paging;
 mod permissions;
+mod recent;
 mod stats;
 mod throttle;
 pub mod time;
 pub mod trust;
 mod users;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -86,6 +88,11 @@ struct Inner {
     admin: Option<(String, HeaderValue)>,
     api_url: Url,
     site: SiteInfo,
+    /// The account's permissions in a project, by project and permission keys, shared by a burst of actions.
+    project_permissions: recent::Recent<(String, String), BTreeMap<String, bool>>,
+    /// The project and issue type ids of an issue to create, by the project and type as given, shared by a
+    /// burst of actions.
+    create_targets: recent::Recent<(String, String), (String, String)>,
 }
 
 /// The client of one Jira Cloud site. Cheap to clone; share one per connection.

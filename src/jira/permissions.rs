@@ -102,6 +102,21 @@ impl JiraClient {
             .collect())
     }
 
+    /// [`Self::my_permissions`] in a project, the answer shared for a few seconds by the callers that ask the
+    /// same: a burst of actions on one project checks it once.
+    pub async fn recent_project_permissions(
+        &self,
+        project: &str,
+        keys: &[&str],
+    ) -> Result<BTreeMap<String, bool>, JiraError> {
+        self.inner
+            .project_permissions
+            .get_or_ask((project.to_owned(), keys.join(",")), || {
+                self.my_permissions(PermissionContext::Project(project), keys)
+            })
+            .await
+    }
+
     /// Reads what the account holds; every part that fails stays unknown.
     pub async fn read_grants(&self) -> Grants {
         let permissions = self

@@ -1,5 +1,6 @@
 //! Before an action acts: is its capability available in its own context? Project permissions are read for the
-//! action's project (`createIssue`) or issue (`deleteIssue`); group changes and user deletions rest on what the
+//! action's project (`createIssue`, the answer shared for a few seconds by the creates in that project) or issue
+//! (`deleteIssue`); group changes and user deletions rest on what the
 //! connection's account was found to hold at the connection's last check. Only an unavailable capability stops the action
 //! (`NotPermitted`, with the fix); an unknown one (Jira did not say, the project or issue is not found) tries.
 
@@ -18,9 +19,8 @@ pub async fn refusal(
     let mut grants = grants.unwrap_or_default();
     let place = match operation {
         Operation::CreateIssue(create) => {
-            let context = PermissionContext::Project(&create.project);
             grants.permissions = client
-                .my_permissions(context, &["BROWSE_PROJECTS", "CREATE_ISSUES"])
+                .recent_project_permissions(&create.project, &["BROWSE_PROJECTS", "CREATE_ISSUES"])
                 .await
                 .ok();
             format!(" in project {}", create.project)
