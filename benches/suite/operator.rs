@@ -266,9 +266,15 @@ async fn operator_run(users: usize, mode: Inventory, binary: Option<&Path>) -> V
     drop(sim);
     // Free the control plane for the next run: the namespace controller deletes the JiraUsers in the
     // background (a delete of tens of thousands of objects in one request outlives the apiserver's timeout).
+    // The next run starts once it is gone (up to 20 minutes), so that the apiserver's write counters of the
+    // next run are not those deletions.
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
     if let Err(e) = namespaces.delete(&ns, &Default::default()).await {
         progress(format!("deleting namespace {ns}: {e}"));
+    }
+    let deadline = Instant::now() + Duration::from_secs(1200);
+    while Instant::now() < deadline && matches!(namespaces.get_opt(&ns).await, Ok(Some(_))) {
+        tokio::time::sleep(Duration::from_secs(2)).await;
     }
 
     let stats_json = |s: &Option<jira_cloud_operator::api::SyncStats>| {

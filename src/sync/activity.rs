@@ -90,8 +90,13 @@ impl ActivityStore {
         }
     }
 
-    /// Adds every count of `other` to this store; returns the index here of each account of `other`.
-    pub(super) fn absorb(&mut self, other: &ActivityStore) -> Vec<u32> {
+    /// Adds every count of `other` to this store; returns the index here of each account of `other`. An empty
+    /// store takes `other` as it is (a full sync's events are not copied).
+    pub(super) fn absorb(&mut self, other: ActivityStore) -> Vec<u32> {
+        if self.is_empty() {
+            *self = other;
+            return (0..self.len() as u32).collect();
+        }
         other
             .iter()
             .map(|(account, days)| {
@@ -225,7 +230,11 @@ mod tests {
         part.add("b", t(3, 1), EventKind::Worklog);
         part.add("a", t(2, 11), EventKind::Comment);
         part.add("a", t(4, 11), EventKind::Changelog);
-        let map = base.absorb(&part);
+        let mut empty = ActivityStore::default();
+        assert_eq!(empty.absorb(part.clone()), vec![0, 1], "taken as it is");
+        assert_eq!(empty.days_of("a"), part.days_of("a"));
+        assert_eq!(empty.last_active("a"), part.last_active("a"));
+        let map = base.absorb(part);
         assert_eq!(
             map,
             vec![base.index("b").unwrap(), base.index("a").unwrap()]

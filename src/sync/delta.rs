@@ -39,7 +39,7 @@ impl Delta {
 
     /// Adds the events to `into`, forgets the deleted worklogs' authors and learns the new ones.
     pub(super) fn merge_into(self, into: &mut Activity) {
-        let index = into.store.absorb(&self.events);
+        let index = into.store.absorb(self.events);
         for id in self.deleted {
             into.worklog_authors.remove(&id);
         }
