@@ -255,7 +255,7 @@ async fn an_approved_plan_removes_exactly_its_users_from_the_products_groups() {
     assert_eq!(reason(&p, "Execution"), "False/WaitingForApproval");
 
     // Jay is active again before the approval lands: the plan moves on, the approved one stays approvable.
-    w.comment_now("jay@example.com");
+    w.comment_now("jay@example.com").await;
     w.restart().await;
     w.resync().await;
     let now = strings(&["ben@example.com", "cara@example.com", "dan@example.com"]);

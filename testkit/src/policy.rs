@@ -246,17 +246,20 @@ impl World {
         })
     }
 
-    /// Writes a comment by `email` two minutes ago (older than what a sync leaves to the next one), on the
-    /// first issue.
-    pub fn comment_now(&self, email: &str) {
+    /// Writes a comment by `email` 88 s ago (older than what a sync leaves to the next one), on the first
+    /// issue, and waits until the next sync counts it.
+    pub async fn comment_now(&self, email: &str) {
         self.sim.with_state(|st| {
             let u = st
                 .user_ref(email)
                 .unwrap_or_else(|| panic!("no user {email}"));
             let issue = st.issue_ref("ENG-1").expect("issue ENG-1");
-            let at = jira_sim::format::now_ms() - 120_000;
+            let at = jira_sim::format::now_ms() - 88_000;
             st.add_comment(issue, Some(u), "Back from leave.".into(), at);
         });
+        // A sync counts the events up to 90 s before it starts, from where the previous one stopped (also after a
+        // restart: the cache is stored): the comment is 88 s old, and the next sync starts more than 2 s later.
+        tokio::time::sleep(Duration::from_secs(3)).await;
     }
 
     /// Requests the simulator received that change something (anything but reads and searches).
