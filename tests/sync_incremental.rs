@@ -261,7 +261,7 @@ async fn generated_scenario_counts_match_the_scenario() {
         let holders = inv
             .records
             .iter()
-            .filter(|r| r.products.contains(&l.product))
+            .filter(|r| r.products.iter().any(|p| **p == *l.product))
             .count() as u64;
         assert_eq!(holders, l.used, "{}", l.product);
     }

@@ -50,7 +50,7 @@ pub use membership::UserRef;
 pub use permissions::{CONNECT_PERMISSIONS, Grants, OrganizationAccess, PermissionContext};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use stats::{Budget, EndpointStats, RequestStats};
-pub use users::{ApplicationRole, GROUP_MEMBER_PAGE, GroupRef, JiraUser, USERS_PAGE};
+pub use users::{AccountType, ApplicationRole, GROUP_MEMBER_PAGE, GroupRef, JiraUser, USERS_PAGE};
 
 use auth::OAuthTokens;
 use http::Http;

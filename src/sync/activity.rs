@@ -1,7 +1,9 @@
 //! Per-user per-day activity counts, kept compact (interned account ids, small sorted day vectors) so that
 //! they can live in the sync cache between syncs.
 
-use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+
+use hashbrown::HashTable;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -34,7 +36,10 @@ pub struct DayCounts {
 /// Activity of every account seen, by day.
 #[derive(Debug, Clone, Default)]
 pub struct ActivityStore {
-    ids: HashMap<Box<str>, u32>,
+    /// The index of each account, found by hashing the account: the table holds indexes only, so each
+    /// account id is held once, in `accounts` (a map keyed by the id would hold a second copy).
+    ids: HashTable<u32>,
+    hasher: RandomState,
     accounts: Vec<Box<str>>,
     days: Vec<Vec<DayCounts>>,
     last_day: Vec<Option<i32>>,
@@ -43,12 +48,20 @@ pub struct ActivityStore {
 impl ActivityStore {
     /// Index of an account, interning it.
     pub fn intern(&mut self, account: &str) -> u32 {
-        if let Some(&i) = self.ids.get(account) {
+        if let Some(i) = self.index(account) {
             return i;
         }
         let i = self.accounts.len() as u32;
-        self.ids.insert(account.into(), i);
-        self.accounts.push(account.into());
+        let Self {
+            ids,
+            hasher,
+            accounts,
+            ..
+        } = self;
+        ids.insert_unique(hasher.hash_one(account), i, |&j| {
+            hasher.hash_one(&*accounts[j as usize])
+        });
+        accounts.push(account.into());
         self.days.push(Vec::new());
         self.last_day.push(None);
         i
@@ -66,7 +79,11 @@ impl ActivityStore {
 
     /// Index of a known account.
     pub fn index(&self, account: &str) -> Option<u32> {
-        self.ids.get(account).copied()
+        self.ids
+            .find(self.hasher.hash_one(account), |&i| {
+                *self.accounts[i as usize] == *account
+            })
+            .copied()
     }
 
     /// Account of an index.

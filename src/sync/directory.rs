@@ -4,7 +4,7 @@
 
 use futures::{StreamExt, TryStreamExt, stream};
 
-use super::{Collected, OrganizationOutcome};
+use super::{Collected, OrganizationOutcome, account_key};
 use crate::jira::{AdminUsers, ApplicationRole, GroupRef, JiraClient, JiraError};
 
 /// Products, the groups granting access or admin rights, and the members of each.
@@ -13,7 +13,8 @@ pub(super) struct Groups {
     roles: Vec<ApplicationRole>,
     site_admin_groups: Vec<GroupRef>,
     admin_groups: Vec<(String, Vec<GroupRef>)>,
-    members: Vec<(GroupRef, Vec<String>)>,
+    /// Each group's active members, by [`account_key`].
+    members: Vec<(GroupRef, Vec<u64>)>,
 }
 
 /// What the organization part gave: the Admin API users, and how it went.
@@ -51,10 +52,10 @@ pub(super) async fn groups(client: &JiraClient) -> Result<Groups, JiraError> {
         .collect();
     groups.sort_by(|a, b| a.name.cmp(&b.name));
     groups.dedup_by(|a, b| a.name == b.name);
-    let members: Vec<(GroupRef, Vec<String>)> = stream::iter(groups)
+    let members: Vec<(GroupRef, Vec<u64>)> = stream::iter(groups)
         .map(|g| async move {
             match client.group_members(&g).await {
-                Ok(m) => Ok((g, m)),
+                Ok(m) => Ok((g, m.iter().map(|id| account_key(id)).collect())),
                 // A role may list a group that was deleted since: it grants nothing.
                 Err(JiraError::GroupNotFound(_)) => Ok((g, Vec::new())),
                 Err(e) => Err(e),

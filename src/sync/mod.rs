@@ -12,6 +12,7 @@
 //! for longer than the client waits lets the others finish, and the sync is [`Parked`] with a [`Checkpoint`]
 //! of what it finished, from which [`resume`] reads only the rest.
 
+mod account_key;
 mod activity;
 mod cache;
 mod checkpoint;
@@ -27,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub use account_key::account_key;
 pub use activity::{ActivityStore, DayCounts, EventKind};
 pub use cache::SyncCache;
 pub use checkpoint::{Checkpoint, Parked};

@@ -7,9 +7,8 @@ use crate::{
         LocalObjectReference, UserActivity,
     },
     jira::clip,
-    sync::UserRecord,
+    sync::{UserRecord, account_key},
 };
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// Hex digits of the accountId hash in a JiraUser's name: 64 bits, so that two of a site's users sharing a name
@@ -34,9 +33,23 @@ pub struct Desired {
 
 /// The name of the JiraUser of `account_id` in `connection`.
 pub fn object_name(connection: &str, account_id: &str) -> String {
-    let hash = hex::encode(Sha256::digest(account_id.as_bytes()));
     // Names are at most 253 characters; the connection's name is at most 63 (CRD validation).
-    format!("{connection}-{}", &hash[..HASH_LEN])
+    format!("{connection}-{:0HASH_LEN$x}", name_key(account_id))
+}
+
+/// The number the name of `account_id`'s JiraUser ends with: the account's [`account_key`].
+pub(super) fn name_key(account_id: &str) -> u64 {
+    account_key(account_id)
+}
+
+/// The [`name_key`] an object named `name` in `connection` carries, or `None` for a name the operator does
+/// not give.
+pub(super) fn key_of_name(connection: &str, name: &str) -> Option<u64> {
+    let digits = name.strip_prefix(connection)?.strip_prefix('-')?;
+    let lowercase_hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
+    (digits.len() == HASH_LEN && digits.chars().all(lowercase_hex))
+        .then(|| u64::from_str_radix(digits, 16).ok())
+        .flatten()
 }
 
 /// The label selector of a connection's JiraUsers.
@@ -99,8 +112,8 @@ pub fn desired(connection: &str, record: &UserRecord) -> Desired {
             display_name: clip(&record.display_name, FIELD_MAX),
             email: clip(&record.email, FIELD_MAX),
             account_active: record.active,
-            products: record.products.clone(),
-            groups: record.groups.clone(),
+            products: record.products.iter().map(|p| p.to_string()).collect(),
+            groups: record.groups.iter().map(|g| g.to_string()).collect(),
             role: record.role.clone(),
             roles: record.roles.clone(),
             last_active_date: record.last_active_date.map(|d| d.to_string()),
@@ -120,6 +133,7 @@ pub fn desired(connection: &str, record: &UserRecord) -> Desired {
 mod tests {
     use super::super::fixtures::record;
     use super::*;
+    use sha2::Digest;
 
     #[test]
     fn names_and_labels_follow_the_contract() {
@@ -134,6 +148,28 @@ mod tests {
         );
         assert_eq!(d.name, object_name("acme", "557058:abc"), "stable");
         assert_ne!(d.name, object_name("acme", "557058:abd"));
+        assert_eq!(
+            d.name,
+            format!(
+                "acme-{}",
+                &hex::encode(sha2::Sha256::digest(b"557058:abc"))[..HASH_LEN]
+            ),
+            "the first 16 hex digits of the accountId's SHA-256"
+        );
+        assert_eq!(key_of_name("acme", &d.name), Some(name_key("557058:abc")));
+        for foreign in [
+            "acme",
+            "acme-",
+            "acme-0123",
+            "acme-0123456789ABCDEF",
+            "acme-0123456789abcdeg",
+            "acme-0123456789abcdef0",
+            "acmex0123456789abcdef",
+            "other-0123456789abcdef",
+            "acme-+123456789abcdef",
+        ] {
+            assert_eq!(key_of_name("acme", foreign), None, "{foreign}");
+        }
         assert_eq!(d.labels["jiracloud.io/connection"], "acme");
         assert_eq!(d.labels["jiracloud.io/active"], "false");
         assert_eq!(d.labels["jiracloud.io/product.jira-software"], "true");

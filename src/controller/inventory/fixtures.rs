@@ -11,7 +11,7 @@ pub(super) fn record(id: &str, products: &[&str], active_days: u32) -> UserRecor
         display_name: id.to_uppercase(),
         email: format!("{id}@example.com"),
         active: true,
-        products: products.iter().map(|p| p.to_string()).collect(),
+        products: products.iter().map(|&p| p.into()).collect(),
         groups: vec!["jira-software-users".into()],
         role: None,
         roles: Vec::new(),

@@ -1,7 +1,7 @@
 //! The plan of an inventory write: what to create, update and delete so that the existing JiraUsers match the
 //! synced users, made one listed page of existing objects at a time.
 
-use super::desired::{desired, is_managed_label, object_name};
+use super::desired::{desired, is_managed_label, key_of_name, name_key};
 use super::remembered;
 use crate::{api::JiraUser, sync::UserRecord};
 use kube::ResourceExt;
@@ -39,8 +39,9 @@ pub struct Planner<'a> {
     /// sync failed).
     keep_roles: bool,
     owner_uid: &'a str,
-    /// Position in `records` of each user not met in a listed page yet, by object name.
-    pending: HashMap<String, usize>,
+    /// Position in `records` of each user not met in a listed page yet, by the number its object's name ends
+    /// with.
+    pending: HashMap<u64, usize>,
     plan: Plan,
 }
 
@@ -57,9 +58,7 @@ impl<'a> Planner<'a> {
         let mut pending = HashMap::with_capacity(records.len());
         for (i, record) in records.iter().enumerate() {
             // Two accountIds whose hashes share the name's digits: the first keeps the name.
-            pending
-                .entry(object_name(connection, &record.account_id))
-                .or_insert(i);
+            pending.entry(name_key(&record.account_id)).or_insert(i);
         }
         Planner {
             connection,
@@ -75,7 +74,8 @@ impl<'a> Planner<'a> {
     pub fn page(&mut self, page: &[JiraUser]) {
         for current in page {
             let name = current.metadata.name.as_deref().unwrap_or_default();
-            let Some(i) = self.pending.remove(name) else {
+            let pending = key_of_name(self.connection, name).and_then(|k| self.pending.remove(&k));
+            let Some(i) = pending else {
                 self.plan.delete.push(name.to_string());
                 continue;
             };
@@ -113,7 +113,7 @@ impl<'a> Planner<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::desired::product_label;
+    use super::super::desired::{object_name, product_label};
     use super::super::fixtures::{record, stored};
     use super::*;
 
@@ -291,6 +291,33 @@ mod tests {
         shared.metadata.owner_references.as_mut().unwrap()[0].controller = None;
         let p = plan_pages(&wanted[..1], &[vec![shared]], "uid-1");
         assert_eq!(p.update, vec![0]);
+    }
+
+    #[test]
+    fn an_object_with_the_connections_label_and_a_name_the_operator_does_not_give_is_deleted() {
+        let wanted = records(&["a"]);
+        let existing = stored_all(&wanted, "uid-1");
+        let renamed = |name: &str| {
+            let mut u = existing[0].clone();
+            u.metadata.name = Some(name.into());
+            u
+        };
+        let upper = existing[0]
+            .name_any()
+            .to_uppercase()
+            .replace("ACME-", "acme-");
+        let page = vec![
+            renamed("acme-hand-made"),
+            renamed(&upper),
+            renamed("acme"),
+            existing[0].clone(),
+        ];
+        let p = plan_pages(&wanted, &[page], "uid-1");
+        let mut foreign = vec!["acme".to_string(), "acme-hand-made".into(), upper];
+        foreign.sort();
+        assert_eq!(p.delete, foreign);
+        assert_eq!(p.unchanged, 1, "the user's own object is still matched");
+        assert!(p.create.is_empty() && p.update.is_empty());
     }
 
     #[test]

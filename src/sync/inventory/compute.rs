@@ -1,6 +1,7 @@
 //! The inventory as a pure function of what the sync collected and the activity it counted.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::groups::Memberships;
 use super::roles::{self, AdminGroups};
@@ -51,7 +52,15 @@ pub fn compute(
     let mut role_counts = RoleCounts::default();
     let mut used = vec![0u64; roles.len()];
     let mut active_holders = vec![0u64; roles.len()];
-    let mut records = Vec::new();
+    // The exact size: growing by doubling would leave up to half of the largest vector of the sync unused.
+    let mut records = Vec::with_capacity(
+        users
+            .iter()
+            .filter(|u| u.is_human() && u.visible_email().is_some())
+            .count(),
+    );
+    // Product keys and group names, shared by the records instead of copied into each.
+    let product_keys: Vec<Arc<str>> = roles.iter().map(|r| Arc::from(r.key.as_str())).collect();
 
     for u in users {
         if !u.is_human() {
@@ -104,11 +113,11 @@ pub fn compute(
                 active_holders[i] += 1;
             }
         }
-        let mut products: Vec<String> = held.iter().map(|&i| roles[i].key.clone()).collect();
+        let mut products: Vec<Arc<str>> = held.iter().map(|&i| product_keys[i].clone()).collect();
         products.sort();
-        let mut groups: Vec<String> = my_groups
+        let mut groups: Vec<Arc<str>> = my_groups
             .iter()
-            .map(|&g| memberships.name(g).to_owned())
+            .map(|&g| memberships.name(g).clone())
             .collect();
         groups.sort();
 
@@ -152,7 +161,9 @@ pub fn compute(
             hidden: counts.hidden_email,
         });
     }
-    records.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    // Account ids are unique, so an unstable sort orders the same; unlike a stable one it needs no scratch
+    // copy of the records (12 MB at 100,000 users), and it only checks the listing's order, which is sorted.
+    records.sort_unstable_by(|a, b| a.account_id.cmp(&b.account_id));
 
     let mut licenses: Vec<LicenseSummary> = roles
         .iter()

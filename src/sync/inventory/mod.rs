@@ -5,6 +5,8 @@ mod compute;
 mod groups;
 mod roles;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::jira::{AdminUsers, ApplicationRole, GroupRef, JiraUser, ProductUse, SiteInfo};
@@ -18,8 +20,9 @@ pub struct Collected {
     pub users: Vec<JiraUser>,
     /// Products (application roles).
     pub roles: Vec<ApplicationRole>,
-    /// Active members of each group read (product groups, and admin groups when roles are wanted).
-    pub members: Vec<(GroupRef, Vec<String>)>,
+    /// Active members of each group read (product groups, and admin groups when roles are wanted), by
+    /// [`crate::sync::account_key`].
+    pub members: Vec<(GroupRef, Vec<u64>)>,
     /// Groups granting site-admin access (only read when an organization is configured).
     pub site_admin_groups: Vec<GroupRef>,
     /// Groups granting admin access to each product, by product key (only read when an organization is
@@ -149,10 +152,12 @@ pub struct UserRecord {
     pub email: String,
     /// False when deactivated.
     pub active: bool,
-    /// Product keys, sorted (Jira Core only when it is the user's only product; none when deactivated).
-    pub products: Vec<String>,
+    /// Product keys, sorted (Jira Core only when it is the user's only product; none when deactivated). Each
+    /// key is shared by the records of its holders.
+    pub products: Vec<Arc<str>>,
     /// Product-granting (and, with an organization, admin) groups the user is an active member of, sorted.
-    pub groups: Vec<String>,
+    /// Each name is shared by the records of its members.
+    pub groups: Vec<Arc<str>>,
     /// The highest role, `org-admin`, `site-admin`, `product-admin` or `user`, when an organization is
     /// configured.
     pub role: Option<String>,

@@ -79,10 +79,11 @@ mod tests {
 
     #[test]
     fn roles_from_platform_roles_and_groups() {
+        let key = crate::sync::account_key;
         let members = vec![
-            (group("site-admins"), vec!["s".to_string()]),
-            (group("jira-admins"), vec!["j".to_string(), "s".to_string()]),
-            (group("jsm-admins"), vec!["k".to_string()]),
+            (group("site-admins"), vec![key("s")]),
+            (group("jira-admins"), vec![key("j"), key("s")]),
+            (group("jsm-admins"), vec![key("k")]),
         ];
         let m = Memberships::new(&members);
         let admins = AdminGroups::new(
