@@ -60,8 +60,11 @@ fn expected(sim: &SimHandle) -> (UserCounts, BTreeMap<String, u32>) {
 async fn five_thousand_users() {
     let env = testkit::env("conn-scale").await;
     let (client, ns) = (env.client.clone(), env.namespace.as_str());
+    // Activity over the last 28 days of the 30-day window: when the two syncs straddle UTC midnight, the
+    // window's first day moves on and no activity leaves it, so the unchanged site still writes nothing.
     let scenario = jira_sim::generate(&GenerateOptions {
         users: USERS,
+        days: 28,
         ..GenerateOptions::default()
     });
     let sim = jira_sim::start(jira_sim::SimConfig {
