@@ -95,7 +95,7 @@ pub fn desired(connection: &str, record: &UserRecord) -> Desired {
             (record.active_days > 0).to_string(),
         ),
     ]);
-    for product in &record.products {
+    for product in record.products.iter() {
         labels.insert(product_label(product), "true".into());
     }
     Desired {

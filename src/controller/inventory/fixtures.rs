@@ -12,7 +12,7 @@ pub(super) fn record(id: &str, products: &[&str], active_days: u32) -> UserRecor
         email: format!("{id}@example.com"),
         active: true,
         products: products.iter().map(|&p| p.into()).collect(),
-        groups: vec!["jira-software-users".into()],
+        groups: ["jira-software-users".into()].into(),
         role: None,
         roles: Vec::new(),
         last_active_date: NaiveDate::from_ymd_opt(2026, 11, 27),

@@ -59,8 +59,11 @@ pub fn compute(
             .filter(|u| u.is_human() && u.visible_email().is_some())
             .count(),
     );
-    // Product keys and group names, shared by the records instead of copied into each.
+    // Product keys and group names, and the sets of them users hold, shared by the records instead of copied
+    // into each: a site has a few such sets and many users.
     let product_keys: Vec<Arc<str>> = roles.iter().map(|r| Arc::from(r.key.as_str())).collect();
+    let mut product_sets = SharedSets::default();
+    let mut group_sets = SharedSets::default();
 
     for u in users {
         if !u.is_human() {
@@ -113,13 +116,8 @@ pub fn compute(
                 active_holders[i] += 1;
             }
         }
-        let mut products: Vec<Arc<str>> = held.iter().map(|&i| product_keys[i].clone()).collect();
-        products.sort();
-        let mut groups: Vec<Arc<str>> = my_groups
-            .iter()
-            .map(|&g| memberships.name(g).clone())
-            .collect();
-        groups.sort();
+        let products = product_sets.get(&held, |i| product_keys[i].clone());
+        let groups = group_sets.get(my_groups, |g| memberships.name(g).clone());
 
         let admin_user = admin_by_id.get(u.account_id.as_str());
         let user_roles = if roles_wanted {
@@ -208,6 +206,33 @@ pub fn compute(
         usage,
         records,
     })
+}
+
+/// The sorted name sets made so far, by the members they were made of.
+struct SharedSets<K> {
+    made: HashMap<Vec<K>, Arc<[Arc<str>]>>,
+}
+
+impl<K> Default for SharedSets<K> {
+    fn default() -> Self {
+        SharedSets {
+            made: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Copy + Eq + std::hash::Hash> SharedSets<K> {
+    /// The sorted names of `members` (`name` gives each one's), made once per distinct `members`.
+    fn get(&mut self, members: &[K], name: impl Fn(K) -> Arc<str>) -> Arc<[Arc<str>]> {
+        if let Some(set) = self.made.get(members) {
+            return set.clone();
+        }
+        let mut names: Vec<Arc<str>> = members.iter().map(|&m| name(m)).collect();
+        names.sort();
+        let set: Arc<[Arc<str>]> = names.into();
+        self.made.insert(members.to_vec(), set.clone());
+        set
+    }
 }
 
 #[cfg(test)]

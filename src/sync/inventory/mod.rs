@@ -152,12 +152,12 @@ pub struct UserRecord {
     pub email: String,
     /// False when deactivated.
     pub active: bool,
-    /// Product keys, sorted (Jira Core only when it is the user's only product; none when deactivated). Each
-    /// key is shared by the records of its holders.
-    pub products: Vec<Arc<str>>,
+    /// Product keys, sorted (Jira Core only when it is the user's only product; none when deactivated). The
+    /// set is shared by the records of the users holding the same products.
+    pub products: Arc<[Arc<str>]>,
     /// Product-granting (and, with an organization, admin) groups the user is an active member of, sorted.
-    /// Each name is shared by the records of its members.
-    pub groups: Vec<Arc<str>>,
+    /// The set is shared by the records of the users in the same groups.
+    pub groups: Arc<[Arc<str>]>,
     /// The highest role, `org-admin`, `site-admin`, `product-admin` or `user`, when an organization is
     /// configured.
     pub role: Option<String>,
