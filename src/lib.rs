@@ -5,6 +5,7 @@ pub mod controller;
 pub mod error;
 pub mod jira;
 pub mod leader;
+pub mod memory;
 pub mod metrics;
 pub mod policy;
 pub mod report;

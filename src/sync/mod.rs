@@ -264,6 +264,9 @@ pub async fn resume(
     };
     issues.merge_into(&mut base);
     worklogs.merge_into(&mut base);
+    // The parts' responses and pages are freed by now: the records the inventory builds next start from
+    // returned pages, not on top of them.
+    crate::memory::release_freed();
     let collected = directory::collected(users, groups, admin);
     let inventory = compute(site.clone(), collected, &base.store, plan.window)?;
     Ok(SyncOutcome {

@@ -85,8 +85,12 @@ impl Reconcile<'_> {
         };
         info!(why = due.as_str(), "syncing");
         // Any sync handles the request pending at its start.
-        self.sync_and_record(&prev, &mut st, &client, interval, requested)
-            .await
+        let synced = self
+            .sync_and_record(&prev, &mut st, &client, interval, requested)
+            .await;
+        // The sync's records, listings and pages are dropped by now.
+        crate::memory::release_freed();
+        synced
     }
 
     /// Reads the Secrets and connects (a cached client while nothing changed): `CredentialsValid`, and the
