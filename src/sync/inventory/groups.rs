@@ -79,16 +79,18 @@ impl<'a> Memberships<'a> {
     }
 }
 
+/// A group known by its name only, for the tests of the memberships and roles.
+#[cfg(test)]
+pub(super) fn group(name: &str) -> GroupRef {
+    GroupRef {
+        group_id: None,
+        name: name.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn group(name: &str) -> GroupRef {
-        GroupRef {
-            group_id: None,
-            name: name.into(),
-        }
-    }
 
     #[test]
     fn each_accounts_groups_once_and_no_others() {

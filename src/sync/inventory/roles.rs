@@ -68,14 +68,8 @@ pub(super) fn highest(roles: &[String]) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use super::super::groups::group;
     use super::*;
-
-    fn group(name: &str) -> GroupRef {
-        GroupRef {
-            group_id: None,
-            name: name.into(),
-        }
-    }
 
     #[test]
     fn roles_from_platform_roles_and_groups() {
