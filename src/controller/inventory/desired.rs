@@ -34,15 +34,10 @@ pub struct Desired {
 /// The name of the JiraUser of `account_id` in `connection`.
 pub fn object_name(connection: &str, account_id: &str) -> String {
     // Names are at most 253 characters; the connection's name is at most 63 (CRD validation).
-    format!("{connection}-{:0HASH_LEN$x}", name_key(account_id))
+    format!("{connection}-{:0HASH_LEN$x}", account_key(account_id))
 }
 
-/// The number the name of `account_id`'s JiraUser ends with: the account's [`account_key`].
-pub(super) fn name_key(account_id: &str) -> u64 {
-    account_key(account_id)
-}
-
-/// The [`name_key`] an object named `name` in `connection` carries, or `None` for a name the operator does
+/// The [`account_key`] an object named `name` in `connection` carries, or `None` for a name the operator does
 /// not give.
 pub(super) fn key_of_name(connection: &str, name: &str) -> Option<u64> {
     let digits = name.strip_prefix(connection)?.strip_prefix('-')?;
@@ -156,7 +151,10 @@ mod tests {
             ),
             "the first 16 hex digits of the accountId's SHA-256"
         );
-        assert_eq!(key_of_name("acme", &d.name), Some(name_key("557058:abc")));
+        assert_eq!(
+            key_of_name("acme", &d.name),
+            Some(account_key("557058:abc"))
+        );
         for foreign in [
             "acme",
             "acme-",

@@ -1,9 +1,12 @@
 //! The plan of an inventory write: what to create, update and delete so that the existing JiraUsers match the
 //! synced users, made one listed page of existing objects at a time.
 
-use super::desired::{desired, is_managed_label, key_of_name, name_key};
+use super::desired::{desired, is_managed_label, key_of_name};
 use super::remembered;
-use crate::{api::JiraUser, sync::UserRecord};
+use crate::{
+    api::JiraUser,
+    sync::{UserRecord, account_key},
+};
 use kube::ResourceExt;
 use std::collections::HashMap;
 
@@ -58,7 +61,7 @@ impl<'a> Planner<'a> {
         let mut pending = HashMap::with_capacity(records.len());
         for (i, record) in records.iter().enumerate() {
             // Two accountIds whose hashes share the name's digits: the first keeps the name.
-            pending.entry(name_key(&record.account_id)).or_insert(i);
+            pending.entry(account_key(&record.account_id)).or_insert(i);
         }
         Planner {
             connection,
